@@ -1,0 +1,69 @@
+"""The one exception a check raises, and how it reads.
+
+A failed check says four things (STYLE.md): the rule it grades (taken from
+the test's docstring by the plugin), what was expected, what happened, and
+the wire transcript where there was one. Anything else that escapes a test is
+a harness bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from _pytest._io import TerminalWriter
+
+from .wire import Transcript
+
+
+class CheckFailed(AssertionError):
+    """What a submission did that its lab rule does not allow."""
+
+    def __init__(self, expected: str, got: str, wire: Transcript | None = None) -> None:
+        super().__init__(f"expected {expected}; got {got}")
+        self.expected = expected
+        self.got = got
+        self.wire = wire
+
+    def report(self, rule: str) -> FailureText:
+        """What pytest shows: the whole message, and its first ``got`` line for the summary."""
+        return FailureText(self.render(rule), ReprCrash(self.got.splitlines()[0] if self.got else ""))
+
+    def render(self, rule: str) -> str:
+        """The four-part message shown to the student."""
+        lines = [f"rule:     {rule}"]
+        lines += _labelled("expected", self.expected)
+        lines += _labelled("got", self.got)
+        if self.wire is not None and self.wire:
+            lines += _labelled("wire", self.wire.render())
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ReprCrash:
+    message: str
+
+
+@dataclass(frozen=True)
+class FailureText:
+    """A test report's ``longrepr``: printed as is, no traceback, no source."""
+
+    text: str
+    reprcrash: ReprCrash
+
+    def toterminal(self, tw: TerminalWriter) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _labelled(label: str, text: str) -> list[str]:
+    head, *rest = text.splitlines() or [""]
+    return [f"{label + ':':<9} {head}"] + [f"{'':9} {line}" for line in rest]
+
+
+def expect(condition: bool, expected: str, got: str, wire: Transcript | None = None) -> None:
+    """Fail the check unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailed(expected, got, wire)

@@ -1,0 +1,102 @@
+"""The pytest glue: options, lab selection, failure messages, score reports.
+
+Registered through the ``pytest11`` entry point, so ``--submission``,
+``--lab`` and ``--results-json`` exist wherever netlab is installed. Tests
+without a ``lab`` mark are left alone, so the plugin is silent outside graders.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .failures import CheckFailed
+from .scoring import Check, Scoreboard
+from .summary import print_summary
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SUBMISSION = REPO / "student_template"
+
+_check = pytest.StashKey[Check]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("netlab", "netlab grading")
+    group.addoption(
+        "--submission",
+        metavar="DIR",
+        help="the directory of programs to grade (default: $NETLAB_SUBMISSION, else student_template/)",
+    )
+    group.addoption(
+        "--lab",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="grade only this lab (repeatable): echo, webserver, ...",
+    )
+    group.addoption("--results-json", metavar="PATH", help="write Gradescope's results.json here")
+
+
+def submission_dir(config: pytest.Config) -> Path:
+    """The submission named by --submission, $NETLAB_SUBMISSION, or the template."""
+    chosen = config.getoption("submission") or os.environ.get("NETLAB_SUBMISSION")
+    return Path(chosen).resolve() if chosen else DEFAULT_SUBMISSION
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(Grading(config), "netlab-grading")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    graded = [(item, Check.of(item)) for item in items if item.get_closest_marker("lab")]
+    for item, check in graded:
+        if check is None:
+            raise pytest.UsageError(f"grader check {item.nodeid} has no @points(...) mark")
+        item.stash[_check] = check
+        item.user_properties.extend(check.properties())
+    if graded and not submission_dir(config).is_dir():
+        raise pytest.UsageError(f"submission directory {submission_dir(config)} does not exist")
+    wanted = config.getoption("lab")
+    if not wanted or not graded:
+        return
+    known = {check.lab for _, check in graded if check}
+    unknown = sorted(set(wanted) - known)
+    if unknown:
+        raise pytest.UsageError(f"unknown lab {', '.join(unknown)}; the labs are {', '.join(sorted(known))}")
+    keep = [item for item in items if _check not in item.stash or item.stash[_check].lab in wanted]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    """A failed check reads as rule / expected / got / wire, without a traceback."""
+    report: pytest.TestReport = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed) and _check in item.stash:
+        report.longrepr = call.excinfo.value.report(item.stash[_check].rule)
+    return report
+
+
+class Grading:
+    """The scoreboard of one run: fed by every report, printed and written at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.scoreboard = Scoreboard()
+        self.is_worker = hasattr(config, "workerinput")  # an xdist worker: the controller reports
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.scoreboard.record(report)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:  # type: ignore[no-untyped-def]
+        if self.scoreboard and not self.is_worker:
+            print_summary(self.scoreboard, terminalreporter, submission_dir(self.config))
+
+    def pytest_sessionfinish(self) -> None:
+        path = self.config.getoption("results_json")
+        if path and not self.is_worker:
+            self.scoreboard.write_gradescope(Path(path))

@@ -1,0 +1,327 @@
+"""Running a submission's programs: one process tree each, bounded and killed.
+
+A student program is never imported (DESIGN.md principle 1). It runs as
+``python FILE ARGS...`` in its own session, in a fresh working directory, with
+``PYTHONUNBUFFERED=1``; its output is read by threads as it comes (so printing
+never blocks it) and capped; every wait on it has a deadline; and ``stop()``
+kills it with every process it started, including ones that left its tree.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Callable
+
+import psutil
+
+from .failures import CheckFailed
+from .ports import Transport, bound_ports, free_port, port_is_taken
+
+OUTPUT_CAP = 1024 * 1024  # bytes kept per stream; the rest is read and counted
+READY_WITHIN = 5.0  # seconds from spawn to a listening socket
+POLL = 0.005  # seconds between two looks at a process
+MARKER = "NETLAB_RUN"  # environment variable that tags every process of one run
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A directory of a student's programs."""
+
+    root: Path
+
+    def program(self, filename: str) -> Path:
+        """The program's path; a missing file fails the check that needs it."""
+        path = (self.root / filename).resolve()
+        if not path.is_file():
+            raise CheckFailed(
+                expected=f"`{filename}` at the top of the submission",
+                got=f"`{filename}` not found in `{self.root}`",
+            )
+        return path
+
+
+class CappedOutput:
+    """One output stream, read to its end by a thread, the first bytes kept."""
+
+    def __init__(self, stream: IO[bytes], cap: int = OUTPUT_CAP) -> None:
+        self._stream = stream
+        self._cap = cap
+        self._kept = bytearray()
+        self.total = 0
+        self._changed = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while chunk := self._stream.read1(65536):  # type: ignore[attr-defined]
+            with self._changed:
+                room = self._cap - len(self._kept)
+                if room > 0:
+                    self._kept += chunk[:room]
+                self.total += len(chunk)
+                self._changed.notify_all()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        self._stream.close()
+
+    @property
+    def data(self) -> bytes:
+        with self._changed:
+            return bytes(self._kept)
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self._kept)
+
+    def text(self) -> str:
+        """The kept bytes as text (invalid UTF-8 shown escaped)."""
+        return self.data.decode("utf-8", "backslashreplace")
+
+    def lines(self) -> list[str]:
+        return self.text().splitlines()
+
+    def join(self, within: float) -> None:
+        self._thread.join(within)
+
+    def wait_until(self, predicate: Callable[[str], bool], deadline: float) -> bool:
+        """Whether ``predicate(text)`` came to hold before the deadline or the stream's end."""
+        with self._changed:
+            while True:
+                if predicate(bytes(self._kept).decode("utf-8", "backslashreplace")):
+                    return True
+                left = deadline - time.monotonic()
+                if self._closed or left <= 0:
+                    return False
+                self._changed.wait(left)
+
+
+class Program:
+    """A student program running as its own process tree."""
+
+    def __init__(
+        self,
+        path: Path,
+        args: list[str],
+        workdir: Path,
+        stdin: bytes | None = None,
+    ) -> None:
+        self.path = path
+        self.name = path.name
+        self.args = args
+        self.workdir = workdir
+        self.marker = uuid.uuid4().hex
+        self.started = time.monotonic()
+        self.killed_after: float | None = None
+        self._popen = subprocess.Popen(
+            [sys.executable, str(path), *args],
+            cwd=workdir,
+            env=_environment(self.marker),
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **_own_session(),
+        )
+        self.pid = self._popen.pid
+        self.stdout = CappedOutput(self._popen.stdout)  # type: ignore[arg-type]
+        self.stderr = CappedOutput(self._popen.stderr)  # type: ignore[arg-type]
+        if stdin is not None:
+            threading.Thread(target=self._feed, args=(stdin,), daemon=True).start()
+
+    def _feed(self, data: bytes) -> None:
+        assert self._popen.stdin is not None
+        try:
+            self._popen.stdin.write(data)
+            self._popen.stdin.close()
+        except OSError:
+            pass  # it exited without reading its input: its exit says why
+
+    @property
+    def command(self) -> str:
+        return " ".join(["python", self.name, *self.args])
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.poll()
+
+    def processes(self) -> list[psutil.Process]:
+        """The program and every live process it started, in its tree or tagged."""
+        found: dict[int, psutil.Process] = {}
+        try:
+            root = psutil.Process(self.pid)
+            found[root.pid] = root
+            for child in root.children(recursive=True):
+                found[child.pid] = child
+        except psutil.NoSuchProcess:
+            pass
+        for process in _tagged(self.marker):
+            found.setdefault(process.pid, process)
+        return list(found.values())
+
+    def wait_listening(self, port: int, transport: Transport, within: float = READY_WITHIN) -> None:
+        """Return once the tree holds ``port``; fail, saying why, at the deadline."""
+        deadline = time.monotonic() + within
+        while True:
+            tree = self.processes()
+            if port in bound_ports(tree, transport):
+                return
+            if self.returncode is not None and len(tree) <= 1:
+                raise CheckFailed(
+                    expected=f"`{self.command}` listening on {transport.upper()} port {port}",
+                    got=f"it exited with status {self.returncode} before it did" + self.stderr_tail(),
+                )
+            if time.monotonic() >= deadline:
+                others = sorted(bound_ports(tree, transport))
+                seen = f"it holds {transport.upper()} port(s) {', '.join(map(str, others))}" if others else f"it holds no {transport.upper()} port"
+                raise CheckFailed(
+                    expected=f"`{self.command}` listening on {transport.upper()} port {port} within {within:g} s",
+                    got=f"{seen} after {within:g} s (is the port taken from the command line?)" + self.stderr_tail(),
+                )
+            time.sleep(POLL)
+
+    def finish(self, within: float) -> int | None:
+        """Wait for it to exit; kill it at the deadline. Its exit status, or None if killed."""
+        try:
+            status = self._popen.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            self.killed_after = within
+            self.stop()
+            return None
+        self.stdout.join(1)
+        self.stderr.join(1)
+        return status
+
+    def wait_exit(self, within: float) -> int:
+        """The exit status; a program still running at the deadline is killed and fails."""
+        status = self.finish(within)
+        if status is None:
+            raise CheckFailed(expected=f"`{self.command}` to exit within {within:g} s", got=self.describe_exit())
+        return status
+
+    def describe_exit(self) -> str:
+        """How it ended, for a message: its status, or the bound that killed it."""
+        if self.killed_after is not None:
+            return f"it was still running after {self.killed_after:g} s and was killed" + self.stderr_tail()
+        return f"exit status {self.returncode}" + self.stderr_tail()
+
+    def wait_output(self, predicate: Callable[[str], bool], within: float, what: str) -> None:
+        """Return once ``predicate(stdout text)`` holds; fail at the deadline or its exit."""
+        if not self.stdout.wait_until(predicate, time.monotonic() + within):
+            raise CheckFailed(
+                expected=f"`{self.command}` to print {what} within {within:g} s",
+                got=self.describe_output(),
+            )
+
+    def stderr_tail(self, lines: int = 6) -> str:
+        """The end of its stderr, as a suffix for a message (a traceback's last lines)."""
+        tail = self.stderr.lines()[-lines:]
+        if not tail:
+            return ""
+        return "; its stderr ends:\n" + "\n".join(f"  {line}" for line in tail)
+
+    def describe_output(self) -> str:
+        out = self.stdout.lines()
+        shown = "\n".join(f"  | {line}" for line in out[:20]) or "  (nothing)"
+        more = f"\n  ... ({len(out) - 20} more lines)" if len(out) > 20 else ""
+        cut = f"\n  (output cut at {OUTPUT_CAP} bytes of {self.stdout.total})" if self.stdout.truncated else ""
+        return f"stdout was:\n{shown}{more}{cut}{self.stderr_tail()}"
+
+    def stop(self) -> None:
+        """Kill the program and everything it started; wait until they are gone."""
+        processes = self.processes()
+        if os.name == "posix":
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for process in processes:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(processes, timeout=5)
+        try:
+            self._popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.stdout.join(1)
+        self.stderr.join(1)
+
+
+def _environment(marker: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NETLAB_"))}
+    env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1")
+    env[MARKER] = marker
+    return env
+
+
+def _own_session() -> dict:  # type: ignore[type-arg]
+    if os.name == "posix":
+        return {"start_new_session": True}
+    return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+
+
+def _tagged(marker: str) -> list[psutil.Process]:
+    """Processes that carry the run's marker: children that escaped the tree."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(MARKER) == marker:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            continue
+    return found
+
+
+class Launcher:
+    """Starts a test's programs and stops every one of them at its end."""
+
+    def __init__(self, submission: Submission, workdir: Path) -> None:
+        self.submission = submission
+        self.workdir = workdir
+        self.running: list[Program] = []
+
+    def fresh_dir(self, name: str) -> Path:
+        path = self.workdir / f"{len(self.running)}-{Path(name).stem}"
+        path.mkdir(parents=True)
+        return path
+
+    def start(self, filename: str, *args: str, stdin: bytes | None = None, workdir: Path | None = None) -> Program:
+        path = self.submission.program(filename)
+        program = Program(path, list(args), workdir or self.fresh_dir(filename), stdin)
+        self.running.append(program)
+        return program
+
+    def run(self, filename: str, *args: str, stdin: bytes | None = None, within: float = 10.0) -> Program:
+        """Start a program and let it finish (it is killed at the deadline: see ``killed_after``)."""
+        program = self.start(filename, *args, stdin=stdin)
+        program.finish(within)
+        return program
+
+    def serve(self, filename: str, transport: Transport = "tcp", workdir: Path | None = None, tries: int = 3) -> tuple[Program, int]:
+        """Start a server on a free port, observed listening; retried on a lost port race."""
+        for attempt in range(tries):
+            port = free_port(transport)
+            program = self.start(filename, str(port), workdir=workdir)
+            try:
+                program.wait_listening(port, transport)
+                return program, port
+            except CheckFailed:
+                lost_race = program.returncode is not None and port_is_taken(port, transport)
+                program.stop()
+                if not lost_race or attempt == tries - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def stop_all(self) -> None:
+        for program in self.running:
+            program.stop()

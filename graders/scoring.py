@@ -1,0 +1,152 @@
+"""Points: what each check is worth, what a run earned, and the reports.
+
+Each grader check carries ``@points(n, group=...)`` and its module a
+``lab(...)`` mark. The plugin copies both, with the rule (the docstring), into
+the test report's ``user_properties``, so the numbers survive pytest-xdist and
+appear in JUnit XML; the scoreboard reads them back from the reports alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+CORE = "core"
+
+
+def points(n: int, group: str = CORE) -> pytest.MarkDecorator:
+    """What a check is worth, and the group (core or an optional exercise) it counts in."""
+    return pytest.mark.points(n, group=group)
+
+
+def lab(name: str) -> pytest.MarkDecorator:
+    """The LABS.md lab a grader module checks."""
+    return pytest.mark.lab(name)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A grader check as the rubric lists it."""
+
+    lab: str
+    group: str
+    name: str
+    points: int
+    rule: str
+
+    @classmethod
+    def of(cls, item: pytest.Item) -> Check | None:
+        lab_mark = item.get_closest_marker("lab")
+        points_mark = item.get_closest_marker("points")
+        if lab_mark is None or points_mark is None:
+            return None
+        doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+        return cls(
+            lab=lab_mark.args[0],
+            group=points_mark.kwargs.get("group", CORE),
+            name=item.name,
+            points=points_mark.args[0],
+            rule=first_paragraph(doc),
+        )
+
+    def properties(self) -> list[tuple[str, object]]:
+        return [("lab", self.lab), ("group", self.group), ("points", self.points), ("rule", self.rule)]
+
+    @classmethod
+    def from_properties(cls, name: str, props: Iterable[tuple[str, object]]) -> Check | None:
+        found = dict(props)
+        if not {"lab", "group", "points"} <= found.keys():
+            return None
+        return cls(str(found["lab"]), str(found["group"]), name, int(found["points"]), str(found.get("rule", "")))  # type: ignore[call-overload]
+
+
+def first_paragraph(doc: str) -> str:
+    paragraph = doc.strip().split("\n\n")[0]
+    return re.sub(r"\s+", " ", paragraph)
+
+
+@dataclass
+class Result:
+    check: Check
+    passed: bool = True
+    output: str = ""
+
+    @property
+    def earned(self) -> int:
+        return self.check.points if self.passed else 0
+
+
+@dataclass
+class Scoreboard:
+    """The results of one grading run, keyed by test id, in the order they ran."""
+
+    results: dict[str, Result] = field(default_factory=dict)
+
+    def record(self, report: pytest.TestReport) -> None:
+        check = Check.from_properties(report.head_line or report.nodeid, report.user_properties)
+        if check is None:
+            return
+        result = self.results.setdefault(report.nodeid, Result(check))
+        if report.failed or report.skipped:
+            result.passed = False
+            text = report.longreprtext if report.failed else f"skipped: {_skip_reason(report)}"
+            result.output = "\n".join(filter(None, [result.output, text]))
+
+    def __bool__(self) -> bool:
+        return bool(self.results)
+
+    def ordered(self) -> list[Result]:
+        return sorted(self.results.values(), key=lambda r: (r.check.lab, r.check.group != CORE, r.check.group))
+
+    def totals(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(lab, group) -> (earned, possible), core first within each lab."""
+        totals: dict[tuple[str, str], tuple[int, int]] = {}
+        for result in self.ordered():
+            key = (result.check.lab, result.check.group)
+            earned, possible = totals.get(key, (0, 0))
+            totals[key] = (earned + result.earned, possible + result.check.points)
+        return totals
+
+    @property
+    def score(self) -> int:
+        return sum(r.earned for r in self.results.values())
+
+    @property
+    def max_score(self) -> int:
+        return sum(r.check.points for r in self.results.values())
+
+    def failed(self) -> list[Result]:
+        return [r for r in self.ordered() if not r.passed]
+
+    def gradescope(self) -> dict[str, object]:
+        """Gradescope's ``results.json``."""
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "tests": [
+                {
+                    "name": f"{r.check.lab} / {r.check.group} / {r.check.name}",
+                    "score": r.earned,
+                    "max_score": r.check.points,
+                    "output": r.output if not r.passed else f"rule: {r.check.rule}",
+                    "visibility": "visible",
+                }
+                for r in self.ordered()
+            ],
+        }
+
+    def write_gradescope(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.gradescope(), indent=2) + "\n", encoding="utf-8")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
