@@ -20,7 +20,7 @@ class Turn:
     """One stretch of bytes from one side (or a note when ``data`` is None)."""
 
     who: str  # "C", "S", or "--" for an event
-    data: bytes | None = None
+    data: bytearray | None = None
     note: str = ""
     separate: bool = False  # a datagram: never merged with its neighbours
 
@@ -36,10 +36,10 @@ class Transcript:
         return bool(self.turns)
 
     def client(self, data: bytes, *, datagram: bool = False) -> None:
-        self._add(Turn("C", data, separate=datagram))
+        self._add(Turn("C", bytearray(data), separate=datagram))
 
     def server(self, data: bytes, *, datagram: bool = False) -> None:
-        self._add(Turn("S", data, separate=datagram))
+        self._add(Turn("S", bytearray(data), separate=datagram))
 
     def event(self, note: str) -> None:
         self._add(Turn("--", note=note))
@@ -55,7 +55,7 @@ class Transcript:
                 and not (turn.separate or last.separate)
             )
             if mergeable:
-                last.data += turn.data  # type: ignore[operator]
+                last.data += turn.data  # type: ignore[operator]  # in place: no quadratic copying
             else:
                 self.turns.append(turn)
 
@@ -73,7 +73,7 @@ class Transcript:
             if turn.data is None:
                 lines.append(f"-- {turn.note}")
             else:
-                lines += [f"{turn.who}: {line}" for line in render_bytes(turn.data)]
+                lines += [f"{turn.who}: {line}" for line in render_bytes(bytes(turn.data))]
         if len(turns) > len(shown):
             lines.append(f"... ({len(turns) - len(shown)} more turns)")
         return "\n".join(lines)

@@ -1,0 +1,38 @@
+"""The ``netlab`` command: ``netlab rubric`` prints what every check is worth."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.table import Table
+
+from .rubric import collect_checks
+
+
+def rubric_table(labs: list[str] | None) -> Table:
+    table = Table(title="netlab rubric", title_justify="left")
+    table.add_column("lab", no_wrap=True)
+    table.add_column("group", no_wrap=True)
+    table.add_column("check", overflow="fold", ratio=2)
+    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("rule (LABS.md)", ratio=3)
+    checks = collect_checks(labs)
+    for check in checks:
+        table.add_row(check.lab, check.group, check.name, str(check.points), check.rule)
+    table.add_section()
+    table.add_row("total", "", "", str(sum(c.points for c in checks)), "")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="netlab", description="Graders for the Kurose & Ross socket labs.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    rubric = commands.add_parser("rubric", help="print the rubric: lab, group, check, points, rule")
+    rubric.add_argument("--lab", action="append", help="only this lab (repeatable)")
+    args = parser.parse_args(argv)
+    if args.command == "rubric":
+        console = Console()
+        console.width = max(console.width, 140)
+        console.print(rubric_table(args.lab))
+    return 0

@@ -1,0 +1,444 @@
+"""Lab `webserver`: Web Server, with its optional exercises (LABS.md)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from graders import http_exchange
+from graders.clients import TcpClient
+from graders.documents import BIG_FILE, WWW, DocumentRoot, build_template, lay_out
+from graders.failures import CheckFailed, expect
+from graders.fake_origin import Origin
+from graders.fake_origin import Request as OriginRequest
+from graders.http_exchange import HttpResponse
+from graders.ports import free_port
+from graders.programs import Launcher, Program, Submission
+from graders.scoring import lab, points
+from graders.source_check import expect_no_forbidden_imports
+
+pytestmark = lab("webserver")
+
+MULTITHREADED = "optional 1: multithreaded"
+HTTP_CLIENT = "optional 2: http_client.py"
+ANSWER_WITHIN = 1.0  # "at once"
+BIG_WITHIN = 20.0  # a 10 MB body over loopback, with room for a busy machine
+CONTENT_TYPES = {
+    "index.html": "text/html",
+    "notes.txt": "text/plain",
+    "image.png": "image/png",
+    "photo.jpg": "image/jpeg",
+    "anim.gif": "image/gif",
+}
+
+
+@dataclass
+class WebServer:
+    """A student's webserver.py, running on its own port in a fresh document root."""
+
+    program: Program
+    port: int
+    root: DocumentRoot
+
+    def get(self, target: str, within: float = 2.0) -> HttpResponse:
+        return http_exchange.get(self.port, target, within)
+
+    def send(self, request: bytes, within: float = 2.0) -> HttpResponse:
+        return http_exchange.exchange(self.port, request, within)
+
+
+@pytest.fixture(scope="session")
+def www_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory.mktemp("documents"))
+
+
+@pytest.fixture
+def webserver(launcher: Launcher, www_template: Path) -> WebServer:
+    """The student's server, started afresh for every check (a crash costs one check only)."""
+    root = lay_out(www_template, launcher.fresh_dir("webserver.py"))
+    program, port = launcher.serve("webserver.py", "tcp", workdir=root.path)
+    return WebServer(program, port, root)
+
+
+def expect_status(response: HttpResponse, code: int) -> None:
+    expect(
+        response.status == code and response.http_version in ("HTTP/1.0", "HTTP/1.1"),
+        expected=f"status {code} (HTTP/1.0 or HTTP/1.1)",
+        got=f"status {response.status} ({response.http_version})",
+        wire=response.transcript,
+    )
+
+
+def expect_body(response: HttpResponse, wanted: bytes, name: str) -> None:
+    expect(
+        response.body == wanted,
+        expected=f"the {len(wanted)} bytes of {name}, then the close",
+        got=f"a body of {len(response.body)} bytes" + _first_difference(response.body, wanted),
+        wire=response.transcript,
+    )
+
+
+def _first_difference(got: bytes, wanted: bytes) -> str:
+    at = next((i for i, (a, b) in enumerate(zip(got, wanted)) if a != b), min(len(got), len(wanted)))
+    if got == wanted:
+        return ""
+    return f" that differs from the file at byte {at}"
+
+
+# --- core ---------------------------------------------------------------------
+
+
+@points(3)
+def test_serves_an_html_file(webserver: WebServer) -> None:
+    """`GET /NAME HTTP/1.x` for a regular file: `HTTP/1.1 200 OK`, then the file's exact bytes."""
+    response = webserver.get("/index.html")
+    expect_status(response, 200)
+    expect_body(response, webserver.root.read("index.html"), "index.html")
+
+
+@points(2)
+def test_serves_a_png_image_byte_for_byte(webserver: WebServer) -> None:
+    """A binary file (an image) is sent as its exact bytes, with status 200."""
+    response = webserver.get("/image.png")
+    expect_status(response, 200)
+    expect_body(response, webserver.root.read("image.png"), "image.png")
+
+
+@points(2)
+def test_serves_a_10_mb_file_whole(webserver: WebServer) -> None:
+    """Files of 10 MB and more arrive whole, byte for byte, with status 200."""
+    response = webserver.get(f"/{BIG_FILE}", within=BIG_WITHIN)
+    expect_status(response, 200)
+    expect_body(response, webserver.root.read(BIG_FILE), BIG_FILE)
+
+
+@points(2)
+def test_content_length_is_exact(webserver: WebServer) -> None:
+    """The 200 response has a `Content-Length` header equal to the file's size."""
+    for name in ("index.html", "image.png"):
+        response = webserver.get(f"/{name}")
+        size = len(webserver.root.read(name))
+        value = response.header("Content-Length")
+        expect(
+            value is not None and value.strip() == str(size),
+            expected=f"Content-Length: {size} for {name}",
+            got="no Content-Length header" if value is None else f"Content-Length: {value}",
+            wire=response.transcript,
+        )
+
+
+@points(2)
+def test_content_type_matches_the_extension(webserver: WebServer) -> None:
+    """`Content-Type` by extension, media type only: .html text/html, .txt text/plain,
+    .png image/png, .jpg image/jpeg, .gif image/gif."""
+    wrong: dict[str, HttpResponse] = {}
+    for name, media_type in CONTENT_TYPES.items():
+        response = webserver.get(f"/{name}")
+        if response.media_type() != media_type:
+            wrong[name] = response
+    expect(
+        not wrong,
+        expected=", ".join(f"{name} {media}" for name, media in CONTENT_TYPES.items()),
+        got="; ".join(f"{name}: {r.header('Content-Type') or 'no Content-Type'}" for name, r in wrong.items()),
+        wire=next(iter(wrong.values())).transcript if wrong else None,
+    )
+
+
+@points(2)
+def test_missing_file_gets_404_with_html(webserver: WebServer) -> None:
+    """A name that does not exist: `HTTP/1.1 404 Not Found` with a short HTML body."""
+    response = webserver.get("/no-such-file.html")
+    expect_status(response, 404)
+    expect(
+        re.search(rb"<\s*(html|body|h1|h2|p|title|!doctype)\b", response.body, re.IGNORECASE) is not None,
+        expected="a short HTML body after the 404 status line and headers",
+        got=f"a body of {len(response.body)} bytes with no HTML tag: {response.body[:60]!r}",
+        wire=response.transcript,
+    )
+
+
+@points(3)
+def test_paths_that_leave_the_root_never_get_the_file(webserver: WebServer) -> None:
+    """A path that leaves the working directory (`/../x`, `/%2e%2e/x`, `/sub/../../x`,
+    `//etc/hostname`, `/%2Fetc%2Fhostname`): 403 or 404, never the file."""
+    secret = webserver.root.secret
+    absolute = secret.as_posix().lstrip("/")
+    targets = [
+        f"/../{secret.name}",
+        f"/%2e%2e/{secret.name}",
+        f"/sub/../../{secret.name}",
+        f"//{absolute}",
+        f"/%2F{quote(absolute, safe='')}",
+    ]
+    for target in targets:
+        response = webserver.get(target)
+        leaked = secret.read_bytes() in response.body
+        expect(
+            response.status in (403, 404) and not leaked,
+            expected=f"403 or 404 for GET {target} (the file is outside the working directory)",
+            got=("the file itself, " if leaked else "") + f"status {response.status}",
+            wire=response.transcript,
+        )
+
+
+@points(2)
+def test_malformed_request_line_gets_400_and_the_server_goes_on(webserver: WebServer) -> None:
+    """A malformed request line (such as `BROKEN\\r\\n\\r\\n`): `400 Bad Request`; the server goes on."""
+    response = webserver.send(b"BROKEN\r\n\r\n")
+    expect_status(response, 400)
+    expect_status(webserver.get("/index.html"), 200)
+
+
+@points(2)
+def test_a_client_that_leaves_early_does_not_stop_the_server(webserver: WebServer) -> None:
+    """A client that connects and leaves without a request, or sends half a request and
+    leaves, does not stop the server."""
+    with TcpClient(webserver.port):
+        pass
+    with TcpClient(webserver.port) as half:
+        half.send(b"GET /index.ht")
+    response = webserver.get("/index.html")
+    expect_status(response, 200)
+
+
+@points(1)
+def test_status_and_header_lines_end_in_crlf(webserver: WebServer) -> None:
+    """Every protocol line ends in CRLF: the status line, each header line and the empty line."""
+    response = webserver.get("/index.html")
+    bare = [line for line in response.head.split(b"\n")[:-1] if not line.endswith(b"\r")]
+    expect(
+        not bare,
+        expected="every line of the status line and headers ended by CRLF (␍␊)",
+        got=f"{len(bare)} line(s) ended by a bare LF, first {bare[0]!r}" if bare else "",
+        wire=response.transcript,
+    )
+
+
+@points(2)
+def test_closes_the_connection_after_the_response(webserver: WebServer) -> None:
+    """One request per connection: the server closes the connection after the response."""
+    response = webserver.get("/index.html")
+    expect(
+        response.closed,
+        expected=f"the connection closed within {http_exchange.CLOSE_WITHIN:g} s of the last body byte",
+        got="it stayed open",
+        wire=response.transcript,
+    )
+
+
+@points(1)
+def test_does_not_use_http_server_or_socketserver(submission: Submission) -> None:
+    """Forbidden modules for `webserver`: `http.server`, `socketserver`."""
+    files = [submission.root / name for name in ("webserver.py", "http_client.py")]
+    present = [path for path in files if path.is_file()]
+    if not present:
+        submission.program("webserver.py")  # fails, saying it is missing
+    expect_no_forbidden_imports(present, ("http.server", "socketserver"), "webserver")
+
+
+# --- optional exercise 1: multithreaded ------------------------------------------
+
+
+@points(3, group=MULTITHREADED)
+def test_answers_at_once_while_another_client_idles(webserver: WebServer) -> None:
+    """While one client holds a connection without finishing its request, other clients
+    are answered at once."""
+    with TcpClient(webserver.port) as idle:
+        idle.transcript.event("this client connects and sends nothing")
+        response = webserver.get("/index.html", within=ANSWER_WITHIN)
+        expect_status(response, 200)
+
+
+THINK_TIME = 0.6  # each of the 20 clients waits this long before its request: 12 s one by one
+CROWD = 20
+CROWD_WITHIN = 5.0
+
+
+@points(3, group=MULTITHREADED)
+def test_answers_20_clients_at_the_same_time_within_5_s(webserver: WebServer) -> None:
+    """20 clients at the same time are all answered within 5 seconds (each takes 0.6 s
+    to send its request, as a slow client would)."""
+    names = list(CONTENT_TYPES)
+    outcomes: list[str | None] = [None] * CROWD
+    started = time.monotonic()
+
+    def client(k: int) -> None:
+        name = names[k % len(names)]
+        try:
+            with TcpClient(webserver.port) as conn:
+                time.sleep(THINK_TIME)  # the client's scheduled think time, not a wait
+                conn.send(f"GET /{name} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                left = CROWD_WITHIN - (time.monotonic() - started)
+                response = http_exchange.read_response(conn, max(left, 0.01))
+            ok = response.status == 200 and response.body == webserver.root.read(name)
+            outcomes[k] = "ok" if ok else f"status {response.status}, {len(response.body)} bytes for {name}"
+        except CheckFailed as failure:
+            outcomes[k] = failure.got.splitlines()[0]
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CROWD)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(CROWD_WITHIN + 5)
+    elapsed = time.monotonic() - started
+    bad = [f"client {k + 1}: {outcome or 'no answer'}" for k, outcome in enumerate(outcomes) if outcome != "ok"]
+    expect(
+        not bad and elapsed <= CROWD_WITHIN + THINK_TIME,
+        expected=f"all {CROWD} clients answered with their file within {CROWD_WITHIN:g} s of their request",
+        got=f"{CROWD - len(bad)} answered in {elapsed:.1f} s; " + "; ".join(bad[:5]) + (" ..." if len(bad) > 5 else ""),
+    )
+
+
+# --- optional exercise 2: http_client.py ------------------------------------------
+
+CLIENT_WITHIN = 5.0
+PAGE = b"<html><body><h1>netlab origin</h1><p>caf\xc3\xa9</p></body></html>\n"
+
+
+@dataclass
+class ClientRun:
+    """One run of http_client.py against the graders' origin, and what the origin saw."""
+
+    program: Program
+    origin: Origin
+    response: bytes  # what the origin sent, exactly
+    filename: str
+
+    def request(self) -> OriginRequest | None:
+        return self.origin.log[0] if self.origin.log else None
+
+
+def run_http_client(launcher: Launcher, filename: str, body: bytes, content_type: str, status: int = 200) -> ClientRun:
+    origin = Origin()
+    try:
+        path = "/" + filename.lstrip("/")
+        if status == 200:
+            route = origin.serve(path, body=body, content_type=content_type)
+        else:
+            route = origin.serve(path, body=body, status=status, reason="Not Found", content_type=content_type)
+        program = launcher.run("http_client.py", "127.0.0.1", str(origin.port), filename, within=CLIENT_WITHIN)
+    finally:
+        origin.close()
+    return ClientRun(program, origin, route.raw(), filename)
+
+
+@pytest.fixture(scope="module")
+def page_run(module_launcher: Launcher) -> ClientRun:
+    """http_client.py fetching an HTML page, FILENAME without its leading `/`."""
+    return run_http_client(module_launcher, "page.html", PAGE, "text/html; charset=utf-8")
+
+
+@pytest.fixture(scope="module")
+def image_run(module_launcher: Launcher) -> ClientRun:
+    """http_client.py fetching a PNG image, FILENAME with its leading `/`."""
+    return run_http_client(module_launcher, "/image.png", (WWW / "image.png").read_bytes(), "image/png")
+
+
+def expect_request(run: ClientRun) -> OriginRequest:
+    request = run.request()
+    expect(
+        request is not None,
+        expected="a request to the origin",
+        got="no whole request head (request line, headers, empty line) reached it; " + run.program.describe_exit(),
+        wire=run.origin.transcript,
+    )
+    return request  # type: ignore[return-value]
+
+
+@points(2, group=HTTP_CLIENT)
+def test_http_client_sends_a_get_request_line(page_run: ClientRun, image_run: ClientRun) -> None:
+    """http_client.py sends `GET /FILENAME HTTP/1.1` (FILENAME with or without its leading `/`)."""
+    for run in (page_run, image_run):
+        request = expect_request(run)
+        wanted = f"GET /{run.filename.lstrip('/')} HTTP/1.1"
+        got = request.raw.split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")
+        expect(
+            got == wanted,
+            expected=f"the request line {wanted!r} for FILENAME {run.filename!r}",
+            got=f"the request line {got!r}",
+            wire=run.origin.transcript,
+        )
+
+
+@points(2, group=HTTP_CLIENT)
+def test_http_client_sends_host_and_connection_close(page_run: ClientRun) -> None:
+    """http_client.py sends `Host: SERVER_HOST:SERVER_PORT` and `Connection: close`."""
+    request = expect_request(page_run)
+    host = f"127.0.0.1:{page_run.origin.port}"
+    connection = (request.header("Connection") or "").lower()
+    expect(
+        request.header("Host") == host and connection == "close",
+        expected=f"Host: {host} and Connection: close",
+        got=f"Host: {request.header('Host')} and Connection: {request.header('Connection')}",
+        wire=page_run.origin.transcript,
+    )
+
+
+@points(1, group=HTTP_CLIENT)
+def test_http_client_request_lines_end_in_crlf(page_run: ClientRun) -> None:
+    """Every line of the request (request line, headers, the empty line) ends in CRLF."""
+    request = expect_request(page_run)
+    bare = [line for line in request.raw.split(b"\n")[:-1] if not line.endswith(b"\r")]
+    expect(
+        not bare,
+        expected="every request line ended by CRLF (␍␊)",
+        got=f"{len(bare)} line(s) ended by a bare LF, first {bare[0]!r}" if bare else "",
+        wire=page_run.origin.transcript,
+    )
+
+
+def expect_printed_response(run: ClientRun) -> None:
+    printed = run.program.stdout.data
+    expect(
+        printed == run.response,
+        expected=f"stdout equal to the {len(run.response)} bytes the server sent (status line, headers, body)",
+        got=f"{len(printed)} bytes on stdout" + _first_difference(printed, run.response).replace("the file", "the response")
+        + (f"; stdout starts {printed[:60]!r}" if printed else "") + run.program.stderr_tail(),
+        wire=run.origin.transcript,
+    )
+
+
+@points(2, group=HTTP_CLIENT)
+def test_http_client_writes_the_response_as_received(page_run: ClientRun) -> None:
+    """http_client.py writes the response as received (status line, headers, body) to stdout."""
+    expect_printed_response(page_run)
+
+
+@points(2, group=HTTP_CLIENT)
+def test_http_client_writes_a_binary_response_byte_for_byte(image_run: ClientRun) -> None:
+    """A binary body (an image) reaches stdout byte for byte."""
+    expect_printed_response(image_run)
+
+
+@points(1, group=HTTP_CLIENT)
+def test_http_client_exits_0_when_a_response_arrived(page_run: ClientRun, module_launcher: Launcher) -> None:
+    """http_client.py exits 0 when a response arrived, whatever its status (a 404 too)."""
+    not_found = run_http_client(module_launcher, "missing.html", b"<h1>404 Not Found</h1>", "text/html", status=404)
+    for run in (page_run, not_found):
+        expect_request(run)  # no request, no response: nothing to exit 0 after
+        expect(
+            run.program.killed_after is None and run.program.returncode == 0,
+            expected=f"exit status 0 after a {'200' if run is page_run else '404'} response",
+            got=run.program.describe_exit(),
+            wire=run.origin.transcript,
+        )
+
+
+@points(2, group=HTTP_CLIENT)
+def test_http_client_fails_with_a_message_when_it_cannot_connect(launcher: Launcher) -> None:
+    """Non-zero exit with a message on stderr when http_client.py could not connect."""
+    port = free_port()  # nothing listens there
+    program = launcher.run("http_client.py", "127.0.0.1", str(port), "index.html", within=CLIENT_WITHIN)
+    status = program.returncode if program.killed_after is None else None
+    expect(
+        status not in (None, 0) and program.stderr.text().strip() != "",
+        expected=f"a non-zero exit and a message on stderr (nothing listens on port {port})",
+        got=program.describe_exit() if status is None else f"exit status {status} and "
+        + (f"stderr {program.stderr.text().strip()[:200]!r}" if program.stderr.text().strip() else "nothing on stderr"),
+    )
