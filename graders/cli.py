@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import sys
 
 from rich.console import Console
 from rich.table import Table
@@ -25,13 +27,23 @@ def rubric_table(labs: list[str] | None) -> Table:
     return table
 
 
+def write_csv(labs: list[str] | None) -> None:
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["lab", "group", "check", "points", "rule"])
+    for check in collect_checks(labs):
+        writer.writerow([check.lab, check.group, check.name, check.points, check.rule])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="netlab", description="Graders for the Kurose & Ross socket labs.")
     commands = parser.add_subparsers(dest="command", required=True)
     rubric = commands.add_parser("rubric", help="print the rubric: lab, group, check, points, rule")
     rubric.add_argument("--lab", action="append", help="only this lab (repeatable)")
+    rubric.add_argument("--csv", action="store_true", help="as CSV, for a spreadsheet or a gradebook")
     args = parser.parse_args(argv)
-    if args.command == "rubric":
+    if args.command == "rubric" and args.csv:
+        write_csv(args.lab)
+    elif args.command == "rubric":
         console = Console()
         console.width = max(console.width, 140)
         console.print(rubric_table(args.lab))

@@ -1,0 +1,82 @@
+"""Grading a submission from the harness's own tests: pytest on graders/, read back as results.json."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GRADERS = REPO / "graders"
+REFERENCE = REPO / "reference"
+KNOWN_BAD = REPO / "fixtures" / "bad"
+GRADING_WITHIN = 300  # seconds for one lab's grading; the graders' own bounds are far shorter
+
+
+@dataclass(frozen=True)
+class Grading:
+    """One grading run: the exit status and each check's score."""
+
+    status: int
+    tests: list[dict]  # results.json's tests[]
+    output: str
+
+    def failed(self) -> set[str]:
+        return {t["name"].rsplit(" / ", 1)[1] for t in self.tests if t["score"] < t["max_score"]}
+
+    def passed(self) -> set[str]:
+        return {t["name"].rsplit(" / ", 1)[1] for t in self.tests if t["score"] == t["max_score"]}
+
+    def output_of(self, check: str) -> str:
+        return next(t["output"] for t in self.tests if t["name"].endswith(f" / {check}"))
+
+
+def grade(submission: Path, labs: list[str], workdir: Path, *extra: str) -> Grading:
+    """Run the graders in their own process, as a student or CI would."""
+    results = workdir / "results.json"
+    command = [sys.executable, "-m", "pytest", str(GRADERS), "--submission", str(submission),
+               "--results-json", str(results), "-q", "-p", "no:cacheprovider", *extra]
+    for lab in labs:
+        command += ["--lab", lab]
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=GRADING_WITHIN)
+    tests = json.loads(results.read_text())["tests"] if results.exists() else []
+    return Grading(done.returncode, tests, done.stdout + done.stderr)
+
+
+@dataclass(frozen=True)
+class KnownBad:
+    """A known-bad submission: the reference with some programs replaced (or removed)."""
+
+    lab: str
+    name: str
+    path: Path
+    breaks: str
+    fails: frozenset[str]
+    remove: tuple[str, ...]
+
+    @classmethod
+    def load(cls, path: Path) -> KnownBad:
+        spec = tomllib.loads((path / "bad.toml").read_text())
+        return cls(path.parent.name, path.name, path, spec["breaks"], frozenset(spec["fails"]), tuple(spec.get("remove", ())))
+
+    @property
+    def id(self) -> str:
+        return f"{self.lab}/{self.name}"
+
+    def assemble(self, into: Path) -> Path:
+        """The whole submission: the reference, overlaid with this fixture's programs."""
+        submission = into / "submission"
+        shutil.copytree(REFERENCE, submission)
+        for program in self.path.glob("*.py"):
+            shutil.copy(program, submission / program.name)
+        for name in self.remove:
+            (submission / name).unlink()
+        return submission
+
+
+def known_bad() -> list[KnownBad]:
+    return [KnownBad.load(path) for path in sorted(KNOWN_BAD.glob("*/*")) if (path / "bad.toml").is_file()]

@@ -1,0 +1,26 @@
+"""Every known-bad submission loses exactly the checks of the rule it breaks (DESIGN.md principle 8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.grading import KnownBad, grade, known_bad
+
+CASES = known_bad()
+
+
+@pytest.mark.parametrize("bad", CASES, ids=[bad.id for bad in CASES])
+def test_known_bad_fails_exactly_its_checks(bad: KnownBad, tmp_path: Path) -> None:
+    grading = grade(bad.assemble(tmp_path), [bad.lab], tmp_path)
+    assert grading.tests, f"no results were written:\n{grading.output}"
+    assert grading.failed() == bad.fails, (
+        f"{bad.id} breaks: {bad.breaks}\n"
+        f"expected to fail: {sorted(bad.fails)}\n"
+        f"failed:           {sorted(grading.failed())}\n{grading.output[-4000:]}"
+    )
+    assert grading.status == 1
+    for check in bad.fails:
+        output = grading.output_of(check)
+        assert output.startswith("rule:"), f"{check} fails with a harness error, not its message:\n{output}"

@@ -1,0 +1,144 @@
+"""The pytest plugin: options, points, messages, exit statuses and reports (with pytester)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+DEMO = '''
+from graders.failures import CheckFailed
+from graders.scoring import lab, points
+from graders.wire import Transcript
+
+pytestmark = lab("demo")
+
+
+@points(2)
+def test_passes():
+    """A rule that holds."""
+
+
+@points(3)
+def test_fails_with_a_message():
+    """A rule that is broken."""
+    wire = Transcript()
+    wire.client(b"PING\\r\\n")
+    wire.server(b"pong\\n")
+    raise CheckFailed(expected="PONG", got="pong", wire=wire)
+
+
+@points(1, group="optional 1: extra")
+def test_optional():
+    """An optional exercise."""
+'''
+
+OTHER = '''
+from graders.scoring import lab, points
+
+pytestmark = lab("other")
+
+
+@points(4)
+def test_other():
+    """Another lab's rule."""
+'''
+
+
+@pytest.fixture
+def graders(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_demo=DEMO, test_other=OTHER)
+    (pytester.path / "submission").mkdir()
+    return pytester
+
+
+def test_failed_check_reads_rule_expected_got_wire(graders: pytest.Pytester) -> None:
+    result = graders.runpytest("--submission", "submission")
+    result.assert_outcomes(passed=3, failed=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([
+        "rule:     A rule that is broken.",
+        "expected: PONG",
+        "got:      pong",
+        "wire:     C: PING␍␊",
+        "          S: pong␊",
+    ])
+    result.stdout.no_fnmatch_line("*raise CheckFailed*")  # no traceback for a failed check
+
+
+def test_summary_gives_points_per_lab_and_group(graders: pytest.Pytester) -> None:
+    result = graders.runpytest("--submission", "submission")
+    result.stdout.fnmatch_lines([
+        "*demo*core*2/5*",
+        "*optional 1: extra*1/1*",
+        "*other*core*4/4*",
+        "*total*7/10*",
+        "*demo / core / test_fails_with_a_message (0/3): pong*",
+    ])
+
+
+def test_lab_option_selects_labs(graders: pytest.Pytester) -> None:
+    result = graders.runpytest("--submission", "submission", "--lab", "other")
+    result.assert_outcomes(passed=1, deselected=3)
+    assert result.ret == 0
+
+
+def test_unknown_lab_is_a_usage_error(graders: pytest.Pytester) -> None:
+    result = graders.runpytest("--submission", "submission", "--lab", "nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown lab nope; the labs are demo, other*"])
+
+
+def test_missing_submission_directory_is_a_usage_error(graders: pytest.Pytester) -> None:
+    result = graders.runpytest("--submission", "no-such-dir")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*submission directory*no-such-dir does not exist*"])
+
+
+def test_submission_from_the_environment(graders: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETLAB_SUBMISSION", "no-such-dir-either")
+    result = graders.runpytest()
+    result.stderr.fnmatch_lines(["*no-such-dir-either does not exist*"])
+
+
+def test_check_without_points_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile('import pytest\npytestmark = pytest.mark.lab("x")\ndef test_a(): pass\n')
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*has no @points(...) mark*"])
+
+
+def test_plain_tests_are_left_alone(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*netlab score*")
+
+
+def test_results_json_is_gradescopes_format(graders: pytest.Pytester) -> None:
+    graders.runpytest("--submission", "submission", "--results-json", "out/results.json")
+    results = json.loads((graders.path / "out" / "results.json").read_text())
+    assert (results["score"], results["max_score"]) == (7, 10)
+    by_name = {t["name"]: t for t in results["tests"]}
+    failed = by_name["demo / core / test_fails_with_a_message"]
+    assert (failed["score"], failed["max_score"], failed["visibility"]) == (0, 3, "visible")
+    assert failed["output"].startswith("rule:     A rule that is broken.\nexpected: PONG\ngot:      pong")
+    assert by_name["other / core / test_other"]["score"] == 4
+    assert set(failed) == {"name", "score", "max_score", "output", "visibility"}
+
+
+def test_results_json_under_xdist(graders: pytest.Pytester) -> None:
+    result = graders.runpytest_subprocess("--submission", "submission", "--results-json", "r.json", "-n", "2")
+    assert result.ret == 1
+    results = json.loads((graders.path / "r.json").read_text())
+    assert (results["score"], results["max_score"]) == (7, 10)
+    result.stdout.fnmatch_lines(["*total*7/10*"])
+
+
+def test_junitxml_carries_points_as_properties(graders: pytest.Pytester) -> None:
+    graders.runpytest("--submission", "submission", "--junitxml", "report.xml")
+    tree = ET.parse(graders.path / "report.xml")
+    case = next(c for c in tree.iter("testcase") if c.get("name") == "test_fails_with_a_message")
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties == {"lab": "demo", "group": "core", "points": "3", "rule": "A rule that is broken."}
