@@ -57,8 +57,8 @@ def test_udp_server_survives_a_datagram_that_is_not_utf8(udp_server_port: int) -
         client.send(b"still there?")
         reply = client.reply(ANSWER_WITHIN)
         expect(
-            reply == b"STILL THERE?",
-            expected=f"the reply b'STILL THERE?' to the datagram after it, within {ANSWER_WITHIN:g} s",
+            reply is not None and reply.upper() == b"STILL THERE?",  # its case is another check's
+            expected=f"a reply (b'STILL THERE?') to the datagram after it, within {ANSWER_WITHIN:g} s",
             got="no reply" if reply is None else f"the reply {reply!r}",
             wire=client.transcript,
         )
@@ -114,7 +114,7 @@ def tcp_server_port(launcher: Launcher) -> int:
 @points(2)
 def test_tcp_server_uppercases_a_message(tcp_server_port: int) -> None:
     """tcp_server.py sends back the uppercase of what it receives."""
-    expect_uppercased(tcp_server_port, [b"hello tcp\n"])
+    expect_uppercased(tcp_server_port, [b"Hello TCP, mixed Case 42\n"], case_matters=True)
 
 
 @points(2)
@@ -232,8 +232,12 @@ def expect_exit_0(run: ClientRun) -> None:
     )
 
 
-def expect_uppercased(port: int, segments: list[bytes]) -> None:
-    """Send the segments on one connection; the reply must be their uppercase, whole."""
+def expect_uppercased(port: int, segments: list[bytes], case_matters: bool = False) -> None:
+    """Send the segments on one connection; the reply must be their uppercase, whole.
+
+    Only the uppercase check holds the reply's case against it: a server that
+    does not uppercase loses that check, not every check that reads a reply.
+    """
     wanted = b"".join(segments).upper()
     with TcpClient(port) as client:
         for i, segment in enumerate(segments):
@@ -242,7 +246,7 @@ def expect_uppercased(port: int, segments: list[bytes]) -> None:
             client.send(segment)
         reply = client.receive_exactly(len(wanted), ANSWER_WITHIN)
         expect(
-            reply == wanted,
+            reply == wanted if case_matters else reply.upper() == wanted,
             expected=f"{len(wanted)} bytes back, the uppercase of what was sent, within {ANSWER_WITHIN:g} s",
             got=f"{len(reply)} bytes: {reply[:80]!r}" + ("..." if len(reply) > 80 else ""),
             wire=client.transcript,
