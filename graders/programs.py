@@ -153,8 +153,9 @@ class Program:
     def returncode(self) -> int | None:
         return self._popen.poll()
 
-    def processes(self) -> list[psutil.Process]:
-        """The program and every live process it started, in its tree or tagged."""
+    def processes(self, escaped: bool = True) -> list[psutil.Process]:
+        """The program and every live process it started: in its tree, and (``escaped``)
+        those that left it, found by the run's marker in their environment (a full scan)."""
         found: dict[int, psutil.Process] = {}
         try:
             root = psutil.Process(self.pid)
@@ -163,15 +164,16 @@ class Program:
                 found[child.pid] = child
         except psutil.NoSuchProcess:
             pass
-        for process in _tagged(self.marker):
-            found.setdefault(process.pid, process)
+        if escaped:
+            for process in _tagged(self.marker):
+                found.setdefault(process.pid, process)
         return list(found.values())
 
     def wait_listening(self, port: int, transport: Transport, within: float = READY_WITHIN) -> None:
         """Return once the tree holds ``port``; fail, saying why, at the deadline."""
         deadline = time.monotonic() + within
         while True:
-            tree = self.processes()
+            tree = self.processes(escaped=self.returncode is not None)  # scan only once it has left
             if port in bound_ports(tree, transport):
                 return
             if self.returncode is not None and len(tree) <= 1:

@@ -85,9 +85,11 @@ def expect_body(response: HttpResponse, wanted: bytes, name: str) -> None:
 
 
 def _first_difference(got: bytes, wanted: bytes) -> str:
-    at = next((i for i, (a, b) in enumerate(zip(got, wanted)) if a != b), min(len(got), len(wanted)))
     if got == wanted:
         return ""
+    limit, step = min(len(got), len(wanted)), 65536
+    block = next((i for i in range(0, limit, step) if got[i : i + step] != wanted[i : i + step]), limit)
+    at = next((i for i in range(block, min(block + step, limit)) if got[i] != wanted[i]), limit)
     return f" that differs from the file at byte {at}"
 
 
