@@ -66,11 +66,19 @@ def parse_request(raw: bytes) -> Request:
     return Request(method, target, version, headers, raw, malformed)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One connection's request and the exact bytes the origin answered with."""
+
+    request: Request
+    response: bytes
+
+
 class Origin:
     """``origin = Origin(); origin.serve("/a", body=b"..."); origin.log; origin.close()``."""
 
     def __init__(self) -> None:
-        self.log: list[Request] = []
+        self.log: list[Exchange] = []
         self.transcript = Transcript()
         self._routes: dict[str, Route] = {}
         self._listener = socket.create_server((LOOPBACK, 0))
@@ -108,8 +116,8 @@ class Origin:
             request = self._read_request(conn)
             if request is None:
                 return
-            self.log.append(request)
             route = self._routes.get(request.target.split("?")[0]) or self._not_found()
+            self.log.append(Exchange(request, route.raw()))
             try:
                 conn.sendall(route.raw())
                 self.transcript.server(route.raw())

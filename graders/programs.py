@@ -9,6 +9,7 @@ kills it with every process it started, including ones that left its tree.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -291,9 +292,11 @@ class Launcher:
         self.submission = submission
         self.workdir = workdir
         self.running: list[Program] = []
+        self._dirs = itertools.count(1)
 
     def fresh_dir(self, name: str) -> Path:
-        path = self.workdir / f"{len(self.running)}-{Path(name).stem}"
+        """A new, empty working directory for one run of the program ``name``."""
+        path = self.workdir / f"{next(self._dirs)}-{Path(name).stem}"
         path.mkdir(parents=True)
         return path
 
