@@ -30,6 +30,8 @@ OUTPUT_CAP = 1024 * 1024  # bytes kept per stream; the rest is read and counted
 READY_WITHIN = 5.0  # seconds from spawn to a listening socket
 POLL = 0.005  # seconds between two looks at a process
 MARKER = "NETLAB_RUN"  # environment variable that tags every process of one run
+ESCAPE_SCAN_EVERY = 0.25  # seconds between two scans for processes that left the tree
+GONE_WITHIN = 5.0  # seconds for killed processes to be gone
 
 
 @dataclass(frozen=True)
@@ -173,11 +175,17 @@ class Program:
     def wait_listening(self, port: int, transport: Transport, within: float = READY_WITHIN) -> None:
         """Return once the tree holds ``port``; fail, saying why, at the deadline."""
         deadline = time.monotonic() + within
+        next_scan = time.monotonic() + ESCAPE_SCAN_EVERY
         while True:
-            tree = self.processes(escaped=self.returncode is not None)  # scan only once it has left
+            # The full scan for processes that left the tree is costly: at a slower pace, or once the root is gone.
+            scan = self.returncode is not None or time.monotonic() >= next_scan
+            if scan:
+                next_scan = time.monotonic() + ESCAPE_SCAN_EVERY
+            tree = self.processes(escaped=scan)
             if port in bound_ports(tree, transport):
                 return
-            if self.returncode is not None and len(tree) <= 1:
+            if self.returncode is not None and all(process.pid == self.pid for process in tree):
+                self.stderr.join(1)  # its last words: the traceback
                 raise CheckFailed(
                     expected=f"`{self.command}` listening on {transport.upper()} port {port}",
                     got=f"it exited with status {self.returncode} before it did" + self.stderr_tail(),
@@ -251,13 +259,27 @@ class Program:
                 process.kill()
             except psutil.NoSuchProcess:
                 pass
-        psutil.wait_procs(processes, timeout=5)
+        _wait_gone(processes, GONE_WITHIN)
         try:
-            self._popen.wait(timeout=5)
+            self._popen.wait(timeout=GONE_WITHIN)
         except subprocess.TimeoutExpired:
             pass
         self.stdout.join(1)
         self.stderr.join(1)
+
+
+def _wait_gone(processes: list[psutil.Process], within: float) -> None:
+    """Until each is gone or a zombie: a killed orphan waits for init to reap it, which can take
+    seconds, yet holds no port and runs no code."""
+    deadline = time.monotonic() + within
+    for process in processes:
+        while time.monotonic() < deadline:
+            try:
+                if process.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(POLL)
 
 
 def _environment(marker: str) -> dict[str, str]:
