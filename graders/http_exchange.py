@@ -21,6 +21,7 @@ from .failures import CheckFailed
 from .wire import Transcript
 
 CLOSE_WITHIN = 1.0  # seconds for the close once a Content-Length body is complete
+IDLE_WITHIN = 2.0  # seconds a response may pause between two bytes, however long it may take in all
 HEAD_END = re.compile(rb"\n\r?\n")  # h11's own end-of-head rule
 
 
@@ -58,13 +59,16 @@ def get(port: int, target: str, within: float = 2.0) -> HttpResponse:
 
 
 def read_response(client: TcpClient, within: float) -> HttpResponse:
+    """Read to the close, within ``within`` in all and ``IDLE_WITHIN`` between two bytes."""
     deadline = time.monotonic() + within
     data = bytearray()
     while not client.closed_by_server:
+        idle_deadline = time.monotonic() + IDLE_WITHIN
         try:
-            chunk = client.receive(deadline)
+            chunk = client.receive(min(deadline, idle_deadline))
         except TimeoutError:
-            return _incomplete(client, bytes(data), within)
+            bound = f"within {within:g} s" if deadline <= idle_deadline else f"in {IDLE_WITHIN:g} s"
+            return _incomplete(client, bytes(data), bound)
         data += chunk
         length = _content_length_if_complete(data)
         if length is not None:
@@ -83,12 +87,12 @@ def _content_length_if_complete(data: bytes | bytearray) -> int | None:
     return int(match.group(1))
 
 
-def _incomplete(client: TcpClient, data: bytes, within: float) -> HttpResponse:
+def _incomplete(client: TcpClient, data: bytes, bound: str) -> HttpResponse:
     if _content_length_if_complete(data) is not None:
         return _parse(data, client)  # complete by its Content-Length; the close check will see it open
-    client.transcript.event(f"no more bytes within {within:g} s, connection still open")
+    client.transcript.event(f"no more bytes {bound}, connection still open")
     raise CheckFailed(
-        expected=f"a whole response, the connection closed after it, within {within:g} s",
+        expected=f"a whole response, then the close (the bound: no more bytes {bound})",
         got=f"{len(data)} bytes and no close" if data else "no response at all",
         wire=client.transcript,
     )
