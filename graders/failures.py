@@ -67,3 +67,14 @@ def expect(condition: bool, expected: str, got: str, wire: Transcript | None = N
     """Fail the check unless ``condition`` holds."""
     if not condition:
         raise CheckFailed(expected, got, wire)
+
+
+def expect_crlf_lines(head: bytes, what: str, wire: Transcript | None = None) -> None:
+    """Fail unless every line of a protocol head (up to its last LF) ends in CRLF."""
+    bare = [line + b"\n" for line in head.split(b"\n")[:-1] if not line.endswith(b"\r")]
+    expect(
+        not bare,
+        expected=f"every line of {what} ended by CRLF (␍␊)",
+        got=f"{len(bare)} line(s) ended by a bare LF, the first {bare[0]!r}" if bare else "",
+        wire=wire,
+    )

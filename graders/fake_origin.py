@@ -9,14 +9,12 @@ never decides a verdict. Each response closes its connection.
 from __future__ import annotations
 
 import socket
-import threading
 from dataclasses import dataclass
 
 import h11
 
 from .http_exchange import HEAD_END
-from .ports import LOOPBACK
-from .wire import Transcript
+from .threaded_server import ThreadedTcpServer
 
 READ_WITHIN = 5.0  # seconds a client has to send its whole request
 
@@ -74,18 +72,16 @@ class Exchange:
     response: bytes
 
 
-class Origin:
+NOT_FOUND = Route(404, "Not Found", (("Content-Type", "text/html"), ("Content-Length", "22"), ("Connection", "close")), b"<h1>404 Not Found</h1>")
+
+
+class Origin(ThreadedTcpServer):
     """``origin = Origin(); origin.serve("/a", body=b"..."); origin.log; origin.close()``."""
 
     def __init__(self) -> None:
         self.log: list[Exchange] = []
-        self.transcript = Transcript()
         self._routes: dict[str, Route] = {}
-        self._listener = socket.create_server((LOOPBACK, 0))
-        self.port: int = self._listener.getsockname()[1]
-        self._closing = False
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
+        super().__init__()
 
     def serve(
         self,
@@ -101,29 +97,19 @@ class Origin:
         self._routes[path] = route
         return route
 
-    def _accept(self) -> None:
-        while True:
-            conn, _ = self._listener.accept()
-            if self._closing:
-                conn.close()
-                return
-            self.transcript.event("a client connected")
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(READ_WITHIN)
-            request = self._read_request(conn)
-            if request is None:
-                return
-            route = self._routes.get(request.target.split("?")[0]) or self._not_found()
-            self.log.append(Exchange(request, route.raw()))
-            try:
-                conn.sendall(route.raw())
-                self.transcript.server(route.raw())
-                conn.shutdown(socket.SHUT_WR)
-            except OSError as error:
-                self.transcript.event(f"sending the response failed: {error}")
+    def handle(self, conn: socket.socket) -> None:
+        conn.settimeout(READ_WITHIN)
+        request = self._read_request(conn)
+        if request is None:
+            return
+        route = self._routes.get(request.target.split("?")[0]) or NOT_FOUND
+        self.log.append(Exchange(request, route.raw()))
+        try:
+            conn.sendall(route.raw())
+            self.transcript.server(route.raw())
+            conn.shutdown(socket.SHUT_WR)
+        except OSError as error:
+            self.transcript.event(f"sending the response failed: {error}")
 
     def _read_request(self, conn: socket.socket) -> Request | None:
         """Read a request head; answer even a malformed one (the checks judge it, not the origin)."""
@@ -139,13 +125,3 @@ class Origin:
             self.transcript.client(data)
             raw += data
         return parse_request(raw)
-
-    def _not_found(self) -> Route:
-        return Route(404, "Not Found", (("Content-Type", "text/html"), ("Content-Length", "22"), ("Connection", "close")), b"<h1>404 Not Found</h1>")
-
-    def close(self) -> None:
-        """Stop accepting: a connection to itself wakes the thread (closing would not)."""
-        self._closing = True
-        socket.create_connection((LOOPBACK, self.port)).close()
-        self._thread.join(2)
-        self._listener.close()

@@ -14,7 +14,7 @@ import pytest
 from graders import http_exchange
 from graders.clients import TcpClient
 from graders.documents import BIG_FILE, WWW, DocumentRoot, build_template, lay_out
-from graders.failures import CheckFailed, expect
+from graders.failures import CheckFailed, expect, expect_crlf_lines
 from graders.fake_origin import Exchange, Origin
 from graders.http_exchange import HttpResponse
 from graders.ports import free_port
@@ -212,13 +212,7 @@ def test_a_client_that_leaves_early_does_not_stop_the_server(webserver: WebServe
 def test_status_and_header_lines_end_in_crlf(webserver: WebServer) -> None:
     """Every protocol line ends in CRLF: the status line, each header line and the empty line."""
     response = webserver.get("/index.html")
-    bare = [line for line in response.head.split(b"\n")[:-1] if not line.endswith(b"\r")]
-    expect(
-        not bare,
-        expected="every line of the status line and headers ended by CRLF (␍␊)",
-        got=f"{len(bare)} line(s) ended by a bare LF, first {bare[0]!r}" if bare else "",
-        wire=response.transcript,
-    )
+    expect_crlf_lines(response.head, "the status line and headers, and the empty line", response.transcript)
 
 
 @points(2)
@@ -380,13 +374,7 @@ def test_http_client_sends_host_and_connection_close(page_run: ClientRun) -> Non
 def test_http_client_request_lines_end_in_crlf(page_run: ClientRun) -> None:
     """Every line of the request (request line, headers, the empty line) ends in CRLF."""
     request = expect_exchange(page_run).request
-    bare = [line for line in request.raw.split(b"\n")[:-1] if not line.endswith(b"\r")]
-    expect(
-        not bare,
-        expected="every request line ended by CRLF (␍␊)",
-        got=f"{len(bare)} line(s) ended by a bare LF, first {bare[0]!r}" if bare else "",
-        wire=page_run.origin.transcript,
-    )
+    expect_crlf_lines(request.raw, "the request line, headers and empty line", page_run.origin.transcript)
 
 
 def expect_printed_response(run: ClientRun) -> None:

@@ -1,0 +1,50 @@
+"""A loopback TCP server in threads, the shape every fake TCP peer of the graders shares.
+
+As in aiosmtpd's controller: it is ready when constructed (its socket is
+listening before the constructor returns, so no one waits for it), serves each
+connection in a thread of its own, records what it saw, and ``close()`` stops
+it. Subclasses say what to do with one connection in ``handle``.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from .ports import LOOPBACK
+from .wire import Transcript
+
+
+class ThreadedTcpServer:
+    def __init__(self) -> None:
+        self.transcript = Transcript()
+        self.connections = 0
+        self._listener = socket.create_server((LOOPBACK, 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._closing = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _accept(self) -> None:
+        while True:
+            conn, _ = self._listener.accept()
+            if self._closing:
+                conn.close()
+                return
+            self.connections += 1
+            self.transcript.event(f"connection {self.connections} opened")
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            self.handle(conn)
+
+    def close(self) -> None:
+        """Stop accepting: a connection to itself wakes the thread (closing would not)."""
+        self._closing = True
+        socket.create_connection((LOOPBACK, self.port)).close()
+        self._thread.join(2)
+        self._listener.close()
