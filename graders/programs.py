@@ -32,6 +32,7 @@ POLL = 0.005  # seconds between two looks at a process
 MARKER = "NETLAB_RUN"  # environment variable that tags every process of one run
 ESCAPE_SCAN_EVERY = 0.25  # seconds between two scans for processes that left the tree
 GONE_WITHIN = 5.0  # seconds for killed processes to be gone
+WRONG_PORT_AFTER = 1.0  # seconds a program may hold only other ports before it is taken to ignore its own
 
 
 @dataclass(frozen=True)
@@ -173,16 +174,21 @@ class Program:
         return list(found.values())
 
     def wait_listening(self, port: int, transport: Transport, within: float = READY_WITHIN) -> None:
-        """Return once the tree holds ``port``; fail, saying why, at the deadline."""
-        deadline = time.monotonic() + within
-        next_scan = time.monotonic() + ESCAPE_SCAN_EVERY
+        """Return once the tree holds ``port``; fail, saying why, at the deadline, or as soon
+        as the program has held another port for ``WRONG_PORT_AFTER`` (it ignored its argument)."""
+        started = time.monotonic()
+        deadline = started + within
+        next_scan = started + ESCAPE_SCAN_EVERY
+        other_since: float | None = None
         while True:
+            now = time.monotonic()
             # The full scan for processes that left the tree is costly: at a slower pace, or once the root is gone.
-            scan = self.returncode is not None or time.monotonic() >= next_scan
+            scan = self.returncode is not None or now >= next_scan
             if scan:
-                next_scan = time.monotonic() + ESCAPE_SCAN_EVERY
+                next_scan = now + ESCAPE_SCAN_EVERY
             tree = self.processes(escaped=scan)
-            if port in bound_ports(tree, transport):
+            held = bound_ports(tree, transport)
+            if port in held:
                 return
             if self.returncode is not None and all(process.pid == self.pid for process in tree):
                 self.stderr.join(1)  # its last words: the traceback
@@ -190,12 +196,14 @@ class Program:
                     expected=f"`{self.command}` listening on {transport.upper()} port {port}",
                     got=f"it exited with status {self.returncode} before it did" + self.stderr_tail(),
                 )
-            if time.monotonic() >= deadline:
-                others = sorted(bound_ports(tree, transport))
-                seen = f"it holds {transport.upper()} port(s) {', '.join(map(str, others))}" if others else f"it holds no {transport.upper()} port"
+            other_since = (other_since or now) if held else None
+            wrong_port = other_since is not None and now - other_since >= WRONG_PORT_AFTER
+            if wrong_port or now >= deadline:
+                waited = now - started
+                seen = f"it holds {transport.upper()} port(s) {', '.join(map(str, sorted(held)))}" if held else f"it holds no {transport.upper()} port"
                 raise CheckFailed(
                     expected=f"`{self.command}` listening on {transport.upper()} port {port} within {within:g} s",
-                    got=f"{seen} after {within:g} s (is the port taken from the command line?)" + self.stderr_tail(),
+                    got=f"{seen} after {waited:.1f} s (is the port taken from the command line?)" + self.stderr_tail(),
                 )
             time.sleep(POLL)
 
