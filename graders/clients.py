@@ -54,6 +54,7 @@ class TcpClient:
         try:
             self.sock = socket.create_connection((LOOPBACK, port), timeout=within)
         except OSError as error:
+            self.transcript.event(f"connecting to port {port} failed: {error}")
             raise CheckFailed(
                 expected=f"a server accepting connections on TCP port {port}",
                 got=f"connecting failed: {error}",
@@ -67,8 +68,8 @@ class TcpClient:
         except OSError as error:
             self.transcript.event(f"sending failed: {error}")
             raise CheckFailed(
-                expected="the server to read the request",
-                got=f"sending failed: {error} (the server closed or reset the connection)",
+                expected="the connection to stay open while the client sends",
+                got=f"sending failed: {error} (the server had closed or reset the connection)",
                 wire=self.transcript,
             ) from None
         self.transcript.client(data)

@@ -24,17 +24,19 @@ class CheckFailed(AssertionError):
         self.got = got
         self.wire = wire
 
-    def report(self, rule: str) -> FailureText:
+    def report(self, rule: str, notes: list[str]) -> FailureText:
         """What pytest shows: the whole message, and its first ``got`` line for the summary."""
-        return FailureText(self.render(rule), ReprCrash(self.got.splitlines()[0] if self.got else ""))
+        return FailureText(self.render(rule, notes), ReprCrash(self.got.splitlines()[0] if self.got else ""))
 
-    def render(self, rule: str) -> str:
-        """The four-part message shown to the student."""
+    def render(self, rule: str, notes: list[str] | None = None) -> str:
+        """The four-part message shown to the student, and what else the harness saw (``notes``)."""
         lines = [f"rule:     {rule}"]
         lines += _labelled("expected", self.expected)
         lines += _labelled("got", self.got)
         if self.wire is not None and self.wire:
             lines += _labelled("wire", self.wire.render())
+        for note in notes or []:
+            lines += _labelled("note", note)
         return "\n".join(lines)
 
 

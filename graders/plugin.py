@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from .failures import CheckFailed
+from .programs import Launcher
 from .scoring import Check, Scoreboard
 from .summary import print_summary
 
@@ -77,8 +78,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """A failed check reads as rule / expected / got / wire, without a traceback."""
     report: pytest.TestReport = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed) and _check in item.stash:
-        report.longrepr = call.excinfo.value.report(item.stash[_check].rule)
+        report.longrepr = call.excinfo.value.report(item.stash[_check].rule, _servers_that_died(item))
     return report
+
+
+def _servers_that_died(item: pytest.Item) -> list[str]:
+    """A server that exited during a check is often the whole story: say so beside the message."""
+    launchers = [value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Launcher)]
+    return [program.death_note() for launcher in launchers for program in launcher.servers_that_died()]
 
 
 class Grading:

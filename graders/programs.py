@@ -247,6 +247,11 @@ class Program:
             return ""
         return "; its stderr ends:\n" + "\n".join(f"  {line}" for line in tail)
 
+    def death_note(self) -> str:
+        """A server's exit, for a failed check's message."""
+        self.stderr.join(1)
+        return f"`{self.command}` exited with status {self.returncode} during the check" + self.stderr_tail()
+
     def describe_output(self) -> str:
         out = self.stdout.lines()
         shown = "\n".join(f"  | {line}" for line in out[:20]) or "  (nothing)"
@@ -322,6 +327,7 @@ class Launcher:
         self.submission = submission
         self.workdir = workdir
         self.running: list[Program] = []
+        self.servers: list[Program] = []
         self._dirs = itertools.count(1)
 
     def fresh_dir(self, name: str) -> Path:
@@ -349,6 +355,7 @@ class Launcher:
             program = self.start(filename, str(port), workdir=workdir)
             try:
                 program.wait_listening(port, transport)
+                self.servers.append(program)
                 return program, port
             except CheckFailed:
                 lost_race = program.returncode is not None and port_is_taken(port, transport)
@@ -356,6 +363,10 @@ class Launcher:
                 if not lost_race or attempt == tries - 1:
                     raise
         raise AssertionError("unreachable")
+
+    def servers_that_died(self) -> list[Program]:
+        """Servers that were up and have exited (servers run until they are killed)."""
+        return [server for server in self.servers if server.returncode is not None and server.killed_after is None]
 
     def stop_all(self) -> None:
         for program in self.running:

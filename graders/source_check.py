@@ -8,9 +8,9 @@ from pathlib import Path
 from .failures import CheckFailed
 
 
-def imported_modules(path: Path) -> set[str]:
+def imported_modules(path: Path) -> dict[str, int]:
     """Every module the file names in ``import``, ``from ... import``, ``__import__("...")``
-    or ``importlib.import_module("...")``, wherever it stands in the file."""
+    or ``importlib.import_module("...")``, wherever it stands in the file, with its first line."""
     try:
         tree = ast.parse(path.read_bytes(), filename=path.name)
     except SyntaxError as error:
@@ -18,16 +18,18 @@ def imported_modules(path: Path) -> set[str]:
             expected=f"`{path.name}` to be Python that parses",
             got=f"a syntax error at line {error.lineno}: {error.msg}",
         ) from None
-    found: set[str] = set()
+    found: dict[str, int] = {}
     for node in ast.walk(tree):
+        names: list[str] = []
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Call) and _is_dynamic_import(node.func):
             if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                found.add(node.args[0].value)
+                names = [node.args[0].value]
+        for name in names:
+            found[name] = min(found.get(name, node.lineno), node.lineno)  # type: ignore[attr-defined]
     return found
 
 
@@ -38,12 +40,13 @@ def _is_dynamic_import(func: ast.expr) -> bool:
 
 
 def forbidden_in(path: Path, forbidden: tuple[str, ...]) -> list[str]:
-    """The forbidden modules (or their submodules) the file imports, sorted."""
-    return sorted(
-        module
-        for module in imported_modules(path)
-        if any(module == bad or module.startswith(bad + ".") for bad in forbidden)
-    )
+    """Each forbidden module the file imports (itself or a part of it), with the line, in order."""
+    lines: dict[str, int] = {}
+    for module, line in imported_modules(path).items():
+        for bad in forbidden:
+            if module == bad or module.startswith(bad + "."):
+                lines[bad] = min(lines.get(bad, line), line)
+    return [f"{bad} (line {line})" for bad, line in sorted(lines.items(), key=lambda item: item[1])]
 
 
 def expect_no_forbidden_imports(paths: list[Path], forbidden: tuple[str, ...], lab: str) -> None:

@@ -85,7 +85,7 @@ def test_udp_client_sends_each_line_as_one_datagram(udp_client_run: ClientRun) -
     expect(
         udp_client_run.received == wanted,
         expected=f"the datagrams {wanted}",
-        got=f"the datagrams {udp_client_run.received}",
+        got=f"the datagrams {udp_client_run.received}" + udp_client_run.exit_if_silent(),
         wire=udp_client_run.transcript,
     )
 
@@ -127,8 +127,10 @@ def test_tcp_server_replies_however_the_stream_is_segmented(tcp_server_port: int
 @points(2)
 def test_tcp_server_accepts_connections_one_after_another(tcp_server_port: int) -> None:
     """tcp_server.py accepts connections one after another."""
+    transcript = Transcript()
     for n in (1, 2, 3):
-        expect_uppercased(tcp_server_port, [f"connection number {n}\n".encode()])
+        transcript.event(f"connection {n}")
+        expect_uppercased(tcp_server_port, [f"connection number {n}\n".encode()], transcript=transcript)
 
 
 # --- tcp_client.py -------------------------------------------------------------
@@ -157,7 +159,7 @@ def test_tcp_client_sends_each_line_with_newline_on_one_connection(tcp_client_ru
     expect(
         tcp_client_run.connections == 1 and got == wanted,
         expected=f"one connection carrying {wanted!r}",
-        got=f"{tcp_client_run.connections} connection(s) carrying {got!r}",
+        got=f"{tcp_client_run.connections} connection(s) carrying {got!r}" + tcp_client_run.exit_if_silent(),
         wire=tcp_client_run.transcript,
     )
 
@@ -191,6 +193,10 @@ class ClientRun:
     transcript: Transcript
     received: list[bytes]
     connections: int = 0
+
+    def exit_if_silent(self) -> str:
+        """How the program ended, when it sent nothing: most often, it crashed."""
+        return "" if any(self.received) else f"; {self.program.describe_exit()}"
 
 
 def printed_replies(stdout_lines: list[str]) -> list[str]:
@@ -232,14 +238,14 @@ def expect_exit_0(run: ClientRun) -> None:
     )
 
 
-def expect_uppercased(port: int, segments: list[bytes], case_matters: bool = False) -> None:
+def expect_uppercased(port: int, segments: list[bytes], case_matters: bool = False, transcript: Transcript | None = None) -> None:
     """Send the segments on one connection; the reply must be their uppercase, whole.
 
     Only the uppercase check holds the reply's case against it: a server that
     does not uppercase loses that check, not every check that reads a reply.
     """
     wanted = b"".join(segments).upper()
-    with TcpClient(port) as client:
+    with TcpClient(port, transcript) as client:
         for i, segment in enumerate(segments):
             if i:
                 time.sleep(SEGMENT_GAP)  # a scheduled gap, so the segments stay apart

@@ -21,6 +21,7 @@ from graders.ports import free_port
 from graders.programs import Launcher, Program, Submission
 from graders.scoring import lab, points
 from graders.source_check import expect_no_forbidden_imports
+from graders.wire import describe_difference
 
 pytestmark = lab("webserver")
 
@@ -78,18 +79,9 @@ def expect_body(response: HttpResponse, wanted: bytes, name: str) -> None:
     expect(
         response.body == wanted,
         expected=f"the {len(wanted)} bytes of {name}, then the close",
-        got=f"a body of {len(response.body)} bytes" + _first_difference(response.body, wanted),
+        got="body: " + describe_difference(response.body, wanted, name),
         wire=response.transcript,
     )
-
-
-def _first_difference(got: bytes, wanted: bytes) -> str:
-    if got == wanted:
-        return ""
-    limit, step = min(len(got), len(wanted)), 65536
-    block = next((i for i in range(0, limit, step) if got[i : i + step] != wanted[i : i + step]), limit)
-    at = next((i for i in range(block, min(block + step, limit)) if got[i] != wanted[i]), limit)
-    return f" that differs from the file at byte {at}"
 
 
 # --- core ---------------------------------------------------------------------
@@ -384,8 +376,7 @@ def expect_printed_response(run: ClientRun) -> None:
     expect(
         printed == sent,
         expected=f"stdout equal to the {len(sent)} bytes the server sent (status line, headers, body)",
-        got=f"{len(printed)} bytes on stdout" + _first_difference(printed, sent).replace("the file", "the response")
-        + (f"; stdout starts {printed[:60]!r}" if printed else "") + run.program.stderr_tail(),
+        got="stdout: " + describe_difference(printed, sent, "the response") + run.program.stderr_tail(),
         wire=run.origin.transcript,
     )
 

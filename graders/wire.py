@@ -117,3 +117,22 @@ def _visible(line: bytes) -> str:
     if len(text) > MAX_LINE_CHARS:
         text = text[:MAX_LINE_CHARS] + f"... ({len(text) - MAX_LINE_CHARS} more chars)"
     return text
+
+
+def describe_difference(got: bytes, wanted: bytes, what: str) -> str:
+    """How ``got`` differs from ``wanted`` (``what`` names it), in words: where they part, and how."""
+    if got == wanted:
+        return f"exactly {what}"
+    if not got:
+        return "nothing"
+    if got.startswith(wanted):
+        return f"the {len(wanted)} bytes of {what}, then {len(got) - len(wanted)} more: {got[len(wanted):][:24]!r}"
+    if wanted.startswith(got):
+        return f"only the first {len(got)} of the {len(wanted)} bytes of {what}"
+    limit, step = min(len(got), len(wanted)), 65536
+    block = next((i for i in range(0, limit, step) if got[i : i + step] != wanted[i : i + step]), limit)
+    at = next(i for i in range(block, block + step) if got[i] != wanted[i])
+    return (
+        f"{len(got)} bytes that part from {what} at byte {at}: "
+        f"{got[at : at + 16]!r} where {what} has {wanted[at : at + 16]!r}"
+    )

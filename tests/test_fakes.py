@@ -1,0 +1,79 @@
+"""The graders' fake peers behave: they answer as the labs' servers do and record what they saw."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from graders.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
+from graders.fake_origin import Origin
+from graders.ports import LOOPBACK
+
+
+def test_udp_echo_uppercases_and_records() -> None:
+    server = FakeUdpEcho()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(2)
+            client.sendto(b"hello", (LOOPBACK, server.port))
+            assert client.recvfrom(100)[0] == b"HELLO"
+        assert server.datagrams == [b"hello"]
+    finally:
+        server.close()
+
+
+def test_tcp_echo_answers_lines_and_splits_replies_when_asked() -> None:
+    """Whether the halves arrive apart is the kernel's business; that they come whole is ours.
+    (The known-bad tcp_client_single_recv shows the split reaching a client.)"""
+    server = FakeTcpEcho(split_replies=True)
+    try:
+        with socket.create_connection((LOOPBACK, server.port), timeout=2) as client:
+            client.sendall(b"ab\ncd\n")
+            started, reply = time.monotonic(), b""
+            while len(reply) < 6:
+                reply += client.recv(100)
+            assert reply == b"AB\nCD\n"
+            assert time.monotonic() - started >= 2 * SEGMENT_GAP  # each reply waited between its halves
+        assert bytes(server.received) == b"ab\ncd\n" and server.connections == 1
+    finally:
+        server.close()
+
+
+def test_origin_serves_routes_records_raw_requests_and_404s_the_rest() -> None:
+    origin = Origin()
+    try:
+        route = origin.serve("/a.html", body=b"<p>a</p>")
+        assert fetch(origin.port, b"GET /a.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n") == route.raw()
+        assert fetch(origin.port, b"GET /nope HTTP/1.1\r\nHost: h\r\n\r\n").startswith(b"HTTP/1.1 404 Not Found\r\n")
+        first, second = origin.log
+        assert first.request.target == "/a.html?x=1" and first.request.header("host") == "h"
+        assert first.request.raw == b"GET /a.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n" and first.response == route.raw()
+        assert first.request.malformed is None
+    finally:
+        origin.close()
+
+
+def test_origin_answers_a_request_h11_rejects_and_says_why() -> None:
+    origin = Origin()
+    try:
+        origin.serve("/a", body=b"a")
+        assert fetch(origin.port, b"GET /a HTTP/1.1\n\n").startswith(b"HTTP/1.1 200 OK")
+        assert origin.log[0].request.malformed == "Missing mandatory Host: header"
+    finally:
+        origin.close()
+
+
+def test_close_is_prompt() -> None:
+    started = time.monotonic()
+    for fake in (FakeUdpEcho(), FakeTcpEcho(), Origin()):
+        fake.close()
+    assert time.monotonic() - started < 0.5
+
+
+def fetch(port: int, request: bytes) -> bytes:
+    with socket.create_connection((LOOPBACK, port), timeout=2) as client:
+        client.sendall(request)
+        data = b""
+        while chunk := client.recv(65536):
+            data += chunk
+    return data
