@@ -2,54 +2,29 @@
 
 Each runs in a thread on a free loopback port, is ready when constructed
 (its socket is bound before the constructor returns), records everything it
-received in a transcript, and stops with ``close()``. The UDP one wakes its
-thread with a datagram to itself; the TCP one is a ``ThreadedTcpServer``.
+received in a transcript, and stops with ``close()``.
 """
 
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
-from .ports import LOOPBACK
-from .threaded_server import ThreadedTcpServer
-from .wire import Transcript
+from .threaded_server import ThreadedTcpServer, ThreadedUdpServer
 
 SEGMENT_GAP = 0.05  # seconds between the two halves of a split reply
 
 
-class FakeUdpEcho:
+class FakeUdpEcho(ThreadedUdpServer):
     """Replies to every datagram with its uppercase, as the lab's server does."""
 
     def __init__(self) -> None:
-        self.transcript = Transcript()
         self.datagrams: list[bytes] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind((LOOPBACK, 0))
-        self.port: int = self._sock.getsockname()[1]
-        self._closing = False
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            data, peer = self._sock.recvfrom(65535)
-            if self._closing:
-                return
-            self.datagrams.append(data)
-            self.transcript.client(data, datagram=True)
-            reply = data.upper()
-            self._sock.sendto(reply, peer)
-            self.transcript.server(reply, datagram=True)
-
-    def close(self) -> None:
-        """Stop serving: a datagram to itself wakes the thread (closing would not)."""
-        self._closing = True
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as waker:
-            waker.sendto(b"", (LOOPBACK, self.port))
-        self._thread.join(2)
-        self._sock.close()
+    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+        self.datagrams.append(data)
+        self.send(data.upper(), peer)
 
 
 class FakeTcpEcho(ThreadedTcpServer):

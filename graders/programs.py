@@ -348,11 +348,14 @@ class Launcher:
         program.finish(within)
         return program
 
-    def serve(self, filename: str, transport: Transport = "tcp", workdir: Path | None = None, tries: int = 3) -> tuple[Program, int]:
-        """Start a server on a free port, observed listening; retried on a lost port race."""
+    def serve(
+        self, filename: str, transport: Transport = "tcp", *options: str, workdir: Path | None = None, tries: int = 3
+    ) -> tuple[Program, int]:
+        """Start ``python FILE PORT OPTIONS...`` on a free port, observed listening; retried on a
+        lost port race."""
         for attempt in range(tries):
             port = free_port(transport)
-            program = self.start(filename, str(port), workdir=workdir)
+            program = self.start(filename, str(port), *options, workdir=workdir)
             try:
                 program.wait_listening(port, transport)
                 self.servers.append(program)

@@ -48,3 +48,47 @@ class ThreadedTcpServer:
         socket.create_connection((LOOPBACK, self.port)).close()
         self._thread.join(2)
         self._listener.close()
+
+
+class ThreadedUdpServer:
+    """A loopback UDP server in a thread: bound when constructed, stopped by ``close()``.
+
+    Subclasses say what to do with one datagram in ``handle``; ``send`` replies
+    and records the reply.
+    """
+
+    def __init__(self) -> None:
+        self.transcript = Transcript()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind((LOOPBACK, 0))
+        self.port: int = self._sock.getsockname()[1]
+        self._closing = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+        raise NotImplementedError
+
+    def send(self, data: bytes, peer: tuple[str, int]) -> None:
+        try:
+            self._sock.sendto(data, peer)
+        except OSError as error:  # closed meanwhile, or the peer is gone
+            self.transcript.event(f"sending failed: {error}")
+            return
+        self.transcript.server(data, datagram=True)
+
+    def _serve(self) -> None:
+        while True:
+            data, peer = self._sock.recvfrom(65535)
+            if self._closing:
+                return
+            self.transcript.client(data, datagram=True)
+            self.handle(data, peer)
+
+    def close(self) -> None:
+        """Stop serving: a datagram to itself wakes the thread (closing would not)."""
+        self._closing = True
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as waker:
+            waker.sendto(b"", (LOOPBACK, self.port))
+        self._thread.join(2)
+        self._sock.close()

@@ -1,0 +1,550 @@
+"""Lab `pinger`: UDP Pinger, with its statistics and the UDP Heartbeat (LABS.md)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pytest
+
+from graders.failures import expect
+from graders.fake_pinger import HeartbeatReceiver, PingSchedule, PingServer
+from graders.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics
+from graders.ports import LOOPBACK
+from graders.programs import Launcher, Program
+from graders.scoring import lab, points
+from graders.wire import Transcript
+
+pytestmark = lab("pinger")
+
+STATISTICS = "optional 1: statistics"
+HEARTBEAT = "optional 2: heartbeat"
+RUN_WITHIN = 16.0  # ten pings take at most 10 s
+RTT_WITHIN = 0.030  # LABS.md: within 30 ms of the true round trip
+T_WITHIN = 0.050  # t in a datagram: within 50 ms of when it arrived
+TIMEOUT_WAIT = (0.9, 1.5)  # seconds between a lost ping and the next one
+
+# The scenarios, run at once (each pinger waits on its own server), so the lab takes
+# about as long as the longest one: ten lost pings, 10 s.
+MIXED = PingSchedule(
+    drop=frozenset({3, 7, 9}),
+    delay={1: 0.05, 2: 0.2, 4: 0.1, 5: 0.3, 6: 0.02, 8: 0.15, 10: 0.25},
+)
+ALL_LOST = PingSchedule(drop=frozenset(range(1, PINGS + 1)))
+LATE = PingSchedule(  # ping 2's reply comes 0.3 s into ping 3's wait; ping 5's twin 0.2 s into ping 6's
+    delay={2: 1.3, 3: 0.5, 6: 0.4},
+    twice={5: 0.2},
+    default_delay=0.01,
+)
+
+
+@dataclass
+class PingRun:
+    """One run of udp_pinger.py against the graders' server with one schedule."""
+
+    schedule: PingSchedule
+    server: PingServer
+    program: Program
+    finished: bool = field(default=False)
+
+    def finish(self) -> PingRun:
+        if not self.finished:
+            self.program.finish(RUN_WITHIN)
+            self.server.close()
+            self.finished = True
+        return self
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.program.stdout.lines()
+
+    @cached_property
+    def pings(self) -> list[PingLine]:
+        replies = {p.seq: p.data.upper().decode("utf-8", "replace") for p in self.server.pings if p.seq is not None}
+        return ping_lines(self.lines, replies)
+
+    def line_for(self, number: int) -> PingLine | None:
+        return next((line for line in self.pings if line.number == number), None)
+
+    @cached_property
+    def statistics(self) -> Statistics:
+        after = self.pings[-1].end if self.pings else 0
+        factor = next((line.factor for line in self.pings if line.factor), 1.0)
+        return statistics(self.lines[after:], factor)
+
+    def output(self) -> str:
+        return self.program.describe_output()
+
+    @property
+    def exit_status(self) -> int | None:
+        return None if self.program.killed_after is not None else self.program.returncode
+
+
+@pytest.fixture(scope="module")
+def ping_runs(module_launcher: Launcher) -> Iterator[dict[str, PingRun]]:
+    """The three scenarios' pingers, started together; each check waits for the one it reads."""
+    runs: dict[str, PingRun] = {}
+    try:
+        for name, schedule in (("mixed", MIXED), ("all lost", ALL_LOST), ("late", LATE)):
+            server = PingServer(schedule)
+            runs[name] = PingRun(schedule, server, module_launcher.start("udp_pinger.py", "127.0.0.1", str(server.port)))
+        yield runs
+    finally:
+        for run in runs.values():
+            run.server.close()
+
+
+@pytest.fixture
+def mixed(ping_runs: dict[str, PingRun]) -> PingRun:
+    """Pings 3, 7 and 9 lost; the others answered after 20 to 300 ms."""
+    return ping_runs["mixed"].finish()
+
+
+@pytest.fixture
+def late(ping_runs: dict[str, PingRun]) -> PingRun:
+    return ping_runs["late"].finish()
+
+
+@pytest.fixture
+def all_lost(ping_runs: dict[str, PingRun]) -> PingRun:
+    return ping_runs["all lost"].finish()
+
+
+# --- core ---------------------------------------------------------------------------
+
+PING_DATAGRAM = re.compile(rf"^ping (\d+) ({NUMBER})$", re.IGNORECASE)
+
+
+@points(2)
+def test_sends_ten_pings_numbered_1_to_10_with_the_time(mixed: PingRun) -> None:
+    """Ping `i` (1 to 10) is the datagram `Ping i t`, with `t` the sending time in seconds
+    since the epoch (`time.time()`)."""
+    problems = []
+    for ping in mixed.server.pings:
+        match = PING_DATAGRAM.match(ping.data.decode("utf-8", "replace"))
+        if match is None:
+            problems.append(f"{ping.data[:40]!r} is not `Ping i t`")
+        elif abs(float(match.group(2)) - ping.wall) > T_WITHIN:
+            problems.append(f"ping {match.group(1)}: t is {float(match.group(2)) - ping.wall:+.3f} s off the time it arrived")
+    seqs = [ping.seq for ping in mixed.server.pings]
+    if seqs != list(range(1, PINGS + 1)):
+        problems.insert(0, f"the pings were numbered {seqs}" if seqs else "no ping arrived")
+    expect(
+        not problems,
+        expected=f"ten datagrams `Ping i t`, i from 1 to 10, t within {T_WITHIN * 1000:g} ms of real time",
+        got="; ".join(problems[:4]) + ("" if len(seqs) == PINGS else f" ({mixed.program.describe_exit()})"),
+        wire=mixed.server.transcript,
+    )
+
+
+@points(2)
+def test_waits_about_1_s_for_the_reply_to_a_lost_ping(mixed: PingRun) -> None:
+    """After each ping it waits for the reply until 1 second after sending it."""
+    arrived = {ping.seq: ping.arrived for ping in mixed.server.pings}
+    problems = []
+    for lost in sorted(MIXED.drop):
+        if lost in arrived and lost + 1 in arrived:
+            gap = arrived[lost + 1] - arrived[lost]
+            if not TIMEOUT_WAIT[0] <= gap <= TIMEOUT_WAIT[1]:
+                problems.append(f"ping {lost + 1} came {gap:.2f} s after lost ping {lost}")
+        else:
+            problems.append(f"no ping {lost + 1} after lost ping {lost}")
+    expect(
+        not problems,
+        expected=f"the next ping {TIMEOUT_WAIT[0]:g} to {TIMEOUT_WAIT[1]:g} s after each lost one (3, 7, 9)",
+        got="; ".join(problems) + ("" if len(arrived) == PINGS else f" ({mixed.program.describe_exit()})"),
+        wire=mixed.server.transcript,
+    )
+
+
+@points(3)
+def test_prints_request_timed_out_for_exactly_the_lost_pings(mixed: PingRun) -> None:
+    """On no reply within 1 s, a line `Request timed out` (`Request 3 timed out.` will do)."""
+    timed_out = sorted(line.number for line in mixed.pings if line.timed_out)
+    expect(
+        timed_out == sorted(MIXED.drop),
+        expected="a time-out line for pings 3, 7 and 9, and for no other",
+        got=f"time-out lines for pings {timed_out}" if timed_out else "no time-out line\n" + mixed.output(),
+        wire=mixed.server.transcript,
+    )
+
+
+@points(3)
+def test_prints_each_reply_exactly_as_received(mixed: PingRun) -> None:
+    """On a reply, the reply exactly as received (and its RTT), for each ping in order."""
+    answered = [seq for seq in range(1, PINGS + 1) if MIXED.answered_in_time(seq)]
+    printed = {line.seq: line for line in mixed.pings if not line.timed_out and line.seq == line.number}
+    missing = [seq for seq in answered if seq not in printed]
+    inexact = [seq for seq in answered if seq in printed and not printed[seq].exact]
+    expect(
+        not missing and not inexact,
+        expected=f"the replies to pings {answered}, each exactly as the server sent it, in order",
+        got="; ".join(filter(None, [
+            f"no line with the reply to ping(s) {missing}" if missing else "",
+            f"the reply to ping(s) {inexact} changed (case?)" if inexact else "",
+        ])) + "\n" + mixed.output(),
+        wire=mixed.server.transcript,
+    )
+
+
+@points(3)
+def test_reports_each_rtt_within_30_ms(mixed: PingRun) -> None:
+    """The RTT, read after `rtt` (or `round-trip time`, or `time=`), is within 30 ms of the
+    true round trip (the server's scheduled delays here: 20 to 300 ms)."""
+    problems = []
+    for seq in range(1, PINGS + 1):
+        line = mixed.line_for(seq)
+        if not MIXED.answered_in_time(seq) or line is None or line.timed_out:
+            continue
+        true_rtt = MIXED.delay_of(seq)
+        if line.rtt is None:
+            problems.append(f"ping {seq}: no RTT after `rtt`, `round-trip time` or `time=` in {line.text!r}")
+        elif abs(line.rtt - true_rtt) > RTT_WITHIN:
+            problems.append(f"ping {seq}: RTT {line.rtt * 1000:.1f} ms, the reply took {true_rtt * 1000:.0f} ms")
+    replies = [line for line in mixed.pings if not line.timed_out]
+    expect(
+        replies != [] and not problems,
+        expected=f"each reply's RTT within {RTT_WITHIN * 1000:g} ms of the server's delay",
+        got="; ".join(problems[:5]) if problems else "no reply line to read an RTT from\n" + mixed.output(),
+        wire=mixed.server.transcript,
+    )
+
+
+@points(2)
+def test_a_late_reply_is_not_taken_for_a_later_ping(late: PingRun) -> None:
+    """A reply that arrives after its ping timed out is not taken as the reply to a later ping
+    (here ping 2's reply comes 1.3 s late, and ping 5's reply comes twice)."""
+    problems = []
+    for number, earlier in ((3, 2), (6, 5)):
+        line = late.line_for(number)
+        if line is not None and not line.timed_out and line.seq == earlier:
+            problems.append(f"under ping {number} it printed the reply to ping {earlier}: {line.text!r}")
+    two = late.line_for(2)
+    if two is None or not two.timed_out:
+        problems.append(f"ping 2 (answered after 1.3 s) has no time-out line: {two.text if two else 'no line'!r}")
+    expect(
+        not problems,
+        expected="a time-out for ping 2, then the replies to pings 3 and 6 under their own numbers",
+        got="; ".join(problems),
+        wire=late.server.transcript,
+    )
+
+
+@points(1)
+def test_exits_0_after_the_last_ping(mixed: PingRun) -> None:
+    """Exit 0 after the last ping (and the statistics)."""
+    sent = len(mixed.server.pings)
+    expect(
+        sent == PINGS and mixed.exit_status == 0,
+        expected=f"ten pings, then exit status 0, within {RUN_WITHIN:g} s",
+        got=f"{sent} ping(s), then {mixed.program.describe_exit()}",
+    )
+
+
+# --- optional exercise 1: statistics ------------------------------------------------
+
+LOSS = 100 * len(MIXED.drop) / PINGS
+
+
+def _close(value: float | None, wanted: float) -> bool:
+    return value is not None and abs(value - wanted) <= max(0.002, 0.02 * wanted)
+
+
+@points(2, group=STATISTICS)
+def test_statistics_give_min_avg_max_of_the_rtts(mixed: PingRun) -> None:
+    """After the ten pings, the minimum, average and maximum RTT of the replies: `min`, `avg`
+    (or `average`), `max` each followed by its number, or `min/avg/max = a/b/c`."""
+    rtts = []
+    for seq in range(1, PINGS + 1):
+        if MIXED.answered_in_time(seq):
+            line = mixed.line_for(seq)
+            printed = line.rtt if line is not None and line.seq == seq else None
+            rtts.append(printed if printed is not None else MIXED.delay_of(seq))  # its own figures, where it gave them
+    wanted = (min(rtts), sum(rtts) / len(rtts), max(rtts))
+    stats = mixed.statistics
+    got = (stats.min, stats.avg, stats.max)
+    expect(
+        all(_close(value, target) for value, target in zip(got, wanted)),
+        expected="min/avg/max = " + "/".join(f"{v * 1000:.1f}" for v in wanted) + " ms (of the RTTs it printed)",
+        got="min/avg/max = " + "/".join("none" if v is None else f"{v * 1000:.1f}" for v in got) + " ms\n" + mixed.output(),
+    )
+
+
+@points(1, group=STATISTICS)
+def test_statistics_give_the_packet_loss_rate(mixed: PingRun) -> None:
+    """The packet loss rate, as `loss ... N%` or `N% packet loss` (3 of 10 lost: 30%)."""
+    loss = mixed.statistics.loss
+    expect(
+        loss is not None and abs(loss - LOSS) < 0.5,
+        expected=f"a loss of {LOSS:g}%",
+        got=(f"a loss of {loss:g}%" if loss is not None else "no loss line") + "\n" + mixed.output(),
+    )
+
+
+# --- optional exercise 2: UDP Heartbeat -----------------------------------------------
+
+BEAT_INTERVAL = 0.2  # a fraction of a second, not the default
+BEAT_COUNT = 6
+BEAT = re.compile(rf"^heartbeat (\d+) ({NUMBER})$", re.IGNORECASE)
+
+
+@dataclass
+class BeatRun:
+    program: Program
+    receiver: HeartbeatReceiver
+
+
+@pytest.fixture(scope="module")
+def beats(module_launcher: Launcher) -> BeatRun:
+    """heartbeat_client.py --interval 0.2 --count 6, against the graders' receiver."""
+    receiver = HeartbeatReceiver()
+    try:
+        program = module_launcher.run(
+            "heartbeat_client.py", "127.0.0.1", str(receiver.port), "--interval", str(BEAT_INTERVAL),
+            "--count", str(BEAT_COUNT), within=BEAT_COUNT * BEAT_INTERVAL + 3,
+        )
+    finally:
+        receiver.close()
+    return BeatRun(program, receiver)
+
+
+@points(2, group=HEARTBEAT)
+def test_heartbeat_client_sends_numbered_heartbeats_with_the_time(beats: BeatRun) -> None:
+    """heartbeat_client.py sends `Heartbeat seq t`, `seq` from 1, `t` the sending time."""
+    problems = []
+    seqs = []
+    for beat in beats.receiver.datagrams:
+        match = BEAT.match(beat.data.decode("utf-8", "replace"))
+        if match is None:
+            problems.append(f"{beat.data[:40]!r} is not `Heartbeat seq t`")
+            continue
+        seqs.append(int(match.group(1)))
+        if abs(float(match.group(2)) - beat.wall) > T_WITHIN:
+            problems.append(f"heartbeat {match.group(1)}: t is {float(match.group(2)) - beat.wall:+.3f} s off")
+    if seqs != list(range(1, len(seqs) + 1)) or not seqs:
+        problems.insert(0, f"the heartbeats were numbered {seqs}" if seqs else "no heartbeat arrived")
+    expect(
+        not problems,
+        expected=f"datagrams `Heartbeat seq t`, seq 1, 2, 3..., t within {T_WITHIN * 1000:g} ms of real time",
+        got="; ".join(problems[:4]) + ("" if seqs else f" ({beats.program.describe_exit()})"),
+        wire=beats.receiver.transcript,
+    )
+
+
+@points(2, group=HEARTBEAT)
+def test_heartbeat_client_keeps_the_interval_asked(beats: BeatRun) -> None:
+    """heartbeat_client.py sends a heartbeat every `--interval` seconds (here 0.2)."""
+    times = [beat.arrived for beat in beats.receiver.datagrams]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    mean = sum(gaps) / len(gaps) if gaps else None
+    expect(
+        mean is not None and abs(mean - BEAT_INTERVAL) <= 0.03 and all(0.1 <= gap <= 0.35 for gap in gaps),
+        expected=f"heartbeats {BEAT_INTERVAL:g} s apart (on average within 30 ms, each within 0.1 to 0.35 s)",
+        got=f"gaps of {', '.join(f'{gap:.3f}' for gap in gaps)} s" if gaps else f"{len(times)} heartbeat(s)",
+        wire=beats.receiver.transcript,
+    )
+
+
+@points(1, group=HEARTBEAT)
+def test_heartbeat_client_exits_0_after_count(beats: BeatRun) -> None:
+    """With `--count N`, heartbeat_client.py sends N heartbeats, then exits 0."""
+    sent = len(beats.receiver.datagrams)
+    status = None if beats.program.killed_after is not None else beats.program.returncode
+    expect(
+        sent == BEAT_COUNT and status == 0,
+        expected=f"{BEAT_COUNT} heartbeats, then exit status 0",
+        got=f"{sent} heartbeat(s), then {beats.program.describe_exit()}",
+        wire=beats.receiver.transcript,
+    )
+
+
+SILENCE = 1.0  # the server's --timeout in these checks
+TRANSIT = 0.25  # each heartbeat's t is this far in the past: the server must print about this delay
+DELAY_WITHIN = 0.1
+STOPPED_WITHIN = SILENCE + 0.5  # LABS.md: within --timeout + 0.5 s
+
+
+@dataclass
+class Sender:
+    """A grader-side heartbeat client, with its own UDP port."""
+
+    sock: socket.socket
+    sent: list[tuple[int, float]] = field(default_factory=list)  # (seq, time.monotonic())
+
+    @property
+    def port(self) -> int:
+        return self.sock.getsockname()[1]
+
+    def beat(self, server_port: int, seq: int, transcript: Transcript) -> None:
+        data = f"Heartbeat {seq} {time.time() - TRANSIT}".encode()
+        self.sock.sendto(data, (LOOPBACK, server_port))
+        transcript.client(data, datagram=True)
+        self.sent.append((seq, time.monotonic()))
+
+
+@dataclass
+class BeatServerRun:
+    program: Program
+    a: Sender  # beats 1, 2, 3, 6 (4 and 5 lost), then falls silent
+    b: Sender  # beats every 0.3 s throughout
+    stopped_after: float | None  # seconds from a's last beat to its `stopped` line
+    text: str  # stdout when the scenario ended
+    transcript: Transcript
+
+
+def stopped_line(port: int) -> re.Pattern[str]:
+    return re.compile(rf"client\s+127\.0\.0\.1:{port}\s+stopped", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def beat_server(module_launcher: Launcher) -> Iterator[BeatServerRun]:
+    """heartbeat_server.py --timeout 1, with two clients on a fixed timeline."""
+    program, port = module_launcher.serve("heartbeat_server.py", "udp", "--timeout", str(SILENCE))
+    a, b = (Sender(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) for _ in range(2))
+    transcript = Transcript()
+    try:
+        for sender in (a, b):
+            sender.sock.bind((LOOPBACK, 0))
+        timeline = [(0.0, a, 1), (0.1, a, 2), (0.2, a, 3), (0.3, a, 6)]
+        timeline += [(0.05 + 0.3 * k, b, k + 1) for k in range(9)]  # until 2.45 s: past a's stop
+        a_stopped = stopped_line(a.port)
+        seen: float | None = None
+        start = time.monotonic()
+        for offset, sender, seq in sorted(timeline, key=lambda event: event[0]):
+            due = start + offset
+            if seen is None and program.stdout.wait_until(lambda text: bool(a_stopped.search(text)), due):
+                seen = time.monotonic()  # watched for while waiting for the next beat's time
+            time.sleep(max(0.0, due - time.monotonic()))  # the timeline's own pacing, once A's line is seen
+            sender.beat(port, seq, transcript)
+        a_last = a.sent[-1][1]
+        if seen is None and program.stdout.wait_until(lambda text: bool(a_stopped.search(text)), a_last + STOPPED_WITHIN + 0.5):
+            seen = time.monotonic()
+        last_b = re.compile(rf"heartbeat\s+{b.sent[-1][0]}\s+from\s+127\.0\.0\.1:{b.port}\b", re.IGNORECASE)
+        program.stdout.wait_until(lambda text: bool(last_b.search(text)), time.monotonic() + 1.0)  # its last line in
+        yield BeatServerRun(program, a, b, None if seen is None else seen - a_last, program.stdout.text(), transcript)
+    finally:
+        a.sock.close()
+        b.sock.close()
+
+
+@points(2, group=HEARTBEAT)
+def test_heartbeat_server_prints_each_heartbeat_with_its_delay(beat_server: BeatServerRun) -> None:
+    """heartbeat_server.py prints, per heartbeat, `Heartbeat seq from HOST:PORT delay=<seconds>`
+    (receive time minus `t`; here each `t` is 0.25 s in the past)."""
+    problems = []
+    for sender in (beat_server.a, beat_server.b):
+        for seq, _ in sender.sent:
+            line = re.search(
+                rf"heartbeat\s+{seq}\s+from\s+127\.0\.0\.1:{sender.port}\b.*?delay\s*=\s*({NUMBER})",
+                beat_server.text, re.IGNORECASE,
+            )
+            if line is None:
+                problems.append(f"no line for heartbeat {seq} from 127.0.0.1:{sender.port}")
+            elif abs(float(line.group(1)) - TRANSIT) > DELAY_WITHIN:
+                problems.append(f"heartbeat {seq} from :{sender.port}: delay={line.group(1)}")
+    expect(
+        not problems,
+        expected=f"a line per heartbeat, delay={TRANSIT:g} (within {DELAY_WITHIN:g} s)",
+        got="; ".join(problems[:4]) + "\n" + beat_server.program.describe_output(),
+        wire=beat_server.transcript,
+    )
+
+
+@points(2, group=HEARTBEAT)
+def test_heartbeat_server_reports_exactly_the_lost_heartbeats(beat_server: BeatServerRun) -> None:
+    """For every sequence number skipped since the last one heard from that client,
+    a line `Lost seq from HOST:PORT` (client A skips 4 and 5; client B skips none)."""
+    found = sorted(
+        (int(seq), int(port))
+        for seq, port in re.findall(r"lost\s+(\d+)\s+from\s+127\.0\.0\.1:(\d+)", beat_server.text, re.IGNORECASE)
+    )
+    wanted = [(4, beat_server.a.port), (5, beat_server.a.port)]
+    expect(
+        found == wanted,
+        expected=f"`Lost 4` and `Lost 5` from 127.0.0.1:{beat_server.a.port}, and no other",
+        got=f"Lost lines for {found or 'nothing'}\n" + beat_server.program.describe_output(),
+        wire=beat_server.transcript,
+    )
+
+
+@points(2, group=HEARTBEAT)
+def test_heartbeat_server_reports_a_silent_client_stopped_in_time(beat_server: BeatServerRun) -> None:
+    """Once a client heard before has been silent for `--timeout` seconds, one line
+    `Client HOST:PORT stopped`, within `--timeout` + 0.5 s."""
+    after = beat_server.stopped_after
+    count = len(stopped_line(beat_server.a.port).findall(beat_server.text))
+    expect(
+        after is not None and SILENCE - 0.1 <= after <= STOPPED_WITHIN + 0.1 and count == 1,
+        expected=f"one `Client 127.0.0.1:{beat_server.a.port} stopped`, {SILENCE:g} to {STOPPED_WITHIN:g} s after its last heartbeat",
+        got=("no such line" if after is None else f"{count} such line(s), the first {after:.2f} s after its last heartbeat")
+        + "\n" + beat_server.program.describe_output(),
+        wire=beat_server.transcript,
+    )
+
+
+@points(1, group=HEARTBEAT)
+def test_heartbeat_server_keeps_serving_other_clients(beat_server: BeatServerRun) -> None:
+    """heartbeat_server.py keeps serving other clients: client B's heartbeats after client A
+    stopped are printed, and B, never silent for 1 s, is not reported stopped."""
+    a_last = beat_server.a.sent[-1][1]
+    later = [seq for seq, sent in beat_server.b.sent if sent > a_last + STOPPED_WITHIN]
+    missing = [
+        seq for seq in later
+        if not re.search(rf"heartbeat\s+{seq}\s+from\s+127\.0\.0\.1:{beat_server.b.port}\b", beat_server.text, re.IGNORECASE)
+    ]
+    b_stopped = stopped_line(beat_server.b.port).search(beat_server.text)
+    expect(
+        later != [] and not missing and not b_stopped,
+        expected=f"client B's heartbeats {later} printed, and no `stopped` for B",
+        got=(f"no line for B's heartbeats {missing}" if missing else "B was reported stopped")
+        + "\n" + beat_server.program.describe_output(),
+        wire=beat_server.transcript,
+    )
+
+
+@points(1, group=HEARTBEAT)
+def test_heartbeat_server_survives_a_malformed_datagram(launcher: Launcher) -> None:
+    """One bad client never stops a server: after datagrams that are not heartbeats,
+    heartbeat_server.py still prints the next heartbeat."""
+    program, port = launcher.serve("heartbeat_server.py", "udp", "--timeout", "5")
+    transcript = Transcript()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.bind((LOOPBACK, 0))
+        for junk in (b"\xff\xfe not utf-8", b"Heartbeat one two", b"Heartbeat", b""):
+            client.sendto(junk, (LOOPBACK, port))
+            transcript.client(junk, datagram=True)
+        sender = Sender(client)
+        sender.beat(port, 1, transcript)
+        pattern = re.compile(rf"heartbeat\s+1\s+from\s+127\.0\.0\.1:{sender.port}\b", re.IGNORECASE)
+        printed = program.stdout.wait_until(lambda text: bool(pattern.search(text)), time.monotonic() + 1.0)
+    expect(
+        printed,
+        expected="the line for the heartbeat after the malformed datagrams, within 1 s",
+        got="no such line\n" + program.describe_output(),
+        wire=transcript,
+    )
+
+
+# --- optional exercise 1 again: last, so the ten lost pings' 10 s pass while the checks above run
+
+
+@points(2, group=STATISTICS)
+def test_no_reply_at_all_gives_only_the_loss_line_100_percent(all_lost: PingRun) -> None:
+    """With no reply at all, only the loss line (100%); and exit 0 (no division by zero)."""
+    stats = all_lost.statistics
+    problems = []
+    if stats.loss is None or abs(stats.loss - 100) >= 0.5:
+        problems.append("no loss line" if stats.loss is None else f"a loss of {stats.loss:g}%")
+    if any(value is not None for value in (stats.min, stats.avg, stats.max)):
+        problems.append("min/avg/max figures, with no RTT to take them from")
+    if all_lost.exit_status != 0:
+        problems.append(all_lost.program.describe_exit())
+    expect(
+        not problems,
+        expected="a loss of 100%, no min/avg/max, exit status 0",
+        got="; ".join(problems) + "\n" + all_lost.output(),
+    )
