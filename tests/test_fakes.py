@@ -77,3 +77,24 @@ def fetch(port: int, request: bytes) -> bytes:
         while chunk := client.recv(65536):
             data += chunk
     return data
+
+
+def test_ping_server_follows_its_schedule_and_records_arrivals() -> None:
+    from graders.fake_pinger import PingSchedule, PingServer
+
+    server = PingServer(PingSchedule(drop=frozenset({2}), delay={3: 0.2}, twice={1: 0.1}))
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(1)
+            started = time.monotonic()
+            for seq in (1, 2, 3):
+                client.sendto(f"Ping {seq} {time.time()}".encode(), (LOOPBACK, server.port))
+            replies = []
+            while len(replies) < 3:
+                replies.append((client.recvfrom(100)[0].split()[1], time.monotonic() - started))
+        assert [seq for seq, _ in replies] == [b"1", b"1", b"3"]  # 1 at once and again 0.1 s later; 2 dropped
+        assert replies[2][1] >= 0.2
+        assert [ping.seq for ping in server.pings] == [1, 2, 3]
+        assert server.reply_to(3) == server.pings[2].data.upper()
+    finally:
+        server.close()
