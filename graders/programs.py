@@ -100,9 +100,12 @@ class CappedOutput:
     def wait_until(self, predicate: Callable[[str], bool], deadline: float) -> bool:
         """Whether ``predicate(text)`` came to hold before the deadline or the stream's end."""
         with self._changed:
+            judged = -1  # the length of the text the predicate last judged: past the cap, nothing new
             while True:
-                if predicate(bytes(self._kept).decode("utf-8", "backslashreplace")):
-                    return True
+                if len(self._kept) != judged:
+                    judged = len(self._kept)
+                    if predicate(bytes(self._kept).decode("utf-8", "backslashreplace")):
+                        return True
                 left = deadline - time.monotonic()
                 if self._closed or left <= 0:
                     return False
@@ -124,7 +127,6 @@ class Program:
         self.args = args
         self.workdir = workdir
         self.marker = uuid.uuid4().hex
-        self.started = time.monotonic()
         self.killed_after: float | None = None
         self._popen = subprocess.Popen(
             [sys.executable, str(path), *args],
