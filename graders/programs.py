@@ -127,6 +127,7 @@ class Program:
         self.args = args
         self.workdir = workdir
         self.marker = uuid.uuid4().hex
+        self.started = time.monotonic()
         self.killed_after: float | None = None
         self._popen = subprocess.Popen(
             [sys.executable, str(path), *args],
@@ -210,9 +211,10 @@ class Program:
             time.sleep(POLL)
 
     def finish(self, within: float) -> int | None:
-        """Wait for it to exit; kill it at the deadline. Its exit status, or None if killed."""
+        """Wait for it to exit, until ``within`` seconds after it started; kill it then.
+        Its exit status, or None if killed."""
         try:
-            status = self._popen.wait(timeout=within)
+            status = self._popen.wait(timeout=max(0.0, self.started + within - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.killed_after = within
             self.stop()

@@ -23,7 +23,7 @@ pytestmark = lab("pinger")
 
 STATISTICS = "optional 1: statistics"
 HEARTBEAT = "optional 2: heartbeat"
-RUN_WITHIN = 16.0  # ten pings take at most 10 s
+RUN_WITHIN = 25.0  # ten pings take at most 10 s; a pinger that waits 2 s a ping still finishes
 RTT_WITHIN = 0.030  # LABS.md: within 30 ms of the true round trip
 T_WITHIN = 0.050  # t in a datagram: within 50 ms of when it arrived
 TIMEOUT_WAIT = (0.9, 1.5)  # seconds between a lost ping and the next one
@@ -217,19 +217,19 @@ def test_reports_each_rtt_within_30_ms(mixed: PingRun) -> None:
 @points(2)
 def test_a_late_reply_is_not_taken_for_a_later_ping(late: PingRun) -> None:
     """A reply that arrives after its ping timed out is not taken as the reply to a later ping
-    (here ping 2's reply comes 1.3 s late, and ping 5's reply comes twice)."""
+    (here ping 2's reply comes 1.3 s late, 0.3 s into ping 3's wait, and ping 5's reply comes
+    twice, the second 0.2 s into ping 6's wait)."""
     problems = []
     for number, earlier in ((3, 2), (6, 5)):
         line = late.line_for(number)
-        if line is not None and not line.timed_out and line.seq == earlier:
-            problems.append(f"under ping {number} it printed the reply to ping {earlier}: {line.text!r}")
-    two = late.line_for(2)
-    if two is None or not two.timed_out:
-        problems.append(f"ping 2 (answered after 1.3 s) has no time-out line: {two.text if two else 'no line'!r}")
+        if line is None or line.timed_out:
+            problems.append(f"no reply line for ping {number}")
+        elif line.seq != number:
+            problems.append(f"under ping {number} it printed the reply to ping {line.seq}: {line.text!r}")
     expect(
         not problems,
-        expected="a time-out for ping 2, then the replies to pings 3 and 6 under their own numbers",
-        got="; ".join(problems),
+        expected="the replies to pings 3 and 6 under their own numbers, not the earlier replies that came meanwhile",
+        got="; ".join(problems) + "\n" + late.output(),
         wire=late.server.transcript,
     )
 
@@ -305,7 +305,7 @@ def beats(module_launcher: Launcher) -> BeatRun:
     try:
         program = module_launcher.run(
             "heartbeat_client.py", "127.0.0.1", str(receiver.port), "--interval", str(BEAT_INTERVAL),
-            "--count", str(BEAT_COUNT), within=BEAT_COUNT * BEAT_INTERVAL + 3,
+            "--count", str(BEAT_COUNT), within=BEAT_COUNT * 1.0 + 3,  # room for the default interval: 1 s
         )
     finally:
         receiver.close()
@@ -436,8 +436,11 @@ def test_heartbeat_server_prints_each_heartbeat_with_its_delay(beat_server: Beat
     """heartbeat_server.py prints, per heartbeat, `Heartbeat seq from HOST:PORT delay=<seconds>`
     (receive time minus `t`; here each `t` is 0.25 s in the past)."""
     problems = []
+    before_a_stopped = beat_server.a.sent[-1][1] + SILENCE - 0.1  # later ones are the keeps-serving check's
     for sender in (beat_server.a, beat_server.b):
-        for seq, _ in sender.sent:
+        for seq, sent in sender.sent:
+            if sent > before_a_stopped:
+                continue
             line = re.search(
                 rf"heartbeat\s+{seq}\s+from\s+127\.0\.0\.1:{sender.port}\b.*?delay\s*=\s*({NUMBER})",
                 beat_server.text, re.IGNORECASE,
