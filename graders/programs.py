@@ -121,6 +121,7 @@ class Program:
         args: list[str],
         workdir: Path,
         stdin: bytes | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.path = path
         self.name = path.name
@@ -132,7 +133,7 @@ class Program:
         self._popen = subprocess.Popen(
             [sys.executable, str(path), *args],
             cwd=workdir,
-            env=_environment(self.marker),
+            env=_environment(self.marker, env or {}),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -299,8 +300,8 @@ def _wait_gone(processes: list[psutil.Process], within: float) -> None:
             time.sleep(POLL)
 
 
-def _environment(marker: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NETLAB_"))}
+def _environment(marker: str, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NETLAB_"))} | extra
     env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1")
     env[MARKER] = marker
     return env
@@ -340,9 +341,13 @@ class Launcher:
         path.mkdir(parents=True)
         return path
 
-    def start(self, filename: str, *args: str, stdin: bytes | None = None, workdir: Path | None = None) -> Program:
+    def start(
+        self, filename: str, *args: str, stdin: bytes | None = None, workdir: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Program:
+        """Start ``python FILE ARGS...``; ``env`` adds to the environment it inherits."""
         path = self.submission.program(filename)
-        program = Program(path, list(args), workdir or self.fresh_dir(filename), stdin)
+        program = Program(path, list(args), workdir or self.fresh_dir(filename), stdin, env)
         self.running.append(program)
         return program
 

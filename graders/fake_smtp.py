@@ -1,0 +1,204 @@
+"""The graders' mail server: aiosmtpd behind a relay that records the raw wire.
+
+aiosmtpd speaks SMTP, STARTTLS and AUTH; it accepts LF-only lines and
+unstuffs dots, so it cannot tell what the client put on the wire. Two
+records fill that gap: ``session`` holds what the client sent as aiosmtpd
+read it (decrypted after STARTTLS), and ``wire`` holds the bytes that
+crossed the relay in front of it (encrypted after STARTTLS), in order.
+The test chooses the server's behaviour with a ``MailMode``; the server
+records, and the checks judge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from .ports import LOOPBACK
+from .threaded_server import ThreadedTcpServer
+from .wire import Transcript
+
+GREETING_DELAY = 0.2  # seconds the relay holds the greeting, so a client that does not wait for it shows
+SEGMENT_GAP = 0.05  # seconds between the lines of a reply, in the split mode
+START_WITHIN = 5.0
+
+
+@dataclass(frozen=True)
+class MailMode:
+    """How the server behaves in one run."""
+
+    tls: ssl.SSLContext | None = None  # offer STARTTLS with this context
+    require_starttls: bool = False
+    credentials: tuple[str, str] = ("student", "s3cret")
+    reject_rcpt: bool = False  # 550 to RCPT TO
+    reject_auth: bool = False  # 535 to any AUTH
+    split_replies: bool = False  # every reply line in its own TCP segment, with a gap
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A message the server accepted."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes  # as aiosmtpd stored it: dot-unstuffed, line ends as sent
+
+
+@dataclass
+class Records:
+    session: Transcript = field(default_factory=Transcript)
+    wire: Transcript = field(default_factory=Transcript)
+    mails: list[Mail] = field(default_factory=list)
+    auth: list[tuple[str, str, bool]] = field(default_factory=list)  # (mechanism, login, accepted)
+
+
+class RecordingSMTP(SMTP):
+    """aiosmtpd's protocol, keeping what the client sent and what the server answered."""
+
+    def __init__(self, handler: Any, records: Records, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self.records = records
+
+    def data_received(self, data: bytes) -> None:
+        self.records.session.client(data)
+        super().data_received(data)
+
+    async def push(self, status: Any) -> None:
+        await super().push(status)
+        reply = status if isinstance(status, bytes) else status.encode("utf-8", "replace")
+        self.records.session.server(reply + b"\r\n")
+
+
+class MailHandler:
+    """aiosmtpd handler: keeps each accepted message; rejects RCPT when the mode says so."""
+
+    def __init__(self, mode: MailMode, records: Records) -> None:
+        self.mode = mode
+        self.records = records
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
+        if self.mode.reject_rcpt:
+            return "550 5.1.1 <%s>: no such user here" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        self.records.mails.append(Mail(str(envelope.mail_from), list(envelope.rcpt_tos), content))
+        return "250 OK: message accepted"
+
+    def authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        login = data.login.decode("utf-8", "replace") if isinstance(data, LoginPassword) else ""
+        password = data.password.decode("utf-8", "replace") if isinstance(data, LoginPassword) else ""
+        accepted = not self.mode.reject_auth and (login, password) == self.mode.credentials
+        self.records.auth.append((mechanism, login, accepted))
+        return AuthResult(success=accepted, handled=False)  # not handled: aiosmtpd answers 535 itself
+
+
+class WireRelay(ThreadedTcpServer):
+    """Forwards each connection to aiosmtpd, recording the raw bytes both ways."""
+
+    def __init__(self, backend_port: int, wire: Transcript, split_replies: bool) -> None:
+        self.backend_port = backend_port
+        self.wire = wire
+        self.split_replies = split_replies
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        with socket.create_connection((LOOPBACK, self.backend_port), timeout=START_WITHIN) as backend:
+            backend.settimeout(None)
+            upstream = threading.Thread(target=self._pump_client, args=(conn, backend), daemon=True)
+            upstream.start()
+            self._pump_server(backend, conn)
+            upstream.join(2)
+
+    def _pump_client(self, conn: socket.socket, backend: socket.socket) -> None:
+        while data := _recv(conn):
+            self.wire.client(data)
+            try:
+                backend.sendall(data)
+            except OSError:
+                break
+        self.wire.event("the client closed the connection")
+        _shutdown(backend)
+
+    def _pump_server(self, backend: socket.socket, conn: socket.socket) -> None:
+        first = True
+        while data := _recv(backend):
+            if first:
+                time.sleep(GREETING_DELAY)  # the schedule: the greeting comes a little late
+                first = False
+            pieces = data.splitlines(keepends=True) if self.split_replies else [data]
+            for i, piece in enumerate(pieces):
+                if i:
+                    time.sleep(SEGMENT_GAP)  # the schedule: one line per segment
+                self.wire.server(piece)  # before it leaves: the client's answer cannot be recorded first
+                try:
+                    conn.sendall(piece)
+                except OSError:
+                    return
+        _shutdown(conn)
+
+
+def _recv(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(65536)
+    except OSError:
+        return b""
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+class MailServer:
+    """``server = MailServer(MailMode(...))``: a real SMTP server (aiosmtpd) on ``server.port``.
+
+    In the controller pattern of aiosmtpd, but bound to port 0: the event loop
+    runs in a thread, and the constructor returns once the listening socket
+    exists (``create_server`` has returned), so there is nothing to wait for.
+    """
+
+    def __init__(self, mode: MailMode) -> None:
+        self.mode = mode
+        self.records = Records()
+        self.handler = MailHandler(mode, self.records)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(
+            self._loop.create_server(self._protocol, LOOPBACK, 0), self._loop
+        ).result(START_WITHIN)
+        backend_port = self._server.sockets[0].getsockname()[1]
+        self._relay = WireRelay(backend_port, self.records.wire, mode.split_replies)
+        self.port = self._relay.port
+
+    def _protocol(self) -> RecordingSMTP:
+        return RecordingSMTP(
+            self.handler,
+            self.records,
+            hostname="mail.netlab.test",
+            tls_context=self.mode.tls,
+            require_starttls=self.mode.require_starttls,
+            authenticator=self.handler.authenticate,
+            auth_require_tls=True,
+            loop=self._loop,
+        )
+
+    def close(self) -> None:
+        self._relay.close()
+        self._server.close()
+        asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(START_WITHIN)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(START_WITHIN)
+        self._loop.close()

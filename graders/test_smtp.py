@@ -1,0 +1,495 @@
+"""Lab `smtp`: Mail client, with STARTTLS and AUTH, and MIME attachments (LABS.md)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from graders.certificates import Certificates, make_certificates
+from graders.documents import WWW
+from graders.failures import expect
+from graders.fake_smtp import MailMode, MailServer
+from graders.programs import Launcher, Program, Submission
+from graders.scoring import lab, points
+from graders.source_check import expect_no_forbidden_imports
+from graders.wire import Transcript, describe_difference
+
+pytestmark = lab("smtp")
+
+TLS = "optional 1: STARTTLS and AUTH"
+MIME = "optional 2: MIME attachments"
+CLIENT_WITHIN = 20.0  # seconds for one session, 5 MB attachments included
+SENDER, RECIPIENT, SUBJECT = "alice@netlab.test", "bob@netlab.test", "Lab 3: a mail client"
+BODY = "Hello Bob,\n.this line starts with a dot\n..and this one with two\nBye, Alice."
+USER, PASSWORD = "student", "s3cret"
+BIG = 5 * 1024 * 1024 + 3
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def attachments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The files to attach: an image, an image whose extension is upper case, a binary, 5 MB."""
+    folder = tmp_path_factory.mktemp("attachments")
+    files = {
+        "image.png": (WWW / "image.png").read_bytes(),
+        "PHOTO.JPG": (WWW / "photo.jpg").read_bytes(),
+        "data.bin": bytes(range(256)) * 4,
+        "big.bin": random.Random(25).randbytes(BIG),
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return {name: folder / name for name in files}
+
+
+def base_args(port: int) -> list[str]:
+    return ["--server", "127.0.0.1", "--port", str(port), "--sender", SENDER, "--recipient", RECIPIENT,
+            "--subject", SUBJECT, "--body", BODY]
+
+
+TLS_ARGS = ["--starttls", "--username", USER, "--password", PASSWORD]
+
+
+@dataclass
+class MailRun:
+    """One session of smtp_client.py with the graders' server, and what the server saw."""
+
+    program: Program
+    server: MailServer
+    finished: bool = False
+
+    def finish(self) -> MailRun:
+        if not self.finished:
+            self.program.finish(CLIENT_WITHIN)
+            self.server.close()
+            self.finished = True
+        return self
+
+    @property
+    def exit_status(self) -> int | None:
+        return None if self.program.killed_after is not None else self.program.returncode
+
+    @property
+    def session(self) -> Transcript:
+        return self.server.records.session
+
+    def commands(self) -> list[str]:
+        """The client's command lines, as the server read them (the message itself left out)."""
+        lines, in_data = [], False
+        for line in self.session.sent_by("C").split(b"\n"):
+            text = line.rstrip(b"\r").decode("utf-8", "replace")
+            if in_data:
+                in_data = text != "."
+            elif text:
+                lines.append(text)
+                in_data = text.upper() == "DATA" and self._data_accepted()
+        return lines
+
+    def _data_accepted(self) -> bool:
+        return b"354" in self.session.sent_by("S")
+
+    def said(self, verb: str) -> list[str]:
+        return [line for line in self.commands() if line.upper().startswith(verb)]
+
+    def message(self) -> EmailMessage | None:
+        mails = self.server.records.mails
+        return email.message_from_bytes(mails[0].content, policy=email.policy.default) if mails else None  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def mail_runs(module_launcher: Launcher, certificates: Certificates, attachments: dict[str, Path]) -> Iterator[dict[str, MailRun]]:
+    """Every session, started together: each check waits for the one it reads."""
+    trusted = certificates.trusted
+    plan: dict[str, tuple[MailMode, list[str]]] = {
+        "plain": (MailMode(tls=trusted), []),
+        "split": (MailMode(tls=trusted, split_replies=True), []),
+        "rejected rcpt": (MailMode(tls=trusted, reject_rcpt=True), []),
+        "tls": (MailMode(tls=trusted, require_starttls=True), TLS_ARGS),
+        "untrusted": (MailMode(tls=certificates.untrusted, require_starttls=True), TLS_ARGS),
+        "wrong name": (MailMode(tls=certificates.wrong_name, require_starttls=True), TLS_ARGS),
+        "rejected auth": (MailMode(tls=trusted, require_starttls=True, reject_auth=True), TLS_ARGS),
+        "mime": (MailMode(tls=trusted), [a for name in ("image.png", "PHOTO.JPG", "data.bin") for a in ("--attach", str(attachments[name]))]),
+        "big": (MailMode(tls=trusted), ["--attach", str(attachments["big.bin"])]),
+        "big tls": (MailMode(tls=trusted, require_starttls=True), TLS_ARGS + ["--attach", str(attachments["big.bin"])]),
+    }
+    runs: dict[str, MailRun] = {}
+    try:
+        for name, (mode, extra) in plan.items():
+            server = MailServer(mode)
+            runs[name] = MailRun(module_launcher.start("smtp_client.py", *base_args(server.port), *extra, env=certificates.env), server)
+        yield runs
+    finally:
+        for run in runs.values():
+            run.program.stop()
+            run.server.close() if not run.finished else None
+
+
+def session(mail_runs: dict[str, MailRun], name: str) -> MailRun:
+    return mail_runs[name].finish()
+
+
+@pytest.fixture
+def plain(mail_runs: dict[str, MailRun]) -> MailRun:
+    return session(mail_runs, "plain")
+
+
+# --- core ---------------------------------------------------------------------------
+
+
+@points(1)
+def test_reads_the_greeting_before_the_first_command(plain: MailRun) -> None:
+    """It reads the `220` greeting before it says anything (here the greeting comes 0.2 s late)."""
+    turns = [turn for turn in plain.server.records.wire.turns if turn.data is not None]
+    expect(
+        bool(turns) and turns[0].who == "S",
+        expected="the server's 220 greeting first, then the client's EHLO",
+        got="the client spoke first" if turns and turns[0].who == "C" else f"nothing on the wire; {plain.program.describe_exit()}",
+        wire=plain.server.records.wire,
+    )
+
+
+@points(1)
+def test_says_ehlo_or_helo_first(plain: MailRun) -> None:
+    """The first command is `EHLO` (or `HELO`) with a name."""
+    commands = plain.commands()
+    expect(
+        bool(commands) and re.match(r"(EHLO|HELO) \S+", commands[0], re.IGNORECASE) is not None,
+        expected="EHLO <name> (or HELO <name>) as the first command",
+        got=f"{commands[0]!r} first" if commands else f"no command; {plain.program.describe_exit()}",
+        wire=plain.session,
+    )
+
+
+@points(2)
+def test_mail_from_and_rcpt_to_name_the_given_addresses(plain: MailRun) -> None:
+    """`MAIL FROM:<sender>`, then `RCPT TO:<recipient>`, with the addresses given."""
+    mail_from, rcpt_to = plain.said("MAIL FROM"), plain.said("RCPT TO")
+    expect(
+        [c.replace(" ", "").lower() for c in mail_from] == [f"mailfrom:<{SENDER}>"]
+        and [c.replace(" ", "").lower() for c in rcpt_to] == [f"rcptto:<{RECIPIENT}>"],
+        expected=f"MAIL FROM:<{SENDER}> and RCPT TO:<{RECIPIENT}>",
+        got=f"{mail_from or 'no MAIL FROM'} and {rcpt_to or 'no RCPT TO'}",
+        wire=plain.session,
+    )
+
+
+@points(2)
+def test_sends_the_message_after_data(plain: MailRun) -> None:
+    """`DATA`, then the message, which the server accepts (`250`)."""
+    expect(
+        bool(plain.said("DATA")) and bool(plain.server.records.mails),
+        expected="DATA, 354, the message, and the server's 250 for it",
+        got="no DATA command" if not plain.said("DATA") else "no message reached the end of DATA (`CRLF.CRLF`)",
+        wire=plain.session,
+    )
+
+
+@points(2)
+def test_message_has_from_to_and_subject_headers(plain: MailRun) -> None:
+    """The message: `From`, `To`, `Subject` headers, an empty line, then the body."""
+    message = plain.message()
+    got = {name: str(message[name]) if message is not None and message[name] is not None else None for name in ("From", "To", "Subject")}
+    expect(
+        message is not None and SENDER in (got["From"] or "") and RECIPIENT in (got["To"] or "") and got["Subject"] == SUBJECT,
+        expected=f"From: {SENDER}, To: {RECIPIENT}, Subject: {SUBJECT}",
+        got="no message" if message is None else ", ".join(f"{name}: {value}" for name, value in got.items()),
+        wire=plain.session,
+    )
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",)) if message.is_multipart() else message
+    return part.get_content() if part is not None else ""  # type: ignore[union-attr]
+
+
+@points(2)
+def test_body_arrives_as_given(plain: MailRun) -> None:
+    """The body as given, with CRLF line ends (the lines that start with a dot are the
+    dot-stuffing check's)."""
+    message = plain.message()
+    wanted = [line for line in BODY.split("\n") if not line.startswith(".")]
+    got = [line for line in text_of(message).rstrip("\n").split("\n") if not line.startswith(".")] if message else []
+    expect(
+        message is not None and [line.rstrip("\r") for line in got] == wanted,
+        expected=f"the body lines {wanted}",
+        got="no message" if message is None else f"the body lines {got}",
+        wire=plain.session,
+    )
+
+
+@points(2)
+def test_a_body_line_starting_with_a_dot_is_dot_stuffed(plain: MailRun) -> None:
+    """Dot-stuffed: a body line starting with `.` is sent as `..`, so it arrives as written."""
+    message = plain.message()
+    lines = text_of(message).rstrip("\n").split("\n") if message else []
+    dotted = [line for line in BODY.split("\n") if line.startswith(".")]
+    arrived = [line.rstrip("\r") for line in lines if line.rstrip("\r").lstrip(".") in {d.lstrip(".") for d in dotted}]
+    expect(
+        message is not None and arrived == dotted,
+        expected=f"the lines {dotted} arriving as written (sent as {['.' + d for d in dotted]})",
+        got="no message" if message is None else f"the lines {arrived}",
+        wire=plain.session,
+    )
+
+
+@points(1)
+def test_the_message_ends_with_crlf_dot_crlf(plain: MailRun) -> None:
+    """The message is ended by `CRLF.CRLF`."""
+    sent = plain.session.sent_by("C")
+    expect(
+        b"\r\n.\r\n" in sent and bool(plain.server.records.mails),
+        expected="the message ended by CRLF . CRLF, and the server's 250",
+        got="no CRLF.CRLF from the client" if b"\r\n.\r\n" not in sent else "no message accepted",
+        wire=plain.session,
+    )
+
+
+@points(2)
+def test_quits_and_exits_0(plain: MailRun) -> None:
+    """`QUIT`; exit 0 after the `221`."""
+    expect(
+        bool(plain.said("QUIT")) and plain.exit_status == 0,
+        expected="QUIT, then exit status 0",
+        got=("QUIT" if plain.said("QUIT") else "no QUIT") + f", then {plain.program.describe_exit()}",
+        wire=plain.session,
+    )
+
+
+@points(1)
+def test_every_line_it_sends_ends_in_crlf(plain: MailRun) -> None:
+    """Every protocol line ends in CRLF (commands and message lines)."""
+    sent = plain.session.sent_by("C")
+    bare = [line + b"\n" for line in sent.split(b"\n")[:-1] if not line.endswith(b"\r")]
+    expect(
+        bool(sent) and not bare,
+        expected="every line the client sends ended by CRLF (␍␊)",
+        got=f"{len(bare)} line(s) ended by a bare LF, the first {bare[0]!r}" if bare else "nothing sent",
+        wire=plain.session,
+    )
+
+
+@points(2)
+def test_reads_multi_line_replies_however_they_are_split(mail_runs: dict[str, MailRun]) -> None:
+    """Multi-line replies (`250-...` lines then `250 ...`) are read to their last line, however
+    the server splits them into TCP segments (here: a segment a line, 50 ms apart)."""
+    run = session(mail_runs, "split")
+    mails = run.server.records.mails
+    expect(
+        bool(mails) and run.exit_status == 0,
+        expected="the whole session, message delivered and exit 0, as with unsplit replies",
+        got=("message delivered" if mails else "no message delivered") + f"; {run.program.describe_exit()}",
+        wire=run.session,
+    )
+
+
+@points(3)
+def test_a_rejected_rcpt_means_no_data_quit_and_exit_1(mail_runs: dict[str, MailRun]) -> None:
+    """After an unexpected reply code: print the server's reply to stderr, send `QUIT`, exit 1;
+    in particular no `DATA` after a rejected `RCPT` (here `550`)."""
+    run = session(mail_runs, "rejected rcpt")
+    problems = []
+    if run.said("DATA"):
+        problems.append("it sent DATA after the 550")
+    if not run.said("QUIT"):
+        problems.append("no QUIT")
+    if run.exit_status != 1:
+        problems.append(run.program.describe_exit())
+    if "550" not in run.program.stderr.text():
+        problems.append("the 550 reply is not on stderr")
+    expect(
+        not problems,
+        expected="no DATA, the 550 reply on stderr, QUIT, exit status 1",
+        got="; ".join(problems),
+        wire=run.session,
+    )
+
+
+@points(1)
+def test_does_not_use_smtplib(submission: Submission) -> None:
+    """Forbidden module for `smtp`: `smtplib`."""
+    expect_no_forbidden_imports([submission.program("smtp_client.py")], ("smtplib",), "smtp")
+
+
+# --- optional exercise 1: STARTTLS and AUTH ----------------------------------------------
+
+TLS_RECORD = 0x16  # a TLS handshake record's first byte
+
+
+@points(3, group=TLS)
+def test_starttls_encrypts_the_rest_of_the_session(mail_runs: dict[str, MailRun]) -> None:
+    """With `--starttls`: after `EHLO`, `STARTTLS`, `220`, then TLS, and `EHLO` again; nothing
+    after STARTTLS goes in clear text."""
+    run = session(mail_runs, "tls")
+    wire = run.server.records.wire.turns
+    ready = next((i for i, t in enumerate(wire) if t.who == "S" and t.data is not None and t.data.startswith(b"220 Ready to start TLS")), None)
+    after = b"".join(bytes(t.data) for t in wire[ready + 1 :] if t.who == "C" and t.data is not None) if ready is not None else b""
+    commands = run.commands()
+    ehlo_again = [i for i, c in enumerate(commands) if c.upper().startswith(("EHLO", "HELO"))]
+    starttls = next((i for i, c in enumerate(commands) if c.upper() == "STARTTLS"), None)
+    problems = []
+    if ready is None:
+        problems.append("no STARTTLS accepted")
+    elif not after or after[0] != TLS_RECORD:
+        problems.append(f"after the 220 the client sent {after[:30]!r}, not a TLS handshake")
+    elif re.search(rb"(?i)(EHLO|AUTH|MAIL FROM|RCPT TO|QUIT)", after):
+        problems.append("SMTP commands in clear text after STARTTLS")
+    if starttls is not None and not any(i > starttls for i in ehlo_again):
+        problems.append("no EHLO again after STARTTLS")
+    expect(
+        not problems,
+        expected="STARTTLS, a TLS handshake, EHLO again inside TLS, nothing in clear text after",
+        got="; ".join(problems) + f" ({run.program.describe_exit()})",
+        wire=run.server.records.wire,
+    )
+
+
+@points(2, group=TLS)
+def test_auth_with_the_given_credentials(mail_runs: dict[str, MailRun]) -> None:
+    """With `--username`, `AUTH LOGIN` (or `AUTH PLAIN`) over TLS, expecting `235`; the mail goes through."""
+    run = session(mail_runs, "tls")
+    attempts = run.server.records.auth
+    expect(
+        any(accepted for _, _, accepted in attempts) and bool(run.server.records.mails) and run.exit_status == 0,
+        expected=f"AUTH as {USER!r} accepted, the message delivered, exit 0",
+        got=(f"AUTH attempts {attempts}" if attempts else "no AUTH") + f"; {len(run.server.records.mails)} message(s); "
+        + run.program.describe_exit(),
+        wire=run.session,
+    )
+
+
+def expect_refused_certificate(run: MailRun, why: str) -> None:
+    attempts = run.server.records.auth
+    expect(
+        run.exit_status == 1 and not attempts and not run.server.records.mails,
+        expected=f"the handshake refused ({why}): exit 1, no credentials sent",
+        got=f"{run.program.describe_exit()}; " + ("credentials sent" if attempts else "no credentials sent"),
+        wire=run.server.records.wire,
+    )
+
+
+@points(2, group=TLS)
+def test_a_certificate_from_an_unknown_authority_is_refused(mail_runs: dict[str, MailRun]) -> None:
+    """A certificate it cannot verify: abort, exit 1, no credentials sent."""
+    expect_refused_certificate(session(mail_runs, "untrusted"), "a CA it does not trust")
+
+
+@points(2, group=TLS)
+def test_a_certificate_for_another_name_is_refused(mail_runs: dict[str, MailRun]) -> None:
+    """The host name is verified too: a certificate for another name is refused, exit 1."""
+    expect_refused_certificate(session(mail_runs, "wrong name"), "a certificate for wrong-name.netlab.test")
+
+
+@points(1, group=TLS)
+def test_a_rejected_auth_means_exit_1(mail_runs: dict[str, MailRun]) -> None:
+    """An unexpected code to AUTH (`535`): QUIT, exit 1, and no message sent."""
+    run = session(mail_runs, "rejected auth")
+    expect(
+        run.exit_status == 1 and not run.said("DATA"),
+        expected="no DATA after the 535, exit status 1",
+        got=("DATA sent; " if run.said("DATA") else "") + run.program.describe_exit(),
+        wire=run.session,
+    )
+
+
+# --- optional exercise 2: MIME attachments ---------------------------------------------
+
+ATTACHED = {"image.png": "image/png", "PHOTO.JPG": "image/jpeg", "data.bin": "application/octet-stream"}
+
+
+@pytest.fixture
+def mime(mail_runs: dict[str, MailRun]) -> MailRun:
+    return session(mail_runs, "mime")
+
+
+@points(2, group=MIME)
+def test_attachments_make_a_multipart_mixed_message_with_the_body_first(mime: MailRun) -> None:
+    """Each `--attach FILE` makes the message `multipart/mixed`: the body as a `text/plain` part."""
+    message = mime.message()
+    expect(
+        message is not None and message.get_content_type() == "multipart/mixed"
+        and text_of(message).replace("\r\n", "\n").rstrip("\n") == BODY,
+        expected="multipart/mixed, with the body as its text/plain part",
+        got="no message" if message is None else f"{message.get_content_type()}, text {text_of(message)[:60]!r}",
+        wire=mime.session,
+    )
+
+
+def attachment(message: EmailMessage | None, name: str) -> EmailMessage | None:
+    if message is None:
+        return None
+    return next((part for part in message.iter_attachments() if part.get_filename() == name), None)  # type: ignore[misc]
+
+
+@points(3, group=MIME)
+def test_each_attachment_decodes_to_the_file(mime: MailRun, attachments: dict[str, Path]) -> None:
+    """Each file as a base64 part that decodes to the file's bytes."""
+    message = mime.message()
+    problems = []
+    for name in ATTACHED:
+        part = attachment(message, name)
+        if part is None:
+            problems.append(f"no part with filename {name}")
+        elif (part["Content-Transfer-Encoding"] or "").strip().lower() != "base64":
+            problems.append(f"{name}: {part['Content-Transfer-Encoding']}, not base64")
+        elif (data := part.get_payload(decode=True)) != attachments[name].read_bytes():
+            problems.append(f"{name}: {describe_difference(data, attachments[name].read_bytes(), 'the file')}")  # type: ignore[arg-type]
+    expect(not problems, expected="every attachment, base64, decoding to its file", got="; ".join(problems), wire=mime.session)
+
+
+@points(2, group=MIME)
+def test_each_attachment_has_its_type_and_filename(mime: MailRun) -> None:
+    """Each part has its `Content-Type` (image/png, image/jpeg for .JPG: any case; otherwise what
+    mimetypes guesses, or application/octet-stream) and `Content-Disposition: attachment; filename=...`."""
+    message = mime.message()
+    problems = []
+    for name, media in ATTACHED.items():
+        part = attachment(message, name)
+        if part is None:
+            problems.append(f"no part with filename {name}")
+            continue
+        if part.get_content_type() != media:
+            problems.append(f"{name}: {part.get_content_type()}")
+        if part.get_content_disposition() != "attachment":
+            problems.append(f"{name}: disposition {part.get_content_disposition()}")
+    expect(
+        not problems,
+        expected=", ".join(f"{name} {media}" for name, media in ATTACHED.items()) + ", each an attachment",
+        got="; ".join(problems),
+        wire=mime.session,
+    )
+
+
+def expect_big_attachment(run: MailRun, attachments: dict[str, Path]) -> None:
+    part = attachment(run.message(), "big.bin")
+    data = part.get_payload(decode=True) if part is not None else None
+    wanted = attachments["big.bin"].read_bytes()
+    expect(
+        data == wanted,
+        expected=f"big.bin whole ({len(wanted)} bytes)",
+        got=("no big.bin part" if data is None else describe_difference(data, wanted, "the file"))  # type: ignore[arg-type]
+        + f"; {run.program.describe_exit()}",
+        wire=run.session,
+    )
+
+
+@points(1, group=MIME)
+def test_a_5_mb_attachment_arrives_whole(mail_runs: dict[str, MailRun], attachments: dict[str, Path]) -> None:
+    """Attachments of 5 MB arrive whole (without `--starttls`)."""
+    expect_big_attachment(session(mail_runs, "big"), attachments)
+
+
+@points(1, group=MIME)
+def test_a_5_mb_attachment_arrives_whole_over_tls(mail_runs: dict[str, MailRun], attachments: dict[str, Path]) -> None:
+    """Attachments of 5 MB arrive whole with TLS too."""
+    expect_big_attachment(session(mail_runs, "big tls"), attachments)
