@@ -98,3 +98,55 @@ def test_ping_server_follows_its_schedule_and_records_arrivals() -> None:
         assert server.reply_to(3) == server.pings[2].data.upper()
     finally:
         server.close()
+
+
+def test_mail_server_records_session_wire_and_message() -> None:
+    from graders.fake_smtp import MailMode, MailServer
+
+    server = MailServer(MailMode())
+    try:
+        with socket.create_connection((LOOPBACK, server.port), timeout=5) as client:
+            reader = client.makefile("rb")
+            assert reader.readline().startswith(b"220 ")
+            client.sendall(b"EHLO me\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n")  # a bare LF, which aiosmtpd takes
+            while not reader.readline().startswith(b"354"):
+                pass
+            client.sendall(b"Subject: s\r\n\r\n..dot\r\n.\r\nQUIT\r\n")
+            while not reader.readline().startswith(b"221"):
+                pass
+        (mail,) = server.records.mails
+        assert (mail.mail_from, mail.rcpt_tos, mail.content) == ("a@x", ["b@y"], b"Subject: s\r\n\r\n.dot\r\n")
+        assert server.records.session.sent_by("C").startswith(b"EHLO me\nMAIL FROM:<a@x>\r\n")  # as sent, LF and all
+        assert server.records.wire.turns[0].who == "S"  # the greeting, then the client
+    finally:
+        server.close()
+
+
+def test_mail_server_starttls_with_the_session_ca(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import ssl
+
+    from graders.certificates import make_certificates
+    from graders.fake_smtp import MailMode, MailServer
+
+    certificates = make_certificates(tmp_path)
+    server = MailServer(MailMode(tls=certificates.trusted, require_starttls=True, reject_rcpt=True))
+    try:
+        with socket.create_connection((LOOPBACK, server.port), timeout=5) as raw:
+            reader = raw.makefile("rb")
+            reader.readline()
+            raw.sendall(b"EHLO me\r\nSTARTTLS\r\n")
+            while not reader.readline().startswith(b"220 "):
+                pass
+            context = ssl.create_default_context(cafile=str(certificates.ca_file))
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                tls_reader = tls.makefile("rb")
+                tls.sendall(b"EHLO me\r\nAUTH PLAIN AHN0dWRlbnQAczNjcmV0\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n")
+                replies = [tls_reader.readline() for _ in range(8)]
+        assert any(line.startswith(b"235") for line in replies)  # student / s3cret, the mode's credentials
+        assert replies[-1].startswith(b"550")  # RCPT rejected, as the mode says
+        assert server.records.auth == [("PLAIN", "student", True)]
+        client_wire = b"".join(bytes(t.data) for t in server.records.wire.turns if t.who == "C" and t.data)
+        assert b"AUTH" not in client_wire  # encrypted on the wire, read in the session
+        assert b"AUTH PLAIN" in server.records.session.sent_by("C")
+    finally:
+        server.close()
