@@ -132,7 +132,8 @@ def mail_runs(module_launcher: Launcher, certificates: Certificates, attachments
     finally:
         for run in runs.values():
             run.program.stop()
-            run.server.close() if not run.finished else None
+            if not run.finished:
+                run.server.close()
 
 
 def session(mail_runs: dict[str, MailRun], name: str) -> MailRun:
