@@ -88,6 +88,13 @@ class PingServer(ThreadedUdpServer):
         self.replies.append(Reply(seq, reply, time.monotonic()))
         self.send(reply, peer)
 
+    def held(self, seq: int) -> float | None:
+        """How long the first reply to ``seq`` really took to leave, from the ping's arrival:
+        the schedule's delay, plus whatever a busy machine added to it."""
+        arrived = next((ping.arrived for ping in self.pings if ping.seq == seq), None)
+        sent = next((reply.sent for reply in self.replies if reply.seq == seq), None)
+        return None if arrived is None or sent is None else sent - arrived
+
     def reply_to(self, seq: int) -> bytes | None:
         """The reply the server sent (or would send) to ``seq``."""
         return next((ping.data.upper() for ping in self.pings if ping.seq == seq), None)
