@@ -12,6 +12,8 @@ records, and the checks judge.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import socket
 import ssl
 import threading
@@ -25,6 +27,7 @@ from .ports import LOOPBACK
 from .threaded_server import ThreadedTcpServer
 from .wire import Transcript
 
+REPLY_END = re.compile(rb"(?m)^\d{3}(?: [^\n]*)?\n")  # the last line of a reply: a code, then a space or nothing
 GREETING_DELAY = 0.2  # seconds the relay holds the greeting, so a client that does not wait for it shows
 SEGMENT_GAP = 0.05  # seconds between the lines of a reply, in the split mode
 START_WITHIN = 5.0
@@ -65,15 +68,23 @@ class RecordingSMTP(SMTP):
     def __init__(self, handler: Any, records: Records, **options: Any) -> None:
         super().__init__(handler, **options)
         self.records = records
+        self._held: list[bytes] = []  # the lines of a multi-line reply, until its last
 
     def data_received(self, data: bytes) -> None:
         self.records.session.client(data)
         super().data_received(data)
 
     async def push(self, status: Any) -> None:
-        await super().push(status)
-        reply = status if isinstance(status, bytes) else status.encode("utf-8", "replace")
-        self.records.session.server(reply + b"\r\n")
+        """aiosmtpd writes a multi-line reply a line at a time; this writes it whole, so over TLS
+        too a reply's segmentation is the test's choice (the relay's split mode), not chance."""
+        line = (status if isinstance(status, bytes) else status.encode("utf-8", "replace")) + b"\r\n"
+        self.records.session.server(line)
+        self._held.append(line)
+        if line[3:4] == b"-":
+            return  # a continuation line: the reply goes on
+        reply, self._held = b"".join(self._held), []
+        self._writer.write(reply)
+        await self._writer.drain()
 
 
 class MailHandler:
@@ -130,21 +141,38 @@ class WireRelay(ThreadedTcpServer):
         _shutdown(backend)
 
     def _pump_server(self, backend: socket.socket, conn: socket.socket) -> None:
-        first = True
+        """Forward each reply whole (or a line per segment, in the split mode), so how the
+        server's writes fall into segments is the test's choice, not chance; after
+        ``220 Ready to start TLS`` the bytes are TLS records and pass as they come."""
+        pending, tls, first = b"", False, True
         while data := _recv(backend):
-            if first:
-                time.sleep(GREETING_DELAY)  # the schedule: the greeting comes a little late
-                first = False
-            pieces = data.splitlines(keepends=True) if self.split_replies else [data]
-            for i, piece in enumerate(pieces):
-                if i:
-                    time.sleep(SEGMENT_GAP)  # the schedule: one line per segment
-                self.wire.server(piece)  # before it leaves: the client's answer cannot be recorded first
-                try:
-                    conn.sendall(piece)
-                except OSError:
-                    return
+            if tls:
+                self._forward([data], conn)
+                continue
+            pending += data
+            while (end := REPLY_END.search(pending)) is not None:
+                reply, pending = pending[: end.end()], pending[end.end() :]
+                if first:
+                    time.sleep(GREETING_DELAY)  # the schedule: the greeting comes a little late
+                    first = False
+                self._forward(reply.splitlines(keepends=True) if self.split_replies else [reply], conn)
+                if reply.startswith(b"220 Ready to start TLS"):
+                    tls = True
+                    if pending:
+                        self._forward([pending], conn)
+                        pending = b""
+                    break
         _shutdown(conn)
+
+    def _forward(self, pieces: list[bytes], conn: socket.socket) -> None:
+        for i, piece in enumerate(pieces):
+            if i:
+                time.sleep(SEGMENT_GAP)  # the schedule: one line per segment
+            self.wire.server(piece)  # before it leaves: the client's answer cannot be recorded first
+            try:
+                conn.sendall(piece)
+            except OSError:
+                return
 
 
 def _recv(sock: socket.socket) -> bytes:
@@ -159,6 +187,15 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_WR)
     except OSError:
         pass
+
+
+# aiosmtpd logs a failed TLS handshake with its traceback. On Python 3.11, formatting a
+# traceback parses source with ast, and doing so in the server's thread while pytest's
+# main thread does the same can fail with "AST constructor recursion depth mismatch".
+# The records above keep what a check needs, so the log goes nowhere.
+_LOG = logging.getLogger("mail.log")
+_LOG.addHandler(logging.NullHandler())
+_LOG.propagate = False
 
 
 class MailServer:

@@ -201,10 +201,19 @@ def test_message_has_from_to_and_subject_headers(plain: MailRun) -> None:
     """The message: `From`, `To`, `Subject` headers, an empty line, then the body."""
     message = plain.message()
     got = {name: str(message[name]) if message is not None and message[name] is not None else None for name in ("From", "To", "Subject")}
+    content = plain.server.records.mails[0].content if plain.server.records.mails else b""
+    head, blank, _ = content.replace(b"\r\n", b"\n").partition(b"\n\n")
+    problems = []
+    if message is None:
+        problems.append("no message")
+    elif not (SENDER in (got["From"] or "") and RECIPIENT in (got["To"] or "") and got["Subject"] == SUBJECT):
+        problems.append(", ".join(f"{name}: {value}" for name, value in got.items()))
+    elif not blank or b"Subject:" not in head:
+        problems.append("no empty line between the headers and the body")
     expect(
-        message is not None and SENDER in (got["From"] or "") and RECIPIENT in (got["To"] or "") and got["Subject"] == SUBJECT,
-        expected=f"From: {SENDER}, To: {RECIPIENT}, Subject: {SUBJECT}",
-        got="no message" if message is None else ", ".join(f"{name}: {value}" for name, value in got.items()),
+        not problems,
+        expected=f"From: {SENDER}, To: {RECIPIENT}, Subject: {SUBJECT}, then an empty line",
+        got="; ".join(problems),
         wire=plain.session,
     )
 
@@ -214,15 +223,27 @@ def text_of(message: EmailMessage) -> str:
     return part.get_content() if part is not None else ""  # type: ignore[union-attr]
 
 
+DOTTED = [line for line in BODY.split("\n") if line.startswith(".")]
+
+
+def is_dotted(line: str) -> bool:
+    """A line written with leading dots, however many of them arrived: the dot-stuffing check's."""
+    return line.lstrip(".") in {dotted.lstrip(".") for dotted in DOTTED}
+
+
+def body_lines(message: EmailMessage) -> list[str]:
+    return [line.rstrip("\r") for line in text_of(message).rstrip("\n").split("\n")]
+
+
 @points(2)
 def test_body_arrives_as_given(plain: MailRun) -> None:
     """The body as given, with CRLF line ends (the lines that start with a dot are the
     dot-stuffing check's)."""
     message = plain.message()
-    wanted = [line for line in BODY.split("\n") if not line.startswith(".")]
-    got = [line for line in text_of(message).rstrip("\n").split("\n") if not line.startswith(".")] if message else []
+    wanted = [line for line in BODY.split("\n") if not is_dotted(line)]
+    got = [line for line in body_lines(message) if not is_dotted(line)] if message is not None else []
     expect(
-        message is not None and [line.rstrip("\r") for line in got] == wanted,
+        message is not None and got == wanted,
         expected=f"the body lines {wanted}",
         got="no message" if message is None else f"the body lines {got}",
         wire=plain.session,
@@ -233,12 +254,10 @@ def test_body_arrives_as_given(plain: MailRun) -> None:
 def test_a_body_line_starting_with_a_dot_is_dot_stuffed(plain: MailRun) -> None:
     """Dot-stuffed: a body line starting with `.` is sent as `..`, so it arrives as written."""
     message = plain.message()
-    lines = text_of(message).rstrip("\n").split("\n") if message else []
-    dotted = [line for line in BODY.split("\n") if line.startswith(".")]
-    arrived = [line.rstrip("\r") for line in lines if line.rstrip("\r").lstrip(".") in {d.lstrip(".") for d in dotted}]
+    arrived = [line for line in body_lines(message) if is_dotted(line)] if message is not None else []
     expect(
-        message is not None and arrived == dotted,
-        expected=f"the lines {dotted} arriving as written (sent as {['.' + d for d in dotted]})",
+        message is not None and arrived == DOTTED,
+        expected=f"the lines {DOTTED} arriving as written (sent as {['.' + d for d in DOTTED]})",
         got="no message" if message is None else f"the lines {arrived}",
         wire=plain.session,
     )
@@ -339,6 +358,8 @@ def test_starttls_encrypts_the_rest_of_the_session(mail_runs: dict[str, MailRun]
     ehlo_again = [i for i, c in enumerate(commands) if c.upper().startswith(("EHLO", "HELO"))]
     starttls = next((i for i, c in enumerate(commands) if c.upper() == "STARTTLS"), None)
     problems = []
+    if starttls is not None and not any(i < starttls for i in ehlo_again):
+        problems.append("STARTTLS before any EHLO")
     if ready is None:
         problems.append("no STARTTLS accepted")
     elif not after or after[0] != TLS_RECORD:
@@ -415,13 +436,17 @@ def mime(mail_runs: dict[str, MailRun]) -> MailRun:
 
 @points(2, group=MIME)
 def test_attachments_make_a_multipart_mixed_message_with_the_body_first(mime: MailRun) -> None:
-    """Each `--attach FILE` makes the message `multipart/mixed`: the body as a `text/plain` part."""
+    """Each `--attach FILE` makes the message `multipart/mixed`: the body as a `text/plain` part,
+    then each file."""
     message = mime.message()
+    parts = list(message.iter_parts()) if message is not None and message.is_multipart() else []
+    first = parts[0].get_content_type() if parts else None
+    wanted = [line for line in BODY.split("\n") if not is_dotted(line)]  # dots: the dot-stuffing check's
+    text = [line for line in body_lines(message) if not is_dotted(line)] if message is not None else []
     expect(
-        message is not None and message.get_content_type() == "multipart/mixed"
-        and text_of(message).replace("\r\n", "\n").rstrip("\n") == BODY,
-        expected="multipart/mixed, with the body as its text/plain part",
-        got="no message" if message is None else f"{message.get_content_type()}, text {text_of(message)[:60]!r}",
+        message is not None and message.get_content_type() == "multipart/mixed" and first == "text/plain" and text == wanted,
+        expected="multipart/mixed, its first part text/plain with the body",
+        got="no message" if message is None else f"{message.get_content_type()}, first part {first}, text lines {text}",
         wire=mime.session,
     )
 
