@@ -161,6 +161,11 @@ class Program:
     def returncode(self) -> int | None:
         return self._popen.poll()
 
+    @property
+    def exit_status(self) -> int | None:
+        """How it exited by itself: None while it runs, or when it was killed at its deadline."""
+        return None if self.killed_after is not None else self.returncode
+
     def processes(self, escaped: bool = True) -> list[psutil.Process]:
         """The program and every live process it started: in its tree, and (``escaped``)
         those that left it, found by the run's marker in their environment (a full scan)."""

@@ -229,7 +229,7 @@ def expect_printed_replies(run: ClientRun) -> None:
 
 
 def expect_exit_0(run: ClientRun) -> None:
-    status = run.program.returncode if run.program.killed_after is None else None
+    status = run.program.exit_status
     expect(
         status == 0,
         expected=f"exit status 0 within {CLIENT_WITHIN:g} s of its input's end",

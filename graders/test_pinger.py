@@ -16,6 +16,7 @@ from graders.fake_pinger import HeartbeatReceiver, PingSchedule, PingServer
 from graders.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics
 from graders.ports import LOOPBACK
 from graders.programs import Launcher, Program
+from graders.runs import PeerRun
 from graders.scoring import lab, points
 from graders.wire import Transcript
 
@@ -42,21 +43,12 @@ LATE = PingSchedule(  # ping 2's reply comes 0.3 s into ping 3's wait; ping 5's 
 )
 
 
-@dataclass
-class PingRun:
+class PingRun(PeerRun[PingServer]):
     """One run of udp_pinger.py against the graders' server with one schedule."""
 
-    schedule: PingSchedule
-    server: PingServer
-    program: Program
-    finished: bool = field(default=False)
-
-    def finish(self) -> PingRun:
-        if not self.finished:
-            self.program.finish(RUN_WITHIN)
-            self.server.close()
-            self.finished = True
-        return self
+    @property
+    def schedule(self) -> PingSchedule:
+        return self.server.schedule
 
     @cached_property
     def lines(self) -> list[str]:
@@ -79,10 +71,6 @@ class PingRun:
     def output(self) -> str:
         return self.program.describe_output()
 
-    @property
-    def exit_status(self) -> int | None:
-        return None if self.program.killed_after is not None else self.program.returncode
-
 
 @pytest.fixture(scope="module")
 def ping_runs(module_launcher: Launcher) -> Iterator[dict[str, PingRun]]:
@@ -91,27 +79,30 @@ def ping_runs(module_launcher: Launcher) -> Iterator[dict[str, PingRun]]:
     try:
         for name, schedule in (("mixed", MIXED), ("all lost", ALL_LOST), ("late", LATE)):
             server = PingServer(schedule)
-            runs[name] = PingRun(schedule, server, module_launcher.start("udp_pinger.py", "127.0.0.1", str(server.port)))
+            runs[name] = PingRun(module_launcher.start("udp_pinger.py", "127.0.0.1", str(server.port)), server, RUN_WITHIN)
         yield runs
     finally:
         for run in runs.values():
-            run.server.close()
+            run.close()
 
 
 @pytest.fixture
 def mixed(ping_runs: dict[str, PingRun]) -> PingRun:
     """Pings 3, 7 and 9 lost; the others answered after 20 to 300 ms."""
-    return ping_runs["mixed"].finish()
+    ping_runs["mixed"].finish()
+    return ping_runs["mixed"]
 
 
 @pytest.fixture
 def late(ping_runs: dict[str, PingRun]) -> PingRun:
-    return ping_runs["late"].finish()
+    ping_runs["late"].finish()
+    return ping_runs["late"]
 
 
 @pytest.fixture
 def all_lost(ping_runs: dict[str, PingRun]) -> PingRun:
-    return ping_runs["all lost"].finish()
+    ping_runs["all lost"].finish()
+    return ping_runs["all lost"]
 
 
 # --- core ---------------------------------------------------------------------------
@@ -240,7 +231,7 @@ def test_exits_0_after_the_last_ping(mixed: PingRun) -> None:
     """Exit 0 after the last ping (and the statistics)."""
     sent = len(mixed.server.pings)
     expect(
-        sent == PINGS and mixed.exit_status == 0,
+        sent == PINGS and mixed.program.exit_status == 0,
         expected=f"ten pings, then exit status 0, within {RUN_WITHIN:g} s",
         got=f"{sent} ping(s), then {mixed.program.describe_exit()}",
     )
@@ -354,7 +345,7 @@ def test_heartbeat_client_keeps_the_interval_asked(beats: BeatRun) -> None:
 def test_heartbeat_client_exits_0_after_count(beats: BeatRun) -> None:
     """With `--count N`, heartbeat_client.py sends N heartbeats, then exits 0."""
     sent = len(beats.receiver.datagrams)
-    status = None if beats.program.killed_after is not None else beats.program.returncode
+    status = beats.program.exit_status
     expect(
         sent == BEAT_COUNT and status == 0,
         expected=f"{BEAT_COUNT} heartbeats, then exit status 0",
@@ -545,7 +536,7 @@ def test_no_reply_at_all_gives_only_the_loss_line_100_percent(all_lost: PingRun)
         problems.append("no loss line" if stats.loss is None else f"a loss of {stats.loss:g}%")
     if any(value is not None for value in (stats.min, stats.avg, stats.max)):
         problems.append("min/avg/max figures, with no RTT to take them from")
-    if all_lost.exit_status != 0:
+    if all_lost.program.exit_status != 0:
         problems.append(all_lost.program.describe_exit())
     expect(
         not problems,

@@ -7,7 +7,6 @@ import email.policy
 import random
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from graders.certificates import Certificates, make_certificates
 from graders.documents import WWW
 from graders.failures import expect
 from graders.fake_smtp import MailMode, MailServer
-from graders.programs import Launcher, Program, Submission
+from graders.programs import Launcher, Submission
+from graders.runs import PeerRun
 from graders.scoring import lab, points
 from graders.source_check import expect_no_forbidden_imports
 from graders.wire import Transcript, describe_difference
@@ -61,24 +61,8 @@ def base_args(port: int) -> list[str]:
 TLS_ARGS = ["--starttls", "--username", USER, "--password", PASSWORD]
 
 
-@dataclass
-class MailRun:
+class MailRun(PeerRun[MailServer]):
     """One session of smtp_client.py with the graders' server, and what the server saw."""
-
-    program: Program
-    server: MailServer
-    finished: bool = False
-
-    def finish(self) -> MailRun:
-        if not self.finished:
-            self.program.finish(CLIENT_WITHIN)
-            self.server.close()
-            self.finished = True
-        return self
-
-    @property
-    def exit_status(self) -> int | None:
-        return None if self.program.killed_after is not None else self.program.returncode
 
     @property
     def session(self) -> Transcript:
@@ -127,17 +111,17 @@ def mail_runs(module_launcher: Launcher, certificates: Certificates, attachments
     try:
         for name, (mode, extra) in plan.items():
             server = MailServer(mode)
-            runs[name] = MailRun(module_launcher.start("smtp_client.py", *base_args(server.port), *extra, env=certificates.env), server)
+            program = module_launcher.start("smtp_client.py", *base_args(server.port), *extra, env=certificates.env)
+            runs[name] = MailRun(program, server, CLIENT_WITHIN)
         yield runs
     finally:
         for run in runs.values():
-            run.program.stop()
-            if not run.finished:
-                run.server.close()
+            run.close()
 
 
 def session(mail_runs: dict[str, MailRun], name: str) -> MailRun:
-    return mail_runs[name].finish()
+    mail_runs[name].finish()
+    return mail_runs[name]
 
 
 @pytest.fixture
@@ -279,7 +263,7 @@ def test_the_message_ends_with_crlf_dot_crlf(plain: MailRun) -> None:
 def test_quits_and_exits_0(plain: MailRun) -> None:
     """`QUIT`; exit 0 after the `221`."""
     expect(
-        bool(plain.said("QUIT")) and plain.exit_status == 0,
+        bool(plain.said("QUIT")) and plain.program.exit_status == 0,
         expected="QUIT, then exit status 0",
         got=("QUIT" if plain.said("QUIT") else "no QUIT") + f", then {plain.program.describe_exit()}",
         wire=plain.session,
@@ -306,7 +290,7 @@ def test_reads_multi_line_replies_however_they_are_split(mail_runs: dict[str, Ma
     run = session(mail_runs, "split")
     mails = run.server.records.mails
     expect(
-        bool(mails) and run.exit_status == 0,
+        bool(mails) and run.program.exit_status == 0,
         expected="the whole session, message delivered and exit 0, as with unsplit replies",
         got=("message delivered" if mails else "no message delivered") + f"; {run.program.describe_exit()}",
         wire=run.session,
@@ -323,7 +307,7 @@ def test_a_rejected_rcpt_means_no_data_quit_and_exit_1(mail_runs: dict[str, Mail
         problems.append("it sent DATA after the 550")
     if not run.said("QUIT"):
         problems.append("no QUIT")
-    if run.exit_status != 1:
+    if run.program.exit_status != 1:
         problems.append(run.program.describe_exit())
     if "550" not in run.program.stderr.text():
         problems.append("the 550 reply is not on stderr")
@@ -382,7 +366,7 @@ def test_auth_with_the_given_credentials(mail_runs: dict[str, MailRun]) -> None:
     run = session(mail_runs, "tls")
     attempts = run.server.records.auth
     expect(
-        any(accepted for _, _, accepted in attempts) and bool(run.server.records.mails) and run.exit_status == 0,
+        any(accepted for _, _, accepted in attempts) and bool(run.server.records.mails) and run.program.exit_status == 0,
         expected=f"AUTH as {USER!r} accepted, the message delivered, exit 0",
         got=(f"AUTH attempts {attempts}" if attempts else "no AUTH") + f"; {len(run.server.records.mails)} message(s); "
         + run.program.describe_exit(),
@@ -393,7 +377,7 @@ def test_auth_with_the_given_credentials(mail_runs: dict[str, MailRun]) -> None:
 def expect_refused_certificate(run: MailRun, why: str) -> None:
     attempts = run.server.records.auth
     expect(
-        run.exit_status == 1 and not attempts and not run.server.records.mails,
+        run.program.exit_status == 1 and not attempts and not run.server.records.mails,
         expected=f"the handshake refused ({why}): exit 1, no credentials sent",
         got=f"{run.program.describe_exit()}; " + ("credentials sent" if attempts else "no credentials sent"),
         wire=run.server.records.wire,
@@ -417,7 +401,7 @@ def test_a_rejected_auth_means_exit_1(mail_runs: dict[str, MailRun]) -> None:
     """An unexpected code to AUTH (`535`): QUIT, exit 1, and no message sent."""
     run = session(mail_runs, "rejected auth")
     expect(
-        run.exit_status == 1 and not run.said("DATA"),
+        run.program.exit_status == 1 and not run.said("DATA"),
         expected="no DATA after the 535, exit status 1",
         got=("DATA sent; " if run.said("DATA") else "") + run.program.describe_exit(),
         wire=run.session,

@@ -400,7 +400,7 @@ def test_http_client_exits_0_when_a_response_arrived(page_run: ClientRun, module
     for run in (page_run, not_found):
         expect_exchange(run)  # no request, no response: nothing to exit 0 after
         expect(
-            run.program.killed_after is None and run.program.returncode == 0,
+            run.program.exit_status == 0,
             expected=f"exit status 0 after a {'200' if run is page_run else '404'} response",
             got=run.program.describe_exit(),
             wire=run.origin.transcript,
@@ -412,7 +412,7 @@ def test_http_client_fails_with_a_message_when_it_cannot_connect(launcher: Launc
     """Non-zero exit with a message on stderr when http_client.py could not connect."""
     port = free_port()  # nothing listens there
     program = launcher.run("http_client.py", "127.0.0.1", str(port), "index.html", within=CLIENT_WITHIN)
-    status = program.returncode if program.killed_after is None else None
+    status = program.exit_status
     expect(
         status not in (None, 0) and program.stderr.text().strip() != "",
         expected=f"a non-zero exit and a message on stderr (nothing listens on port {port})",
