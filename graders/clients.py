@@ -110,17 +110,6 @@ class TcpClient:
             data += chunk
         return data
 
-    def closes_within(self, within: float) -> bool:
-        """Whether the server closes the connection within the bound (extra bytes are read and kept)."""
-        deadline = time.monotonic() + within
-        while not self.closed_by_server:
-            try:
-                self.receive(deadline)
-            except TimeoutError:
-                self.transcript.event(f"connection still open after {within:g} s")
-                return False
-        return True
-
     def close(self) -> None:
         self.sock.close()
 
