@@ -32,6 +32,7 @@ POLL = 0.005  # seconds between two looks at a process
 MARKER = "NETLAB_RUN"  # environment variable that tags every process of one run
 ESCAPE_SCAN_EVERY = 0.25  # seconds between two scans for processes that left the tree
 GONE_WITHIN = 5.0  # seconds for killed processes to be gone
+EMPTY_AGAIN = 0.05  # seconds: a program and its children must be seen gone twice, this far apart
 WRONG_PORT_AFTER = 1.0  # seconds a program may hold only other ports before it is taken to ignore its own
 
 
@@ -189,6 +190,7 @@ class Program:
         deadline = started + within
         next_scan = started + ESCAPE_SCAN_EVERY
         other_since: float | None = None
+        empty_since: float | None = None
         while True:
             now = time.monotonic()
             # The full scan for processes that left the tree is costly: at a slower pace, or once the root is gone.
@@ -199,7 +201,10 @@ class Program:
             held = bound_ports(tree, transport)
             if port in held:
                 return
-            if self.returncode is not None and all(process.pid == self.pid for process in tree):
+            gone = self.returncode is not None and all(process.pid == self.pid for process in tree)
+            # A scan can miss a daemon being born while its parent dies: believe "gone" twice, EMPTY_AGAIN apart.
+            empty_since = (empty_since or now) if gone else None
+            if empty_since is not None and now - empty_since >= EMPTY_AGAIN:
                 self.stderr.join(1)  # its last words: the traceback
                 raise CheckFailed(
                     expected=f"`{self.command}` listening on {transport.upper()} port {port}",
