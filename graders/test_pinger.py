@@ -26,7 +26,7 @@ STATISTICS = "optional 1: statistics"
 HEARTBEAT = "optional 2: heartbeat"
 RUN_WITHIN = 25.0  # ten pings take at most 10 s; a pinger that waits 2 s a ping still finishes
 RTT_WITHIN = 0.030  # LABS.md: within 30 ms of the true round trip
-T_WITHIN = 0.050  # t in a datagram: within 50 ms of when it arrived
+T_WITHIN = 0.2  # t in a datagram vs its arrival: a wrong clock or unit is off by far more; 50 ms flaked under load
 TIMEOUT_WAIT = (0.9, 1.5)  # seconds between a lost ping and the next one
 
 # The scenarios, run at once (each pinger waits on its own server), so the lab takes
