@@ -73,13 +73,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
-    """A failed check reads as rule / expected / got / wire, without a traceback."""
-    report: pytest.TestReport = yield
-    if call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed) and _check in item.stash:
-        report.longrepr = call.excinfo.value.report(item.stash[_check].rule, _servers_that_died(item))
-    return report
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """A failed check reads as rule / expected / got / wire, without a traceback.
+
+    The report is made here, so pytest never formats the check's traceback: on Python
+    3.11 that parses source with ast, which can fail when a fake server's thread formats
+    a traceback at the same moment ("AST constructor recursion depth mismatch").
+    """
+    if call.excinfo is None or not isinstance(call.excinfo.value, CheckFailed) or _check not in item.stash:
+        return None
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        {name: 1 for name in item.keywords},
+        "failed",
+        call.excinfo.value.report(item.stash[_check].rule, _servers_that_died(item)),
+        call.when,  # type: ignore[arg-type]
+        [(f"Captured {key} {when}", content) for when, key, content in item._report_sections],
+        call.duration,
+        call.start,
+        call.stop,
+        item.user_properties,
+    )
 
 
 def _servers_that_died(item: pytest.Item) -> list[str]:
