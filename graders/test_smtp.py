@@ -14,7 +14,7 @@ import pytest
 
 from graders.certificates import Certificates, make_certificates
 from graders.documents import WWW
-from graders.failures import expect
+from graders.failures import expect, expect_crlf_lines
 from graders.fake_smtp import MailMode, MailServer
 from graders.programs import Launcher, Submission
 from graders.runs import PeerRun
@@ -274,13 +274,8 @@ def test_quits_and_exits_0(plain: MailRun) -> None:
 def test_every_line_it_sends_ends_in_crlf(plain: MailRun) -> None:
     """Every protocol line ends in CRLF (commands and message lines)."""
     sent = plain.session.sent_by("C")
-    bare = [line + b"\n" for line in sent.split(b"\n")[:-1] if not line.endswith(b"\r")]
-    expect(
-        bool(sent) and not bare,
-        expected="every line the client sends ended by CRLF (␍␊)",
-        got=f"{len(bare)} line(s) ended by a bare LF, the first {bare[0]!r}" if bare else "nothing sent",
-        wire=plain.session,
-    )
+    expect(bool(sent), expected="the client's commands", got=f"nothing sent; {plain.program.describe_exit()}")
+    expect_crlf_lines(sent, "what the client sends", plain.session)
 
 
 @points(2)
