@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import time
 
-from .threaded_server import ThreadedTcpServer, ThreadedUdpServer
+from .threaded_server import ThreadedTcpServer, ThreadedUdpServer, recv_or_eof
 
 SEGMENT_GAP = 0.05  # seconds between the two halves of a split reply
 
@@ -38,7 +38,7 @@ class FakeTcpEcho(ThreadedTcpServer):
     def handle(self, conn: socket.socket) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pending = b""
-        while data := _recv(conn):
+        while data := recv_or_eof(conn):
             self.received += data
             self.transcript.client(data)
             pending += data
@@ -54,10 +54,3 @@ class FakeTcpEcho(ThreadedTcpServer):
                 time.sleep(SEGMENT_GAP)  # a scheduled gap between segments, not a wait
             conn.sendall(part)
             self.transcript.server(part)
-
-
-def _recv(conn: socket.socket) -> bytes:
-    try:
-        return conn.recv(65536)
-    except OSError:
-        return b""

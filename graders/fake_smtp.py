@@ -24,7 +24,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from .ports import LOOPBACK
-from .threaded_server import ThreadedTcpServer
+from .threaded_server import ThreadedTcpServer, recv_or_eof
 from .wire import Transcript
 
 REPLY_END = re.compile(rb"(?m)^\d{3}(?: [^\n]*)?\n")  # the last line of a reply: a code, then a space or nothing
@@ -131,7 +131,7 @@ class WireRelay(ThreadedTcpServer):
             upstream.join(2)
 
     def _pump_client(self, conn: socket.socket, backend: socket.socket) -> None:
-        while data := _recv(conn):
+        while data := recv_or_eof(conn):
             self.wire.client(data)
             try:
                 backend.sendall(data)
@@ -145,7 +145,7 @@ class WireRelay(ThreadedTcpServer):
         server's writes fall into segments is the test's choice, not chance; after
         ``220 Ready to start TLS`` the bytes are TLS records and pass as they come."""
         pending, tls, first = b"", False, True
-        while data := _recv(backend):
+        while data := recv_or_eof(backend):
             if tls:
                 self._forward([data], conn)
                 continue
@@ -173,13 +173,6 @@ class WireRelay(ThreadedTcpServer):
                 conn.sendall(piece)
             except OSError:
                 return
-
-
-def _recv(sock: socket.socket) -> bytes:
-    try:
-        return sock.recv(65536)
-    except OSError:
-        return b""
 
 
 def _shutdown(sock: socket.socket) -> None:

@@ -15,6 +15,14 @@ from .ports import LOOPBACK
 from .wire import Transcript
 
 
+def recv_or_eof(sock: socket.socket) -> bytes:
+    """The next bytes from a peer; b"" once it closed, reset or broke the connection."""
+    try:
+        return sock.recv(65536)
+    except OSError:
+        return b""
+
+
 class ThreadedTcpServer:
     def __init__(self) -> None:
         self.transcript = Transcript()
