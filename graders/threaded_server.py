@@ -51,7 +51,9 @@ class ThreadedTcpServer:
             self.handle(conn)
 
     def close(self) -> None:
-        """Stop accepting: a connection to itself wakes the thread (closing would not)."""
+        """Stop accepting: a connection to itself wakes the thread (closing would not). Closing twice is closing."""
+        if self._closing:
+            return
         self._closing = True
         socket.create_connection((LOOPBACK, self.port)).close()
         self._thread.join(2)

@@ -42,13 +42,15 @@ def test_tcp_echo_answers_lines_and_splits_replies_when_asked() -> None:
 def test_origin_serves_routes_records_raw_requests_and_404s_the_rest() -> None:
     origin = Origin()
     try:
-        route = origin.serve("/a.html", body=b"<p>a</p>")
-        assert fetch(origin.port, b"GET /a.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n") == route.raw()
+        origin.serve("/a.html", body=b"<p>a</p>")
+        answer = fetch(origin.port, b"GET /a.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\nDate: ") and answer.endswith(b"\r\nContent-Length: 8\r\nConnection: close\r\n\r\n<p>a</p>")
         assert fetch(origin.port, b"GET /nope HTTP/1.1\r\nHost: h\r\n\r\n").startswith(b"HTTP/1.1 404 Not Found\r\n")
         first, second = origin.log
         assert first.request.target == "/a.html?x=1" and first.request.header("host") == "h"
-        assert first.request.raw == b"GET /a.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n" and first.response == route.raw()
+        assert first.request.raw == b"GET /a.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n" and first.response == answer
         assert first.request.malformed is None
+        assert origin.hits("/a.html?x=1") == 1 and origin.hits("/a.html") == 0
     finally:
         origin.close()
 
@@ -59,6 +61,67 @@ def test_origin_answers_a_request_h11_rejects_and_says_why() -> None:
         origin.serve("/a", body=b"a")
         assert fetch(origin.port, b"GET /a HTTP/1.1\n\n").startswith(b"HTTP/1.1 200 OK")
         assert origin.log[0].request.malformed == "Missing mandatory Host: header"
+    finally:
+        origin.close()
+
+
+def test_origin_routes_and_counts_absolute_form_targets_by_their_path() -> None:
+    origin = Origin()
+    try:
+        origin.serve("/a", body=b"a")
+        assert fetch(origin.port, b"GET http://h:1/a HTTP/1.1\r\nHost: h:1\r\n\r\n").endswith(b"\r\n\r\na")
+        assert origin.hits("/a") == 1
+    finally:
+        origin.close()
+
+
+def test_origin_answers_conditional_requests_until_the_route_changes() -> None:
+    origin = Origin()
+    try:
+        origin.serve("/v", b"one", headers=(("ETag", '"1"'), ("Last-Modified", "Mon, 02 Feb 2026 10:00:00 GMT")))
+        by_tag = fetch(origin.port, b'GET /v HTTP/1.1\r\nHost: h\r\nIf-None-Match: "0", "1"\r\n\r\n')
+        by_date = fetch(origin.port, b"GET /v HTTP/1.1\r\nHost: h\r\nIf-Modified-Since: Tue, 03 Feb 2026 10:00:00 GMT\r\n\r\n")
+        for answer in (by_tag, by_date):
+            assert answer.startswith(b"HTTP/1.1 304 Not Modified\r\n") and b'ETag: "1"' in answer
+            assert answer.endswith(b"\r\n\r\n") and b"Content-Length" not in answer
+        origin.serve("/v", b"two", headers=(("ETag", '"2"'),))
+        assert fetch(origin.port, b'GET /v HTTP/1.1\r\nHost: h\r\nIf-None-Match: "1"\r\n\r\n').endswith(b"\r\n\r\ntwo")
+    finally:
+        origin.close()
+
+
+def test_origin_echoes_a_post_body_and_stalls_when_told() -> None:
+    origin = Origin()
+    try:
+        origin.echo("/echo")
+        assert fetch(origin.port, b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab\r\nc").endswith(b"\r\n\r\nab\r\nc")
+        assert origin.log[0].request.body == b"ab\r\nc"
+        origin.stall("/never")
+        with socket.create_connection((LOOPBACK, origin.port), timeout=0.3) as client:
+            client.sendall(b"GET /never HTTP/1.1\r\nHost: h\r\n\r\n")
+            try:
+                client.recv(100)
+                raise AssertionError("the stalled route answered")
+            except socket.timeout:
+                pass
+        assert origin.hits("/never") == 1
+    finally:
+        origin.close()
+
+
+def test_a_kept_alive_origin_answers_two_requests_on_one_connection() -> None:
+    origin = Origin(keep_alive=True)
+    try:
+        origin.serve("/a", body=b"a")
+        with socket.create_connection((LOOPBACK, origin.port), timeout=2) as client:
+            client.sendall(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
+            first = client.recv(1000)
+            client.sendall(b"GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            second = b""
+            while chunk := client.recv(1000):
+                second += chunk
+        assert b"Connection: close" not in first and first.endswith(b"\r\n\r\na")
+        assert b"Connection: close" in second and origin.hits("/a") == 2
     finally:
         origin.close()
 
