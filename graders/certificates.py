@@ -28,6 +28,10 @@ class Certificates:
     def env(self) -> dict[str, str]:
         return {"SSL_CERT_FILE": str(self.ca_file)}
 
+    def client_context(self) -> ssl.SSLContext:
+        """What the graders' own clients trust: this CA only."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
 
 def make_certificates(directory: Path) -> Certificates:
     trusted_ca, stranger_ca = trustme.CA(), trustme.CA()

@@ -14,4 +14,4 @@ def test_reference_gets_full_marks(parallel: list[str], tmp_path: Path) -> None:
     grading = grade(REFERENCE, [], tmp_path, *parallel)
     assert grading.status == 0, grading.output[-4000:]
     assert grading.tests and not grading.failed(), grading.output[-4000:]
-    assert {t["name"].split(" / ")[0] for t in grading.tests} == {"echo", "webserver", "pinger", "smtp"}
+    assert {t["name"].split(" / ")[0] for t in grading.tests} == {"echo", "webserver", "pinger", "smtp", "proxy"}

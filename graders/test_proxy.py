@@ -1,0 +1,612 @@
+"""Lab `proxy`: Web proxy with a cache, with its optional exercises (LABS.md)."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from graders.certificates import Certificates, make_certificates
+from graders.clients import TcpClient
+from graders.documents import WWW, big_file_bytes
+from graders.failures import CheckFailed, expect, expect_crlf_lines
+from graders.fake_origin import Origin, Request
+from graders.http_exchange import CLOSE_WITHIN, HEAD_END, HttpResponse
+from graders.ports import LOOPBACK, free_port
+from graders.programs import Launcher, Program, Submission
+from graders.proxy_client import ProxyClient, request_bytes, through_tunnel
+from graders.scoring import lab, points
+from graders.source_check import expect_no_forbidden_imports
+from graders.wire import Transcript, describe_difference
+
+pytestmark = lab("proxy")
+
+ERRORS = "optional 1: errors"
+POST = "optional 2: POST"
+VALIDATION = "optional 3: cache validation"
+CONCURRENCY = "optional 4: concurrency"
+CONNECT = "optional 5: CONNECT"
+
+PAGE = b"<html><head><title>netlab origin</title></head><body><p>caf\xc3\xa9</p></body></html>\n"
+IMAGE = (WWW / "image.png").read_bytes()
+BIG_WITHIN = 20.0  # a 10 MB body through the proxy over loopback, with room for a busy machine
+RESOLVE_WITHIN = 5.0  # a name under .invalid fails to resolve at once, but resolvers differ
+AT_ONCE = 1.0
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding"}  # a proxy may rewrite these
+UNRESOLVABLE = "netlab.invalid"  # RFC 6761: never resolves
+
+
+@dataclass
+class Proxy:
+    """A student's proxy.py, running on its own port in a fresh working directory."""
+
+    program: Program
+    client: ProxyClient
+
+    @property
+    def port(self) -> int:
+        return self.client.port
+
+    def ask(self, origin: Origin, target: str, within: float = 2.0, method: str = "GET", body: bytes | None = None) -> HttpResponse:
+        return self.client.ask(origin, target, within, method, body)
+
+
+def start_proxy(launcher: Launcher) -> Proxy:
+    program, port = launcher.serve("proxy.py", "tcp")
+    return Proxy(program, ProxyClient(port))
+
+
+@pytest.fixture
+def proxy(launcher: Launcher) -> Proxy:
+    """The student's proxy, started afresh for every check (a crash costs one check only)."""
+    return start_proxy(launcher)
+
+
+@pytest.fixture
+def origin() -> Iterator[Origin]:
+    origin = Origin()
+    origin.serve("/page.html", PAGE, content_type="text/html; charset=utf-8")
+    origin.serve("/image.png", IMAGE, content_type="image/png")
+    yield origin
+    origin.close()
+
+
+def sent_for(origin: Origin, target: str, index: int = -1) -> bytes:
+    """The bytes the origin answered the request for ``target`` with (the last one by default)."""
+    exchanges = [exchange for exchange in origin.log if exchange.request.url_path == target]
+    return exchanges[index].response
+
+
+def relay_differences(response: HttpResponse, sent: bytes) -> list[str]:
+    """How a response differs from the origin's, allowing added header lines and rewritten
+    hop-by-hop ones (Connection and the like)."""
+    end = HEAD_END.search(sent)
+    sent_head, sent_body = sent[: end.end()], sent[end.end() :]  # type: ignore[union-attr]
+    sent_lines = sent_head.split(b"\r\n")[:-2]
+    got_lines = response.head.split(b"\r\n")
+    differences = []
+    if got_lines[0] != sent_lines[0]:
+        differences.append(f"status line {got_lines[0]!r} where the origin sent {sent_lines[0]!r}")
+    missing = [line for line in sent_lines[1:] if line not in got_lines and line.split(b":")[0].strip().lower().decode() not in HOP_BY_HOP]
+    if missing:
+        differences.append("header line(s) of the origin's missing or changed: " + ", ".join(repr(line) for line in missing[:4]))
+    if response.body != sent_body:
+        differences.append("body: " + describe_difference(response.body, sent_body, "the origin's body"))
+    return differences
+
+
+def expect_relayed(response: HttpResponse, sent: bytes, what: str) -> None:
+    differences = relay_differences(response, sent)
+    expect(
+        not differences,
+        expected=f"{what}: the origin's status line, header lines and body ({len(sent)} bytes in all); "
+        "header lines may be added",
+        got="; ".join(differences),
+        wire=response.transcript,
+    )
+
+
+def expect_status(response: HttpResponse, codes: tuple[int, ...], what: str) -> None:
+    expect(
+        response.status in codes,
+        expected=f"status {' or '.join(map(str, codes))} {what}",
+        got=f"status {response.status}",
+        wire=response.transcript,
+    )
+
+
+def expect_hits(origin: Origin, target: str, wanted: int, why: str, wire: Transcript | None = None) -> None:
+    hits = origin.hits(target)
+    expect(
+        hits == wanted,
+        expected=f"the origin asked for {target} {_times(wanted)} ({why})",
+        got=f"it was asked {_times(hits)}",
+        wire=wire or origin.transcript,
+    )
+
+
+def _times(n: int) -> str:
+    return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+# --- core ---------------------------------------------------------------------
+
+
+@points(2)
+def test_relays_a_page_asked_in_absolute_form(proxy: Proxy, origin: Origin) -> None:
+    """Absolute form `GET http://HOST:PORT/PATH HTTP/1.1`: the origin's response, relayed byte for byte."""
+    response = proxy.client.send_in("absolute", f"{LOOPBACK}:{origin.port}", "/page.html")
+    expect(origin.hits("/page.html") == 1, expected="the origin asked for /page.html", got="it saw no request",
+           wire=response.transcript)
+    expect_relayed(response, sent_for(origin, "/page.html"), "the page")
+
+
+@points(2)
+def test_relays_a_page_asked_in_the_textbooks_form(proxy: Proxy, origin: Origin) -> None:
+    """The textbook's form `GET /HOST:PORT/PATH HTTP/1.1`: the origin's response, relayed byte for byte."""
+    response = proxy.client.send_in("textbook", f"{LOOPBACK}:{origin.port}", "/page.html")
+    expect(origin.hits("/page.html") == 1, expected="the origin asked for /page.html", got="it saw no request",
+           wire=response.transcript)
+    expect_relayed(response, sent_for(origin, "/page.html"), "the page")
+
+
+@points(2)
+def test_relays_a_png_image_byte_for_byte(proxy: Proxy, origin: Origin) -> None:
+    """A binary body (a PNG image) is relayed byte for byte."""
+    response = proxy.ask(origin, "/image.png")
+    expect_relayed(response, sent_for(origin, "/image.png"), "the image")
+
+
+@points(2)
+def test_relays_a_10_mb_body_whole(proxy: Proxy, origin: Origin) -> None:
+    """Bodies of 10 MB and more are relayed whole, byte for byte."""
+    origin.serve("/big.bin", big_file_bytes(), content_type="application/octet-stream")
+    response = proxy.ask(origin, "/big.bin", within=BIG_WITHIN)
+    expect_relayed(response, sent_for(origin, "/big.bin"), "the 10 MB file")
+
+
+@points(2)
+def test_asks_the_origin_for_the_path_and_query_with_its_host(proxy: Proxy, origin: Origin) -> None:
+    """The origin gets `GET /PATH?QUERY HTTP/1.x` (origin form, the query kept) and
+    `Host: HOST:PORT` naming the origin, not the proxy."""
+    target = "/page.html?lang=en&q=caf%C3%A9"
+    origin.serve(target, PAGE)
+    proxy.ask(origin, target)
+    request = origin.requests_for(target)[0]
+    host = f"{LOOPBACK}:{origin.port}"
+    line = f"{request.method} {request.target} {request.http_version}"
+    expect(
+        request.target == target and request.http_version in ("HTTP/1.0", "HTTP/1.1") and (request.header("Host") or "").lower() == host,
+        expected=f"the request line `GET {target} HTTP/1.x` and `Host: {host}`",
+        got=f"the request line {line!r} and " + (f"`Host: {request.header('Host')}`" if request.header("Host") else "no Host header"),
+        wire=origin.transcript,
+    )
+
+
+@points(1)
+def test_request_lines_to_the_origin_end_in_crlf(proxy: Proxy, origin: Origin) -> None:
+    """Every line of the request to the origin (request line, headers, the empty line) ends in CRLF."""
+    proxy.ask(origin, "/page.html")
+    request = origin.requests_for("/page.html")[0]
+    expect_crlf_lines(request.raw[: len(request.raw) - len(request.body)], "the request to the origin", origin.transcript)
+
+
+@points(2)
+def test_reads_a_kept_alive_origin_response_by_its_framing(launcher: Launcher) -> None:
+    """Origins keep HTTP/1.1 connections open: the proxy sends `Connection: close` (or reads the
+    response by its `Content-Length`), so the client gets its answer, and the close, at once."""
+    proxy = start_proxy(launcher)
+    origin = Origin(keep_alive=True)
+    try:
+        origin.serve("/page.html", PAGE)
+        response = proxy.ask(origin, "/page.html")
+        request = origin.requests_for("/page.html")[0]
+    finally:
+        origin.close()
+    asked = f"{request.method} {request.target} {request.http_version}" + (
+        f" with `Connection: {request.header('Connection')}`" if request.header("Connection") else " with no Connection header")
+    expect(
+        response.closed and not relay_differences(response, sent_for(origin, "/page.html")),
+        expected=f"the page and the close within {CLOSE_WITHIN:g} s of its last byte (the origin keeps the "
+        "connection open unless asked to close it)",
+        got=f"the proxy asked `{asked}`, and the client's connection " + ("closed" if response.closed else "stayed open")
+        + ("" if response.closed else " (was the proxy waiting for the origin to close?)"),
+        wire=response.transcript,
+    )
+
+
+@points(1)
+def test_closes_the_client_connection_after_the_response(proxy: Proxy, origin: Origin) -> None:
+    """One request per client connection: the proxy closes the connection after its response."""
+    response = proxy.ask(origin, "/page.html")
+    expect(
+        response.closed,
+        expected=f"the connection closed within {CLOSE_WITHIN:g} s of the response's last byte",
+        got="it stayed open",
+        wire=response.transcript,
+    )
+
+
+@points(3)
+def test_a_second_get_is_served_from_the_cache(proxy: Proxy, origin: Origin) -> None:
+    """A later `GET` for the same URL is answered from the cache without contacting the origin,
+    with the stored status line, headers and body."""
+    proxy.ask(origin, "/page.html")
+    again = proxy.ask(origin, "/page.html")
+    expect_hits(origin, "/page.html", 1, "the second GET is the cache's", again.transcript)
+    expect_relayed(again, sent_for(origin, "/page.html"), "the stored response")
+
+
+@points(2)
+def test_a_cached_page_is_served_after_the_origin_is_gone(proxy: Proxy, origin: Origin) -> None:
+    """A cached URL is answered from the cache even when the origin is gone (stopped, port closed)."""
+    proxy.ask(origin, "/image.png")
+    origin.close()
+    again = proxy.ask(origin, "/image.png")
+    again.transcript.event("(the origin was stopped before this request: its port is closed)")
+    expect_relayed(again, sent_for(origin, "/image.png"), "the stored image")
+
+
+@points(2)
+def test_urls_that_differ_in_their_query_are_cached_apart(proxy: Proxy, origin: Origin) -> None:
+    """Different URLs, query strings included, never share a cache entry."""
+    bodies = {f"/search?q={k}": f"<p>results for {k}</p>\n".encode() for k in ("one", "two")}
+    for target, body in bodies.items():
+        origin.serve(target, body)
+    for _round in range(2):
+        for target, body in bodies.items():
+            response = proxy.ask(origin, target)
+            expect(
+                response.body == body,
+                expected=f"for {target}: {body!r}",
+                got="body: " + describe_difference(response.body, body, f"the body of {target}"),
+                wire=response.transcript,
+            )
+
+
+@points(2)
+def test_the_cache_is_kept_in_files_under_the_working_directory(proxy: Proxy, origin: Origin) -> None:
+    """A `200` response to a `GET` is stored on disk, in files under the proxy's working
+    directory (`./cache`, say)."""
+    body = random.Random(8888).randbytes(4096)
+    origin.serve("/unique.bin", body, content_type="application/octet-stream")
+    proxy.ask(origin, "/unique.bin")
+    workdir = proxy.program.workdir
+    found = _wait_for_file_holding(workdir, body, within=AT_ONCE)
+    files = sorted(str(path.relative_to(workdir)) for path in workdir.rglob("*") if path.is_file())
+    expect(
+        found is not None,
+        expected=f"a file under the working directory holding the 4096-byte body of /unique.bin (within {AT_ONCE:g} s)",
+        got="files there: " + (", ".join(files[:8]) + (" ..." if len(files) > 8 else "") if files else "none"),
+    )
+
+
+def _wait_for_file_holding(directory: Path, body: bytes, within: float) -> Path | None:
+    deadline = time.monotonic() + within
+    while True:
+        for path in directory.rglob("*"):
+            try:
+                if path.is_file() and body in path.read_bytes():
+                    return path
+            except OSError:
+                continue  # written or removed meanwhile
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+
+
+@points(2)
+def test_a_client_that_leaves_early_does_not_stop_the_proxy(proxy: Proxy, origin: Origin) -> None:
+    """A client that connects and leaves without a request, or sends half a request and leaves,
+    does not stop the proxy."""
+    with TcpClient(proxy.port):
+        pass
+    with TcpClient(proxy.port) as half:
+        half.send(b"GET http://127.0.0.1")
+    response = proxy.ask(origin, "/page.html")
+    expect_status(response, (200,), "for /page.html after two clients left early")
+
+
+@points(1)
+def test_does_not_use_forbidden_modules(submission: Submission) -> None:
+    """Forbidden modules for `proxy`: `http.server`, `http.client`, `urllib.request`, `requests`, `socketserver`."""
+    path = submission.program("proxy.py")
+    expect_no_forbidden_imports([path], ("http.server", "http.client", "urllib.request", "requests", "socketserver"), "proxy")
+
+
+# --- optional 1: errors -----------------------------------------------------------
+
+
+def expect_error_then_goes_on(proxy: Proxy, origin: Origin, authority: str, why: str, within: float) -> None:
+    proxy.ask(origin, "/page.html")  # learns the request form the proxy reads
+    form = proxy.client.form
+    response = proxy.client.send_in(form, authority, "/page.html", within=within)  # type: ignore[arg-type]
+    response.transcript.event(f"({why})")
+    expect_status(response, (502, 404), f"for an origin that {why}")
+    after = proxy.client.send_in(form, f"{LOOPBACK}:{origin.port}", "/image.png")  # type: ignore[arg-type]
+    expect_status(after, (200,), "for the next request: the proxy goes on")
+
+
+@points(2, group=ERRORS)
+def test_an_unreachable_origin_gets_502_and_the_proxy_goes_on(proxy: Proxy, origin: Origin) -> None:
+    """An origin that cannot be reached gives the client `502 Bad Gateway` (or `404 Not Found`),
+    and the proxy goes on."""
+    port = free_port()
+    expect_error_then_goes_on(proxy, origin, f"{LOOPBACK}:{port}", f"refuses connections (nothing listens on port {port})", 2.0)
+
+
+@points(2, group=ERRORS)
+def test_an_unresolvable_origin_gets_502_and_the_proxy_goes_on(proxy: Proxy, origin: Origin) -> None:
+    """An origin whose name cannot be resolved gives the client `502 Bad Gateway` (or `404 Not
+    Found`), and the proxy goes on."""
+    expect_error_then_goes_on(proxy, origin, UNRESOLVABLE, f"cannot be resolved ({UNRESOLVABLE}, RFC 6761)", RESOLVE_WITHIN)
+
+
+@points(2, group=ERRORS)
+def test_an_origins_404_is_relayed_and_not_cached(proxy: Proxy, origin: Origin) -> None:
+    """An origin's `404` is relayed to the client, and not cached: asked again, the proxy asks the origin again."""
+    first = proxy.ask(origin, "/missing.html")
+    expect_relayed(first, sent_for(origin, "/missing.html"), "the origin's 404")
+    again = proxy.ask(origin, "/missing.html")
+    expect_hits(origin, "/missing.html", 2, "a 404 is not cached", again.transcript)
+    expect_relayed(again, sent_for(origin, "/missing.html"), "the origin's second 404")
+
+
+@points(2, group=ERRORS)
+def test_a_malformed_request_gets_400_and_the_proxy_goes_on(proxy: Proxy, origin: Origin) -> None:
+    """A malformed request line (not three space-separated parts, such as `BROKEN\\r\\n\\r\\n`)
+    gives `400`, and the proxy goes on."""
+    response = proxy.client.send(b"BROKEN\r\n\r\n")
+    expect_status(response, (400,), "for the request line `BROKEN`")
+    expect_status(proxy.ask(origin, "/page.html"), (200,), "for the next request: the proxy goes on")
+
+
+# --- optional 2: POST -------------------------------------------------------------
+
+FORM_DATA = b"name=netlab&comment=caf%C3%A9+%26+cr%C3%A8me&lines=a%0D%0Ab\r\n"
+
+
+@points(2, group=POST)
+def test_post_is_forwarded_with_its_body(proxy: Proxy, origin: Origin) -> None:
+    """`POST` is forwarded with its body (`Content-Length`), and the origin's response relayed."""
+    origin.echo("/echo")
+    response = proxy.ask(origin, "/echo", method="POST", body=FORM_DATA)
+    request = origin.requests_for("/echo")[0]
+    expect(
+        request.method == "POST" and request.body == FORM_DATA,
+        expected=f"the origin asked `POST /echo` with the {len(FORM_DATA)}-byte body",
+        got=f"`{request.method} {request.target}` with body: " + describe_difference(request.body, FORM_DATA, "the form data"),
+        wire=origin.transcript,
+    )
+    expect_relayed(response, sent_for(origin, "/echo"), "the origin's answer to the POST")
+
+
+@points(1, group=POST)
+def test_post_is_never_cached(proxy: Proxy, origin: Origin) -> None:
+    """`POST` is never cached: a second POST to the same URL reaches the origin, and its answer the client."""
+    origin.echo("/echo")
+    proxy.ask(origin, "/echo", method="POST", body=b"first=1")
+    second = proxy.ask(origin, "/echo", method="POST", body=b"second=2")
+    expect_hits(origin, "/echo", 2, "a POST is never answered from the cache", second.transcript)
+    expect_relayed(second, sent_for(origin, "/echo"), "the origin's answer to the second POST")
+
+
+# --- optional 3: cache validation --------------------------------------------------
+
+STALE_AFTER = 2.2  # seconds: past max-age=1 (and an Expires 1 s ahead) even for whole-second clocks
+LONG_AGO = "Mon, 02 Feb 2026 10:00:00 GMT"
+LATER = "Tue, 03 Mar 2026 10:00:00 GMT"
+
+
+@dataclass
+class Revalidation:
+    """A URL asked once, asked again once stale (the origin changed in between, or not), and a third time."""
+
+    origin: Origin
+    target: str
+    responses: list[HttpResponse | CheckFailed]
+
+    def response(self, index: int) -> HttpResponse:
+        """The answer to the request ``index`` (0, 1, 2), or the failure that ended the run before it."""
+        for outcome in self.responses[: index + 1]:
+            if isinstance(outcome, CheckFailed):
+                raise outcome
+        return self.responses[index]  # type: ignore[return-value]
+
+    @property
+    def failed(self) -> bool:
+        return any(isinstance(outcome, CheckFailed) for outcome in self.responses)
+
+    def conditional(self) -> Request:
+        """The origin's view of the request made once the entry was stale."""
+        self.response(1)
+        requests = self.origin.requests_for(self.target)
+        expect(len(requests) >= 2, expected="the proxy to ask the origin again once the entry was stale",
+               got="it served the stale entry without asking", wire=self.origin.transcript)
+        return requests[1]
+
+
+VALIDATED: dict[str, tuple[tuple[str, str], ...]] = {
+    "last-modified": (("Last-Modified", LONG_AGO), ("Cache-Control", "max-age=1")),
+    "etag": (("ETag", '"v1"'), ("Cache-Control", "max-age=1")),
+    "changed": (("ETag", '"v1"'), ("Last-Modified", LONG_AGO), ("Cache-Control", "max-age=1")),
+    "expires": (("Last-Modified", LONG_AGO),),  # plus an Expires 1 s ahead, set when primed
+}
+CHANGED = b"<p>version 2</p>\n"
+
+
+@pytest.fixture(scope="module")
+def revalidations(module_launcher: Launcher) -> Iterator[dict[str, Revalidation]]:
+    """Each scenario with its own proxy and origin: primed together, then one wait until all are
+    stale (time itself is what is awaited), then asked again."""
+    runs: dict[str, Revalidation] = {}
+    proxies: dict[str, Proxy] = {}
+    try:
+        for name, headers in VALIDATED.items():
+            origin = Origin()
+            if name == "expires":
+                headers += (("Expires", email.utils.formatdate(time.time() + 1, usegmt=True)),)
+            origin.serve(f"/{name}.html", f"<p>version 1 of {name}</p>\n".encode(), headers=headers)
+            runs[name] = Revalidation(origin, f"/{name}.html", [])
+            proxies[name] = start_proxy(module_launcher)
+        _ask_each(runs, proxies)
+        if not all(run.failed for run in runs.values()):
+            time.sleep(STALE_AFTER)
+        runs["changed"].origin.serve("/changed.html", CHANGED, headers=(("ETag", '"v2"'), ("Last-Modified", LATER), ("Cache-Control", "max-age=600")))
+        _ask_each(runs, proxies)
+        _ask_each({"changed": runs["changed"]}, proxies)
+        yield runs
+    finally:
+        for run in runs.values():
+            run.origin.close()
+
+
+def _ask_each(runs: dict[str, Revalidation], proxies: dict[str, Proxy]) -> None:
+    for name, run in runs.items():
+        if run.failed:
+            continue
+        try:
+            run.responses.append(proxies[name].ask(run.origin, run.target))
+        except CheckFailed as failure:
+            run.responses.append(failure)
+
+
+def expect_condition(run: Revalidation, header: str, value: str, source: str) -> None:
+    request = run.conditional()
+    sent = request.header(header)
+    expect(
+        sent is not None and value in sent,
+        expected=f"`{header}: {value}` (from the stored {source}) in the request for the stale {run.target}",
+        got=f"`{header}: {sent}`" if sent is not None else f"no {header} header: "
+        + f"`{request.method} {request.target}` with " + ", ".join(name for name, _ in request.headers),
+        wire=run.origin.transcript,
+    )
+
+
+@points(2, group=VALIDATION)
+def test_a_stale_entry_is_revalidated_with_if_modified_since(revalidations: dict[str, Revalidation]) -> None:
+    """An entry past its `Cache-Control: max-age` is revalidated with `If-Modified-Since`
+    (from its `Last-Modified`)."""
+    expect_condition(revalidations["last-modified"], "If-Modified-Since", LONG_AGO, "Last-Modified")
+
+
+@points(2, group=VALIDATION)
+def test_a_stale_entry_is_revalidated_with_if_none_match(revalidations: dict[str, Revalidation]) -> None:
+    """An entry past its `Cache-Control: max-age` is revalidated with `If-None-Match` (from its `ETag`)."""
+    expect_condition(revalidations["etag"], "If-None-Match", '"v1"', "ETag")
+
+
+@points(1, group=VALIDATION)
+def test_an_entry_past_its_expires_is_revalidated(revalidations: dict[str, Revalidation]) -> None:
+    """An entry past its `Expires` is revalidated (`If-Modified-Since` from its `Last-Modified`)."""
+    expect_condition(revalidations["expires"], "If-Modified-Since", LONG_AGO, "Last-Modified")
+
+
+@points(2, group=VALIDATION)
+def test_on_304_the_cached_body_is_served_with_200(revalidations: dict[str, Revalidation]) -> None:
+    """On `304 Not Modified` the cached body is served, with status `200`."""
+    answered = [run for run in revalidations.values() if any(b" 304 " in e.response[:16] for e in run.origin.log)]
+    expect(
+        bool(answered),
+        expected="the origin to answer a conditional request with 304 (for /last-modified.html or /etag.html)",
+        got="the proxy made no conditional request the origin could answer with 304",
+        wire=revalidations["last-modified"].origin.transcript,
+    )
+    for run in answered:
+        response = run.response(1)
+        first = run.origin.log[0].response
+        expect(
+            response.status == 200 and response.body == first[HEAD_END.search(first).end() :],  # type: ignore[union-attr]
+            expected=f"status 200 and the cached body for {run.target} after the origin's 304",
+            got=f"status {response.status}, body: " + describe_difference(response.body, first[HEAD_END.search(first).end() :], "the cached body"),  # type: ignore[union-attr]
+            wire=response.transcript,
+        )
+
+
+@points(2, group=VALIDATION)
+def test_on_a_changed_200_the_new_body_is_served_and_stored(revalidations: dict[str, Revalidation]) -> None:
+    """When the origin answers the revalidation with a new `200`, the new body is served and
+    replaces the entry (asked again, it comes from the cache)."""
+    run = revalidations["changed"]
+    for index, what in ((1, "the answer once stale"), (2, "the answer after that, from the cache")):
+        response = run.response(index)
+        expect(
+            response.status == 200 and response.body == CHANGED,
+            expected=f"{what}: status 200 and the new body {CHANGED!r}",
+            got=f"status {response.status}, body: " + describe_difference(response.body, CHANGED, "the new body"),
+            wire=response.transcript,
+        )
+    expect_hits(run.origin, run.target, 2, "the new body is stored: the third GET is the cache's", run.response(2).transcript)
+
+
+@points(1, group=VALIDATION)
+def test_no_store_is_never_cached(proxy: Proxy, origin: Origin) -> None:
+    """A response with `Cache-Control: no-store` is never cached."""
+    origin.serve("/private.html", b"<p>private</p>\n", headers=(("Cache-Control", "no-store"),))
+    proxy.ask(origin, "/private.html")
+    again = proxy.ask(origin, "/private.html")
+    expect_hits(origin, "/private.html", 2, "no-store: every GET goes to the origin", again.transcript)
+
+
+# --- optional 4: concurrency --------------------------------------------------------
+
+
+@points(3, group=CONCURRENCY)
+def test_a_client_behind_a_stalled_origin_does_not_hold_up_another(proxy: Proxy, origin: Origin) -> None:
+    """A client waiting on an origin that never answers never holds up another client's
+    request: the other client is answered at once."""
+    proxy.ask(origin, "/page.html")  # learns the request form the proxy reads
+    origin.stall("/stalled.html")
+    with TcpClient(proxy.port) as stuck:
+        stuck.send(request_bytes(proxy.client.form, proxy.port, f"{LOOPBACK}:{origin.port}", "/stalled.html"))  # type: ignore[arg-type]
+        _wait_for(lambda: origin.hits("/stalled.html") > 0, within=2.0, what="the proxy to ask the origin for /stalled.html",
+                  wire=stuck.transcript)
+        response = proxy.ask(origin, "/image.png", within=AT_ONCE)
+        response.transcript.event("(meanwhile another client waits on /stalled.html, which the origin never answers)")
+        expect_relayed(response, sent_for(origin, "/image.png"), f"the image, within {AT_ONCE:g} s")
+
+
+def _wait_for(condition: Callable[[], bool], within: float, what: str, wire: Transcript) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise CheckFailed(expected=f"{what} within {within:g} s", got="it did not", wire=wire)
+        time.sleep(0.01)
+
+
+# --- optional 5: CONNECT ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@points(3, group=CONNECT)
+def test_connect_tunnels_https_to_the_origin(proxy: Proxy, certificates: Certificates) -> None:
+    """`CONNECT HOST:PORT` answers `200 Connection established` and relays bytes both ways until
+    either side closes (HTTPS through the proxy)."""
+    origin = Origin(tls=certificates.trusted)
+    try:
+        origin.serve("/secure.html", PAGE)
+        trust = certificates.client_context()
+        tunnel = through_tunnel(proxy.port, origin.port, trust, "/secure.html")
+    finally:
+        origin.close()
+    expect(
+        tunnel.status_line.split(" ")[1:2] == ["200"],
+        expected="`HTTP/1.x 200 Connection established`, then the empty line",
+        got=f"{tunnel.status_line!r}" if tunnel.status_line else "no answer",
+        wire=tunnel.transcript,
+    )
+    expect(
+        tunnel.response is not None and tunnel.response.body == PAGE,
+        expected="the page, over TLS through the tunnel",
+        got="body: " + describe_difference(tunnel.response.body, PAGE, "the page") if tunnel.response else "no response through the tunnel",
+        wire=tunnel.transcript,
+    )
