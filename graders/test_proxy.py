@@ -19,7 +19,7 @@ from graders.fake_origin import Origin, Request
 from graders.http_exchange import CLOSE_WITHIN, HEAD_END, HttpResponse
 from graders.ports import LOOPBACK, free_port
 from graders.programs import Launcher, Program, Submission
-from graders.proxy_client import ProxyClient, request_bytes, through_tunnel
+from graders.proxy_client import FORMS, ProxyClient, request_bytes, through_tunnel
 from graders.scoring import lab, points
 from graders.source_check import expect_no_forbidden_imports
 from graders.wire import Transcript, describe_difference
@@ -173,19 +173,27 @@ def test_relays_a_10_mb_body_whole(proxy: Proxy, origin: Origin) -> None:
 @points(2)
 def test_asks_the_origin_for_the_path_and_query_with_its_host(proxy: Proxy, origin: Origin) -> None:
     """The origin gets `GET /PATH?QUERY HTTP/1.x` (origin form, the query kept) and
-    `Host: HOST:PORT` naming the origin, not the proxy."""
-    target = "/page.html?lang=en&q=caf%C3%A9"
-    origin.serve(target, PAGE)
-    proxy.ask(origin, target)
-    request = origin.requests_for(target)[0]
+    `Host: HOST:PORT` naming the origin, not the proxy (asked in each form the proxy reads)."""
     host = f"{LOOPBACK}:{origin.port}"
-    line = f"{request.method} {request.target} {request.http_version}"
-    expect(
-        request.target == target and request.http_version in ("HTTP/1.0", "HTTP/1.1") and (request.header("Host") or "").lower() == host,
-        expected=f"the request line `GET {target} HTTP/1.x` and `Host: {host}`",
-        got=f"the request line {line!r} and " + (f"`Host: {request.header('Host')}`" if request.header("Host") else "no Host header"),
-        wire=origin.transcript,
-    )
+    asked: dict[str, Request] = {}
+    for form in FORMS:
+        target = f"/page.html?lang=en&q=caf%C3%A9&form={form}"
+        try:
+            proxy.client.send_in(form, host, target)
+        except CheckFailed:
+            pass  # the relay is judged elsewhere; here, only what reached the origin
+        asked.update({target: request for request in origin.requests_for(target)[:1]})
+    seen = [f"`{e.request.method} {e.request.target} {e.request.http_version}`" for e in origin.log]
+    expect(bool(asked), expected="a request to the origin for /page.html?lang=en&q=caf%C3%A9&form=... (the query kept)",
+           got="the origin saw " + (", ".join(seen) if seen else "no request, in either form"), wire=origin.transcript)
+    for target, request in asked.items():
+        line = f"{request.method} {request.target} {request.http_version}"
+        expect(
+            request.target == target and request.http_version in ("HTTP/1.0", "HTTP/1.1") and (request.header("Host") or "").lower() == host,
+            expected=f"the request line `GET {target} HTTP/1.x` and `Host: {host}`",
+            got=f"the request line {line!r} and " + (f"`Host: {request.header('Host')}`" if request.header("Host") else "no Host header"),
+            wire=origin.transcript,
+        )
 
 
 @points(1)
