@@ -413,13 +413,50 @@ LONG_AGO = "Mon, 02 Feb 2026 10:00:00 GMT"
 LATER = "Tue, 03 Mar 2026 10:00:00 GMT"
 
 
+VALIDATED: dict[str, tuple[tuple[str, str], ...]] = {
+    "last-modified": (("Last-Modified", LONG_AGO), ("Cache-Control", "max-age=1")),
+    "etag": (("ETag", '"v1"'), ("Cache-Control", "max-age=1")),
+    "changed": (("ETag", '"v1"'), ("Last-Modified", LONG_AGO), ("Cache-Control", "max-age=1")),
+    "expires": (("Last-Modified", LONG_AGO),),  # plus an Expires 1 s ahead, set when primed
+}
+CHANGED = b"<p>version 2</p>\n"
+CHANGED_HEADERS = (("ETag", '"v2"'), ("Last-Modified", LATER), ("Cache-Control", "max-age=600"))
+
+
 @dataclass
 class Revalidation:
-    """A URL asked once, asked again once stale (the origin changed in between, or not), and a third time."""
+    """One URL on its own proxy and origin: asked once, asked again once stale (the origin changed
+    in between, or not), and for "changed" a third time."""
 
     origin: Origin
     target: str
+    proxy: Proxy | None
     responses: list[HttpResponse | CheckFailed]
+
+    @classmethod
+    def prime(cls, launcher: Launcher, name: str, headers: tuple[tuple[str, str], ...]) -> Revalidation:
+        if name == "expires":
+            headers += (("Expires", email.utils.formatdate(time.time() + 1, usegmt=True)),)
+        run = cls(Origin(), f"/{name}.html", None, [])
+        run.origin.serve(run.target, f"<p>version 1 of {name}</p>\n".encode(), headers=headers)
+        try:
+            run.proxy = start_proxy(launcher)
+        except CheckFailed as failure:
+            run.responses.append(failure)
+        run.ask()
+        return run
+
+    def ask(self) -> None:
+        if self.failed:
+            return
+        try:
+            self.responses.append(self.proxy.ask(self.origin, self.target))  # type: ignore[union-attr]
+        except CheckFailed as failure:
+            self.responses.append(failure)
+
+    @property
+    def failed(self) -> bool:
+        return any(isinstance(outcome, CheckFailed) for outcome in self.responses)
 
     def response(self, index: int) -> HttpResponse:
         """The answer to the request ``index`` (0, 1, 2), or the failure that ended the run before it."""
@@ -427,10 +464,6 @@ class Revalidation:
             if isinstance(outcome, CheckFailed):
                 raise outcome
         return self.responses[index]  # type: ignore[return-value]
-
-    @property
-    def failed(self) -> bool:
-        return any(isinstance(outcome, CheckFailed) for outcome in self.responses)
 
     def conditional(self) -> Request:
         """The origin's view of the request made once the entry was stale."""
@@ -441,49 +474,41 @@ class Revalidation:
         return requests[1]
 
 
-VALIDATED: dict[str, tuple[tuple[str, str], ...]] = {
-    "last-modified": (("Last-Modified", LONG_AGO), ("Cache-Control", "max-age=1")),
-    "etag": (("ETag", '"v1"'), ("Cache-Control", "max-age=1")),
-    "changed": (("ETag", '"v1"'), ("Last-Modified", LONG_AGO), ("Cache-Control", "max-age=1")),
-    "expires": (("Last-Modified", LONG_AGO),),  # plus an Expires 1 s ahead, set when primed
-}
-CHANGED = b"<p>version 2</p>\n"
+class Revalidations:
+    """The validation scenarios, primed when the module starts so that the wait past max-age runs
+    alongside the other checks; asked again by the first check that reads them."""
 
+    def __init__(self, launcher: Launcher) -> None:
+        self.runs = {name: Revalidation.prime(launcher, name, headers) for name, headers in VALIDATED.items()}
+        self.stale_at = time.monotonic() + STALE_AFTER
+        self._asked_again = False
 
-@pytest.fixture(scope="module")
-def revalidations(module_launcher: Launcher) -> Iterator[dict[str, Revalidation]]:
-    """Each scenario with its own proxy and origin: primed together, then one wait until all are
-    stale (time itself is what is awaited), then asked again."""
-    runs: dict[str, Revalidation] = {}
-    proxies: dict[str, Proxy] = {}
-    try:
-        for name, headers in VALIDATED.items():
-            origin = Origin()
-            if name == "expires":
-                headers += (("Expires", email.utils.formatdate(time.time() + 1, usegmt=True)),)
-            origin.serve(f"/{name}.html", f"<p>version 1 of {name}</p>\n".encode(), headers=headers)
-            runs[name] = Revalidation(origin, f"/{name}.html", [])
-            proxies[name] = start_proxy(module_launcher)
-        _ask_each(runs, proxies)
-        if not all(run.failed for run in runs.values()):
-            time.sleep(STALE_AFTER)
-        runs["changed"].origin.serve("/changed.html", CHANGED, headers=(("ETag", '"v2"'), ("Last-Modified", LATER), ("Cache-Control", "max-age=600")))
-        _ask_each(runs, proxies)
-        _ask_each({"changed": runs["changed"]}, proxies)
-        yield runs
-    finally:
-        for run in runs.values():
+    def asked_again(self) -> dict[str, Revalidation]:
+        if not self._asked_again:
+            self._asked_again = True
+            if not all(run.failed for run in self.runs.values()):
+                time.sleep(max(0.0, self.stale_at - time.monotonic()))  # what is awaited is time itself
+            self.runs["changed"].origin.serve("/changed.html", CHANGED, headers=CHANGED_HEADERS)
+            for run in self.runs.values():
+                run.ask()
+            self.runs["changed"].ask()
+        return self.runs
+
+    def close(self) -> None:
+        for run in self.runs.values():
             run.origin.close()
 
 
-def _ask_each(runs: dict[str, Revalidation], proxies: dict[str, Proxy]) -> None:
-    for name, run in runs.items():
-        if run.failed:
-            continue
-        try:
-            run.responses.append(proxies[name].ask(run.origin, run.target))
-        except CheckFailed as failure:
-            run.responses.append(failure)
+@pytest.fixture(scope="module", autouse=True)
+def primed_revalidations(module_launcher: Launcher) -> Iterator[Revalidations]:
+    revalidations = Revalidations(module_launcher)
+    yield revalidations
+    revalidations.close()
+
+
+@pytest.fixture
+def revalidations(primed_revalidations: Revalidations) -> dict[str, Revalidation]:
+    return primed_revalidations.asked_again()
 
 
 def expect_condition(run: Revalidation, header: str, value: str, source: str) -> None:
