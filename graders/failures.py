@@ -65,10 +65,28 @@ def _labelled(label: str, text: str) -> list[str]:
     return [f"{label + ':':<9} {head}"] + [f"{'':9} {line}" for line in rest]
 
 
+class Judgements:
+    """Each expectation a check saw hold, with the wire it judged: what ``netlab compare`` shows
+    of a passing check beside a failing one. Off unless the plugin turns it on for a check."""
+
+    current: list[tuple[str, str]] | None = None
+
+    @classmethod
+    def start(cls) -> None:
+        cls.current = []
+
+    @classmethod
+    def stop(cls) -> list[tuple[str, str]]:
+        judged, cls.current = cls.current or [], None
+        return judged
+
+
 def expect(condition: bool, expected: str, got: str, wire: Transcript | None = None) -> None:
     """Fail the check unless ``condition`` holds."""
     if not condition:
         raise CheckFailed(expected, got, wire)
+    if Judgements.current is not None:
+        Judgements.current.append((expected, wire.render() if wire else ""))
 
 
 def expect_crlf_lines(head: bytes, what: str, wire: Transcript | None = None) -> None:

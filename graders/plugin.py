@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .failures import CheckFailed
+from .failures import CheckFailed, Judgements
 from .programs import Launcher
 from .scoring import Check, Scoreboard
 from .summary import print_summary
@@ -38,6 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="grade only this lab (repeatable): echo, webserver, ...",
     )
     group.addoption("--results-json", metavar="PATH", help="write Gradescope's results.json here")
+    group.addoption(
+        "--record-judged",
+        action="store_true",
+        help="keep, for passing checks too, what each expectation judged (for `netlab compare`)",
+    )
 
 
 def submission_dir(config: pytest.Config) -> Path:
@@ -71,6 +76,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
+    """With --record-judged: what the check's expectations judged, in its report's properties."""
+    recording = item.config.getoption("record_judged") and _check in item.stash
+    if recording:
+        Judgements.start()
+    yield
+    if recording:
+        item.user_properties.append(("judged", Judgements.stop()))
 
 
 @pytest.hookimpl(tryfirst=True)

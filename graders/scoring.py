@@ -75,6 +75,7 @@ class Result:
     check: Check
     passed: bool = True
     output: str = ""
+    judged: list[tuple[str, str]] = field(default_factory=list)  # with --record-judged: (expected, wire)
 
     @property
     def earned(self) -> int:
@@ -92,6 +93,7 @@ class Scoreboard:
         if check is None:
             return
         result = self.results.setdefault(report.nodeid, Result(check))
+        result.judged = next((list(map(tuple, value)) for key, value in report.user_properties if key == "judged"), result.judged)  # type: ignore[arg-type]
         if report.failed or report.skipped:
             result.passed = False
             text = report.longreprtext if report.failed else f"skipped: {_skip_reason(report)}"
@@ -135,6 +137,7 @@ class Scoreboard:
                     "max_score": r.check.points,
                     "output": r.output if not r.passed else f"rule: {r.check.rule}",
                     "visibility": "visible",
+                    **({"extra_data": {"judged": r.judged}} if r.judged else {}),
                 }
                 for r in self.ordered()
             ],

@@ -142,3 +142,34 @@ def test_junitxml_carries_points_as_properties(graders: pytest.Pytester) -> None
     case = next(c for c in tree.iter("testcase") if c.get("name") == "test_fails_with_a_message")
     properties = {p.get("name"): p.get("value") for p in case.iter("property")}
     assert properties == {"lab": "demo", "group": "core", "points": "3", "rule": "A rule that is broken."}
+
+
+JUDGED = '''
+from graders.failures import expect
+from graders.scoring import lab, points
+from graders.wire import Transcript
+
+pytestmark = lab("judged")
+
+
+@points(1)
+def test_two_expectations():
+    """Two expectations, the second one broken."""
+    wire = Transcript()
+    wire.client(b"HELLO\\r\\n")
+    expect(True, expected="a greeting", got="", wire=wire)
+    expect(False, expected="a reply", got="none")
+'''
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_record_judged_keeps_what_passing_expectations_saw(pytester: pytest.Pytester, record: bool) -> None:
+    pytester.makepyfile(test_judged=JUDGED)
+    (pytester.path / "submission").mkdir()
+    options = ["--record-judged"] if record else []
+    pytester.runpytest("--submission", "submission", "--results-json", "results.json", *options)
+    test = json.loads((pytester.path / "results.json").read_text())["tests"][0]
+    if record:
+        assert test["extra_data"] == {"judged": [["a greeting", "C: HELLO␍␊"]]}
+    else:
+        assert "extra_data" not in test
