@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from graders.plugin import submission_dir
+from graders.plugin import sandbox_of, submission_dir
 from graders.programs import Launcher, Submission
 
 
@@ -16,16 +16,16 @@ def submission(request: pytest.FixtureRequest) -> Submission:
 
 
 @pytest.fixture
-def launcher(submission: Submission, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+def launcher(submission: Submission, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Launcher]:
     """Starts a check's programs; kills them all, with their children, when it ends."""
-    launcher = Launcher(submission, tmp_path_factory.mktemp("run"))
+    launcher = Launcher(submission, tmp_path_factory.mktemp("run"), sandbox_of(request.config))
     yield launcher
     launcher.stop_all()
 
 
 @pytest.fixture(scope="module")
-def module_launcher(submission: Submission, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+def module_launcher(submission: Submission, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Launcher]:
     """For one run shared by several checks (DESIGN.md principle 4)."""
-    launcher = Launcher(submission, tmp_path_factory.mktemp("shared"))
+    launcher = Launcher(submission, tmp_path_factory.mktemp("shared"), sandbox_of(request.config))
     yield launcher
     launcher.stop_all()

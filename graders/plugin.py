@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from .failures import CheckFailed, Judgements
+from .isolation import Sandbox, enter_private_network, make_sandbox
 from .programs import Launcher
 from .scoring import Check, Scoreboard
 from .summary import print_summary
@@ -39,6 +40,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--results-json", metavar="PATH", help="write Gradescope's results.json here")
     group.addoption(
+        "--isolate",
+        action="store_true",
+        help="Linux: a private loopback-only network for the grading, each program in PID and mount "
+        "namespaces with rlimits (what cannot be granted is said once, and grading goes on without it)",
+    )
+    group.addoption(
         "--record-judged",
         action="store_true",
         help="keep, for passing checks too, what each expectation judged (for `netlab compare`)",
@@ -51,8 +58,29 @@ def submission_dir(config: pytest.Config) -> Path:
     return Path(chosen).resolve() if chosen else DEFAULT_SUBMISSION
 
 
+SANDBOX = pytest.StashKey["Sandbox | None"]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Grading(config), "netlab-grading")
+    if config.getoption("isolate", False):
+        _isolate(config)
+
+
+def _isolate(config: pytest.Config) -> None:
+    """Enter the private network and make the sandbox, before any program starts; say once what
+    could not be had (xdist workers do the same, silently: the controller speaks for them)."""
+    refused = [f"no private network: {why}" for why in [enter_private_network()] if why]
+    sandbox, missing = make_sandbox(submission_dir(config))
+    config.stash[SANDBOX] = sandbox
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(config, "workerinput"):
+        for line in refused + missing:
+            reporter.write_line(f"netlab --isolate: {line}; grading goes on without it", yellow=True)
+
+
+def sandbox_of(config: pytest.Config) -> Sandbox | None:
+    return config.stash.get(SANDBOX, None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -24,6 +24,7 @@ from typing import IO, Callable
 import psutil
 
 from .failures import CheckFailed
+from .isolation import Sandbox
 from .ports import Transport, bound_ports, free_port, port_is_taken
 
 OUTPUT_CAP = 1024 * 1024  # bytes kept per stream; the rest is read and counted
@@ -34,6 +35,7 @@ ESCAPE_SCAN_EVERY = 0.25  # seconds between two scans for processes that left th
 GONE_WITHIN = 5.0  # seconds for killed processes to be gone
 EMPTY_AGAIN = 0.05  # seconds: a program and its children must be seen gone twice, this far apart
 WRONG_PORT_AFTER = 1.0  # seconds a program may hold only other ports before it is taken to ignore its own
+SANDBOX_ENV = {"MALLOC_ARENA_MAX": "2"}  # glibc's per-thread arenas would eat the address-space limit
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class Program:
         workdir: Path,
         stdin: bytes | None = None,
         env: dict[str, str] | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.path = path
         self.name = path.name
@@ -131,10 +134,12 @@ class Program:
         self.marker = uuid.uuid4().hex
         self.started = time.monotonic()
         self.killed_after: float | None = None
+        self._sandbox = sandbox
+        command = [sys.executable, str(path), *args]
         self._popen = subprocess.Popen(
-            [sys.executable, str(path), *args],
+            sandbox.wrap(command, self.marker) if sandbox else command,
             cwd=workdir,
-            env=_environment(self.marker, env or {}),
+            env=_environment(self.marker, (env or {}) | (SANDBOX_ENV if sandbox else {})),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -294,6 +299,8 @@ class Program:
             pass
         self.stdout.join(1)
         self.stderr.join(1)
+        if self._sandbox is not None:
+            self._sandbox.release(self.marker)
 
 
 def _wait_gone(processes: list[psutil.Process], within: float) -> None:
@@ -338,9 +345,10 @@ def _tagged(marker: str) -> list[psutil.Process]:
 class Launcher:
     """Starts a test's programs and stops every one of them at its end."""
 
-    def __init__(self, submission: Submission, workdir: Path) -> None:
+    def __init__(self, submission: Submission, workdir: Path, sandbox: Sandbox | None = None) -> None:
         self.submission = submission
         self.workdir = workdir
+        self.sandbox = sandbox
         self.running: list[Program] = []
         self.servers: list[Program] = []
         self._dirs = itertools.count(1)
@@ -357,7 +365,7 @@ class Launcher:
     ) -> Program:
         """Start ``python FILE ARGS...``; ``env`` adds to the environment it inherits."""
         path = self.submission.program(filename)
-        program = Program(path, list(args), workdir or self.fresh_dir(filename), stdin, env)
+        program = Program(path, list(args), workdir or self.fresh_dir(filename), stdin, env, self.sandbox)
         self.running.append(program)
         return program
 

@@ -1,0 +1,137 @@
+"""``--isolate``: student programs in a sandbox, where Linux grants one.
+
+Without it a program already runs in its own session, working directory and
+time limit (``programs.py``). With it, on Linux:
+
+- The grading gets a network of its own (``enter_private_network``): loopback
+  only, no route out, no port shared with another grading. The graders, their
+  fakes and the programs talk over loopback, so they must share it: the
+  grading process enters it once, before any program starts (root only).
+- Each program runs inside a ``Sandbox``: a PID namespace (killing it kills
+  everything it started, daemons that left its tree and scrubbed their
+  environment included, and it cannot see or signal the grader), a mount
+  namespace in which the repository's own directories (reference solutions,
+  graders, fixtures, tests) are empty, rlimits on CPU time, address space and
+  file size, and, where a pids cgroup can be made, a cap on its processes.
+
+Where any of this is not granted, ``--isolate`` says so once and grading goes
+on without that part.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import shlex
+import shutil
+import socket
+import struct
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+HIDDEN = ("reference", "student_template", "fixtures", "graders", "tests", ".git")  # what no program may read
+CPU_SECONDS = 120  # far beyond any check's wall time: only a program that spins for long meets it
+ADDRESS_SPACE = 1 << 30  # 1 GiB of virtual memory: a memory bomb fails with MemoryError
+FILE_SIZE = 256 << 20  # bytes per file a program writes (a 10 MB cache entry is far below)
+PROCESSES = 128  # processes and threads per program, where a pids cgroup exists
+PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1, then v2
+CLONE_NEWNET = 0x40000000
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+IFREQ = "16sH22x"  # sizeof(struct ifreq) is 40 on Linux
+
+
+def enter_private_network() -> str | None:
+    """Move this process into a new network namespace with loopback up; None, or why it could not."""
+    if not hasattr(os, "getuid") or os.uname().sysname != "Linux":
+        return "network namespaces exist on Linux only"
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        return f"unshare(CLONE_NEWNET) failed: {os.strerror(ctypes.get_errno())} (it needs root)"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack(IFREQ, b"lo", 0)  # struct ifreq: the name, then ifr_flags in the union
+        flags = struct.unpack(IFREQ, fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack(IFREQ, b"lo", flags | IFF_UP))
+    return None
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How each program is wrapped: namespaces by ``unshare``, limits by ``prlimit``."""
+
+    unshare: list[str]  # the unshare command and its options
+    prlimit: list[str]
+    hidden: tuple[Path, ...]
+    cgroups: Path | None  # where a program's pids cgroup is made, if anywhere
+
+    def wrap(self, command: list[str], marker: str) -> list[str]:
+        """``command`` as it runs in the sandbox: a shell as the namespace's first process hides
+        the directories and joins the cgroup, then runs the program as its child (so the program
+        keeps the ordinary signal behaviour a namespace's first process loses). The shell stays
+        while anything else lives in the namespace (a server that daemonized, say): when the
+        shell ends, the kernel kills the rest."""
+        steps = [f"mount -t tmpfs -o ro,size=4k netlab-hidden {shlex.quote(str(path))} || exit 125" for path in self.hidden]
+        if self.cgroups is not None:
+            group = self.cgroups / marker
+            group.mkdir()
+            (group / "pids.max").write_text(f"{PROCESSES}\n")
+            steps.append(f"echo $$ > {shlex.quote(str(group / 'cgroup.procs'))} || exit 125")
+        steps.append('"$@"; status=$?')
+        steps.append("while set -- /proc/[0-9]*; [ $# -gt 1 ]; do sleep 0.05; done")  # only the shell left
+        steps.append("exit $status")
+        return [*self.prlimit, *self.unshare, "sh", "-c", "; ".join(steps), "netlab-sandbox", *command]
+
+    def release(self, marker: str) -> None:
+        """Remove the program's cgroup once its processes are gone."""
+        if self.cgroups is not None:
+            try:
+                (self.cgroups / marker).rmdir()
+            except OSError:
+                pass  # never made, or a process not yet reaped: the cgroup stays, empty and harmless
+
+
+def make_sandbox(submission: Path) -> tuple[Sandbox | None, list[str]]:
+    """The sandbox this machine grants, and what it could not grant (said once by the plugin)."""
+    if os.name != "posix" or os.uname().sysname != "Linux":
+        return None, ["no sandbox: --isolate needs Linux namespaces"]
+    unshare, prlimit = shutil.which("unshare"), shutil.which("prlimit")
+    if unshare is None or prlimit is None:
+        return None, ["no sandbox: --isolate needs util-linux's unshare and prlimit"]
+    options = [unshare, "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "--mount-proc"]
+    if os.geteuid() != 0:
+        options.insert(1, "--map-root-user")  # an unprivileged user namespace, where the kernel allows one
+    trial = subprocess.run([*options, "true"], capture_output=True, text=True, timeout=10)
+    if trial.returncode != 0:
+        return None, [f"no sandbox: `{' '.join(options[1:])}` was refused ({trial.stderr.strip()})"]
+    limits = [prlimit, f"--cpu={CPU_SECONDS}", f"--as={ADDRESS_SPACE}", f"--fsize={FILE_SIZE}", "--core=0", "--"]
+    hidden = tuple(REPO / name for name in HIDDEN if (REPO / name).is_dir() and not submission.is_relative_to(REPO / name))
+    cgroups = _pids_cgroups()
+    missing = [] if cgroups else ["no cap on processes: no writable pids cgroup (a fork bomb is stopped only at the end of its check)"]
+    return Sandbox(options + ["--"], limits, hidden, cgroups), missing
+
+
+def _pids_cgroups() -> Path | None:
+    """A directory for per-program pids cgroups, made under the first hierarchy that lets us."""
+    for root in PIDS_CGROUP_ROOTS:
+        if not (root / "pids.max").exists() and not (root / "cgroup.procs").exists():
+            continue
+        if root.name != "pids" and "pids" not in _read(root / "cgroup.subtree_control"):
+            continue
+        place = root / "netlab"
+        try:
+            place.mkdir(exist_ok=True)
+            if root.name != "pids":
+                (place / "cgroup.subtree_control").write_text("+pids\n")
+            return place
+        except OSError:
+            continue
+    return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""

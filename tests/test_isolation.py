@@ -1,0 +1,125 @@
+"""--isolate: what the sandbox takes from a hostile program, and the private network (Linux, where granted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from graders.isolation import PROCESSES, REPO, make_sandbox
+from graders.ports import free_port, port_is_taken
+from graders.programs import Launcher, Submission
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+SANDBOX, MISSING = make_sandbox(PROGRAMS)
+sandboxed = pytest.mark.skipif(SANDBOX is None, reason="; ".join(MISSING))
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Iterator[Launcher]:
+    launcher = Launcher(Submission(PROGRAMS), tmp_path, SANDBOX)
+    yield launcher
+    launcher.stop_all()
+
+
+def _wait_for_file(path: Path, within: float) -> str:
+    deadline = time.monotonic() + within
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} not written within {within} s"
+        time.sleep(0.01)
+    return path.read_text()
+
+
+@sandboxed
+def test_a_sandboxed_program_cannot_read_the_reference(launcher: Launcher) -> None:
+    target = REPO / "reference" / "webserver.py"
+    unsandboxed = Launcher(launcher.submission, launcher.workdir / "plain")
+    try:
+        assert unsandboxed.run("reads_file.py", str(target), within=5).stdout.text().startswith("read ")
+    finally:
+        unsandboxed.stop_all()
+    program = launcher.run("reads_file.py", str(target), within=5)
+    assert program.stdout.text().startswith("denied: "), program.describe_output()
+
+
+@sandboxed
+@pytest.mark.skipif(SANDBOX is not None and SANDBOX.cgroups is None, reason="no writable pids cgroup here")
+def test_a_fork_bomb_is_capped_and_leaves_nothing(launcher: Launcher) -> None:
+    program = launcher.start("fork_bomb.py", str(PROCESSES * 4))
+    made = int(_wait_for_file(program.workdir / "forks.txt", within=20))
+    assert made < PROCESSES, f"it forked {made} children under a cap of {PROCESSES}"
+    processes = program.processes()
+    launcher.stop_all()
+    assert not [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+@sandboxed
+def test_a_memory_bomb_gets_memory_error(launcher: Launcher) -> None:
+    program = launcher.run("memory_bomb.py", within=10)
+    assert program.stdout.text().strip() == "MemoryError", program.describe_output()
+
+
+@sandboxed
+def test_a_daemon_with_a_scrubbed_environment_dies_with_its_sandbox(launcher: Launcher) -> None:
+    """The gap tests/test_programs.py records without --isolate: the PID namespace closes it."""
+    port = free_port("tcp")
+    program = launcher.start("daemon_clean_env.py", str(port))
+    _wait_for_file(program.workdir / "daemon.pid", within=5)
+    assert port_is_taken(port, "tcp")
+    launcher.stop_all()
+    deadline = time.monotonic() + 2
+    while port_is_taken(port, "tcp"):
+        assert time.monotonic() < deadline, "the daemon still holds its port"
+        time.sleep(0.01)
+
+
+@sandboxed
+def test_a_program_that_kills_its_parent_leaves_the_grading_run_alive(tmp_path: Path) -> None:
+    """The other gap of tests/test_programs.py: in the sandbox its parent is the sandbox's own shell."""
+    grading_run = textwrap.dedent(
+        """
+        # netlab-kill-target: a grading run that a student program tries to take down
+        import sys
+        from pathlib import Path
+        from graders.isolation import make_sandbox
+        from graders.programs import Launcher, Submission
+        launcher = Launcher(Submission(Path(sys.argv[1])), Path(sys.argv[2]), make_sandbox(Path(sys.argv[1]))[0])
+        try:
+            program = launcher.run("kills_parent.py", within=5)
+            print("survived", program.returncode, flush=True)
+        finally:
+            launcher.stop_all()
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", grading_run, str(PROGRAMS), str(tmp_path)],
+                            cwd=REPO, capture_output=True, timeout=30)
+    assert result.stdout.decode().startswith("survived"), f"status {result.returncode}: {result.stderr[-1000:]!r}"
+
+
+def test_the_private_network_has_loopback_and_no_route_out() -> None:
+    probe = textwrap.dedent(
+        """
+        import socket, sys
+        from graders.isolation import enter_private_network
+        refused = enter_private_network()
+        if refused:
+            print("refused:", refused); sys.exit(0)
+        server = socket.create_server(("127.0.0.1", 0))
+        socket.create_connection(server.getsockname(), timeout=1).close()
+        try:
+            socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1: reachable only with a route
+            print("route out")
+        except OSError as error:
+            print("loopback only:", error.strerror)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=30)
+    if result.stdout.startswith("refused:"):
+        pytest.skip(result.stdout.strip())
+    assert result.stdout.startswith("loopback only: Network is unreachable"), result.stdout + result.stderr
