@@ -139,7 +139,7 @@ class Program:
         self._popen = subprocess.Popen(
             sandbox.wrap(command, self.marker) if sandbox else command,
             cwd=workdir,
-            env=_environment(self.marker, (env or {}) | (SANDBOX_ENV if sandbox else {})),
+            env=_environment(self.marker, _private_tmp(workdir) | (env or {}) | (SANDBOX_ENV if sandbox else {})),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -322,6 +322,14 @@ def _environment(marker: str, extra: dict[str, str]) -> dict[str, str]:
     env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1")
     env[MARKER] = marker
     return env
+
+
+def _private_tmp(workdir: Path) -> dict[str, str]:
+    """A temporary directory of its own beside (not in) the working directory: what a program puts
+    in ``tempfile`` is not its working directory's, and is removed with the run's, not left in /tmp."""
+    tmp = workdir.with_name(workdir.name + "-tmp")
+    tmp.mkdir(exist_ok=True)
+    return {"TMPDIR": str(tmp), "TEMP": str(tmp), "TMP": str(tmp)}
 
 
 def _own_session() -> dict:  # type: ignore[type-arg]
