@@ -11,8 +11,10 @@ time limit (``programs.py``). With it, on Linux:
   everything it started, daemons that left its tree and scrubbed their
   environment included, and it cannot see or signal the grader), a mount
   namespace in which the repository's own directories (reference solutions,
-  graders, fixtures, tests) are empty, rlimits on CPU time, address space and
-  file size, and, where a pids cgroup can be made, a cap on its processes.
+  graders, fixtures, tests) are empty and every file system is read-only but
+  its working and temporary directories, no capabilities (so it cannot undo
+  either), rlimits on CPU time, address space and file size, and, where a pids
+  cgroup can be made, a cap on its processes.
 
 Where any of this is not granted, ``--isolate`` says so once and grading goes
 on without that part.
@@ -37,6 +39,7 @@ CPU_SECONDS = 120  # far beyond any check's wall time: only a program that spins
 ADDRESS_SPACE = 1 << 30  # 1 GiB of virtual memory: a memory bomb fails with MemoryError
 FILE_SIZE = 256 << 20  # bytes per file a program writes (a 10 MB cache entry is far below)
 PROCESSES = 128  # processes and threads per program, where a pids cgroup exists
+SHELL_POLL = 0.05  # seconds between two looks of the sandbox's shell for processes left in it
 PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1, then v2
 CLONE_NEWNET = 0x40000000
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -59,29 +62,39 @@ def enter_private_network() -> str | None:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """How each program is wrapped: namespaces by ``unshare``, limits by ``prlimit``."""
+    """How each program is wrapped: limits by ``prlimit``, namespaces by ``unshare``, capabilities
+    dropped by ``setpriv``."""
 
-    unshare: list[str]  # the unshare command and its options
     prlimit: list[str]
+    unshare: list[str]  # the unshare command and its options
+    setpriv: list[str]
+    shell: str  # bash: it redirects descriptors above 9, which the status pipe may be
     hidden: tuple[Path, ...]
     cgroups: Path | None  # where a program's pids cgroup is made, if anywhere
 
-    def wrap(self, command: list[str], marker: str) -> list[str]:
-        """``command`` as it runs in the sandbox: a shell as the namespace's first process hides
-        the directories and joins the cgroup, then runs the program as its child (so the program
-        keeps the ordinary signal behaviour a namespace's first process loses). The shell stays
-        while anything else lives in the namespace (a server that daemonized, say): when the
-        shell ends, the kernel kills the rest."""
+    def wrap(self, command: list[str], marker: str, writable: tuple[Path, ...], status_fd: int) -> list[str]:
+        """``command`` as it runs in the sandbox. A shell, the namespace's first process, hides the
+        repository's directories, joins the cgroup, makes every file system read-only but the
+        ``writable`` directories, and runs the program as its child with no capabilities left (so
+        it can undo none of this, and keeps the ordinary signal behaviour a namespace's first
+        process loses). It writes the program's exit status to ``status_fd`` (a pipe the program
+        never gets), and stays while anything else lives in the namespace (a server
+        that daemonized, say): when the shell ends, the kernel kills the rest."""
         steps = [f"mount -t tmpfs -o ro,size=4k netlab-hidden {shlex.quote(str(path))} || exit 125" for path in self.hidden]
         if self.cgroups is not None:
             group = self.cgroups / marker
             group.mkdir()
             (group / "pids.max").write_text(f"{PROCESSES}\n")
             steps.append(f"echo $$ > {shlex.quote(str(group / 'cgroup.procs'))} || exit 125")
-        steps.append('"$@"; status=$?')
-        steps.append("while set -- /proc/[0-9]*; [ $# -gt 1 ]; do sleep 0.05; done")  # only the shell left
+        steps += [f"mount --bind {shlex.quote(str(path))} {shlex.quote(str(path))} || exit 125" for path in writable]
+        steps.append('cd "$PWD" || exit 125')  # the working directory, through its new writable mount
+        kept = "|".join(["/dev", "/dev/*", *(shlex.quote(str(path)) for path in writable)])
+        steps.append(f"for m in $(awk '{{print $5}}' /proc/self/mountinfo); do m=$(printf %b \"$m\"); "
+                     f"case \"$m\" in {kept}) ;; *) mount -o remount,bind,ro \"$m\" || exit 125;; esac; done")
+        steps.append(f'{" ".join(self.setpriv)} "$@" {status_fd}>&-; status=$?; echo $status >&{status_fd}; exec {status_fd}>&-')
+        steps.append(f"while set -- /proc/[0-9]*; [ $# -gt 1 ]; do sleep {SHELL_POLL}; done")  # until only the shell is left
         steps.append("exit $status")
-        return [*self.prlimit, *self.unshare, "sh", "-c", "; ".join(steps), "netlab-sandbox", *command]
+        return [*self.prlimit, *self.unshare, self.shell, "-c", "; ".join(steps), "netlab-sandbox", *command]
 
     def release(self, marker: str) -> None:
         """Remove the program's cgroup once its processes are gone."""
@@ -96,9 +109,9 @@ def make_sandbox(submission: Path) -> tuple[Sandbox | None, list[str]]:
     """The sandbox this machine grants, and what it could not grant (said once by the plugin)."""
     if os.name != "posix" or os.uname().sysname != "Linux":
         return None, ["no sandbox: --isolate needs Linux namespaces"]
-    unshare, prlimit = shutil.which("unshare"), shutil.which("prlimit")
-    if unshare is None or prlimit is None:
-        return None, ["no sandbox: --isolate needs util-linux's unshare and prlimit"]
+    unshare, prlimit, setpriv, bash = (shutil.which(name) for name in ("unshare", "prlimit", "setpriv", "bash"))
+    if unshare is None or prlimit is None or setpriv is None or bash is None:
+        return None, ["no sandbox: --isolate needs bash and util-linux's unshare, prlimit and setpriv"]
     options = [unshare, "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "--mount-proc"]
     if os.geteuid() != 0:
         options.insert(1, "--map-root-user")  # an unprivileged user namespace, where the kernel allows one
@@ -109,7 +122,8 @@ def make_sandbox(submission: Path) -> tuple[Sandbox | None, list[str]]:
     hidden = tuple(REPO / name for name in HIDDEN if (REPO / name).is_dir() and not submission.is_relative_to(REPO / name))
     cgroups = _pids_cgroups()
     missing = [] if cgroups else ["no cap on processes: no writable pids cgroup (a fork bomb is stopped only at the end of its check)"]
-    return Sandbox(options + ["--"], limits, hidden, cgroups), missing
+    drop = [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--no-new-privs", "--"]
+    return Sandbox(limits, options + ["--"], drop, bash, hidden, cgroups), missing
 
 
 def _pids_cgroups() -> Path | None:

@@ -28,6 +28,7 @@ from .isolation import Sandbox
 from .ports import Transport, bound_ports, free_port, port_is_taken
 
 OUTPUT_CAP = 1024 * 1024  # bytes kept per stream; the rest is read and counted
+LINE_SHOWN = 200  # characters of one output line a message shows
 READY_WITHIN = 5.0  # seconds from spawn to a listening socket
 POLL = 0.005  # seconds between two looks at a process
 MARKER = "NETLAB_RUN"  # environment variable that tags every process of one run
@@ -135,16 +136,26 @@ class Program:
         self.started = time.monotonic()
         self.killed_after: float | None = None
         self._sandbox = sandbox
+        tmp = workdir.with_name(workdir.name + "-tmp")  # beside, not in, the working directory
+        tmp.mkdir(exist_ok=True)
+        self._exited: int | None = None  # in a sandbox: the status its shell reported
         command = [sys.executable, str(path), *args]
+        status_read, status_write = os.pipe() if sandbox else (-1, -1)
+        if sandbox is not None:
+            command = sandbox.wrap(command, self.marker, (workdir, tmp), status_write)
         self._popen = subprocess.Popen(
-            sandbox.wrap(command, self.marker) if sandbox else command,
+            command,
             cwd=workdir,
-            env=_environment(self.marker, _private_tmp(workdir) | (env or {}) | (SANDBOX_ENV if sandbox else {})),
+            env=_environment(self.marker, _temporary(tmp) | (env or {}) | (SANDBOX_ENV if sandbox else {})),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            **_own_session(),
+            pass_fds=(status_write,) if sandbox else (),
+            **own_session(),
         )
+        if sandbox is not None:
+            os.close(status_write)
+            threading.Thread(target=self._read_status, args=(status_read,), daemon=True).start()
         self.pid = self._popen.pid
         self.stdout = CappedOutput(self._popen.stdout)  # type: ignore[arg-type]
         self.stderr = CappedOutput(self._popen.stderr)  # type: ignore[arg-type]
@@ -163,9 +174,20 @@ class Program:
     def command(self) -> str:
         return " ".join(["python", self.name, *self.args])
 
+    def _read_status(self, fd: int) -> None:
+        """The sandbox's shell writes the program's status as it ends: 128+N for signal N."""
+        with os.fdopen(fd, "rb") as pipe:
+            written = pipe.read().strip()
+        if written.isdigit():
+            code = int(written)
+            self._exited = 128 - code if code > 128 else code
+
     @property
     def returncode(self) -> int | None:
-        return self._popen.poll()
+        """The program's exit status (negative: the signal that killed it); in a sandbox, as soon
+        as the program ended, while what it left behind may still run."""
+        status = self._popen.poll()
+        return self._exited if self._exited is not None else status
 
     @property
     def exit_status(self) -> int | None:
@@ -184,7 +206,7 @@ class Program:
         except psutil.NoSuchProcess:
             pass
         if escaped:
-            for process in _tagged(self.marker):
+            for process in tagged(MARKER, self.marker):
                 found.setdefault(process.pid, process)
         return list(found.values())
 
@@ -206,7 +228,7 @@ class Program:
             held = bound_ports(tree, transport)
             if port in held:
                 return
-            gone = self.returncode is not None and all(process.pid == self.pid for process in tree)
+            gone = self.returncode is not None and not self._programs_own(tree)
             # A scan can miss a daemon being born while its parent dies: believe "gone" twice, EMPTY_AGAIN apart.
             empty_since = (empty_since or now) if gone else None
             if empty_since is not None and now - empty_since >= EMPTY_AGAIN:
@@ -226,18 +248,32 @@ class Program:
                 )
             time.sleep(POLL)
 
+    def _programs_own(self, tree: list[psutil.Process]) -> list[psutil.Process]:
+        """The processes of ``tree`` that are the program's: not the sandbox's launcher, its shell,
+        or the shell's pauses between two looks at the namespace."""
+        if self._sandbox is None:
+            return [process for process in tree if process.pid != self.pid]
+        shells = {process.pid for process in tree if _parent(process) == self.pid}
+        return [p for p in tree if p.pid != self.pid and p.pid not in shells and not (_parent(p) in shells and _name(p) == "sleep")]
+
     def finish(self, within: float) -> int | None:
         """Wait for it to exit, until ``within`` seconds after it started; kill it then.
         Its exit status, or None if killed."""
+        deadline = self.started + within
         try:
-            status = self._popen.wait(timeout=max(0.0, self.started + within - time.monotonic()))
+            if self._sandbox is None:
+                self._popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+            while self.returncode is None:
+                if time.monotonic() >= deadline:
+                    raise subprocess.TimeoutExpired(self.command, within)
+                time.sleep(POLL)
         except subprocess.TimeoutExpired:
             self.killed_after = within
             self.stop()
             return None
         self.stdout.join(1)
         self.stderr.join(1)
-        return status
+        return self.returncode
 
     def wait_exit(self, within: float) -> int:
         """The exit status; a program still running at the deadline is killed and fails."""
@@ -250,7 +286,7 @@ class Program:
         """How it ended, for a message: its status, or the bound that killed it."""
         if self.killed_after is not None:
             return f"it was still running after {self.killed_after:g} s and was killed" + self.stderr_tail()
-        return f"exit status {self.returncode}" + self.stderr_tail()
+        return _status_words(self.returncode) + self.stderr_tail()
 
     def wait_output(self, predicate: Callable[[str], bool], within: float, what: str) -> None:
         """Return once ``predicate(stdout text)`` holds; fail at the deadline or its exit."""
@@ -265,7 +301,7 @@ class Program:
         tail = self.stderr.lines()[-lines:]
         if not tail:
             return ""
-        return "; its stderr ends:\n" + "\n".join(f"  {line}" for line in tail)
+        return "; its stderr ends:\n" + "\n".join(f"  {_cut(line)}" for line in tail)
 
     def death_note(self) -> str:
         """A server's exit, for a failed check's message."""
@@ -274,7 +310,7 @@ class Program:
 
     def describe_output(self) -> str:
         out = self.stdout.lines()
-        shown = "\n".join(f"  | {line}" for line in out[:20]) or "  (nothing)"
+        shown = "\n".join(f"  | {_cut(line)}" for line in out[:20]) or "  (nothing)"
         more = f"\n  ... ({len(out) - 20} more lines)" if len(out) > 20 else ""
         cut = f"\n  (output cut at {OUTPUT_CAP} bytes of {self.stdout.total})" if self.stdout.truncated else ""
         return f"stdout was:\n{shown}{more}{cut}{self.stderr_tail()}"
@@ -292,7 +328,7 @@ class Program:
                 process.kill()
             except psutil.NoSuchProcess:
                 pass
-        _wait_gone(processes, GONE_WITHIN)
+        wait_gone(processes, GONE_WITHIN)
         try:
             self._popen.wait(timeout=GONE_WITHIN)
         except subprocess.TimeoutExpired:
@@ -303,7 +339,7 @@ class Program:
             self._sandbox.release(self.marker)
 
 
-def _wait_gone(processes: list[psutil.Process], within: float) -> None:
+def wait_gone(processes: list[psutil.Process], within: float) -> None:
     """Until each is gone or a zombie: a killed orphan waits for init to reap it, which can take
     seconds, yet holds no port and runs no code."""
     deadline = time.monotonic() + within
@@ -324,26 +360,53 @@ def _environment(marker: str, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _private_tmp(workdir: Path) -> dict[str, str]:
-    """A temporary directory of its own beside (not in) the working directory: what a program puts
-    in ``tempfile`` is not its working directory's, and is removed with the run's, not left in /tmp."""
-    tmp = workdir.with_name(workdir.name + "-tmp")
-    tmp.mkdir(exist_ok=True)
+def _status_words(status: int | None) -> str:
+    """``exit status 1``, or ``killed by signal SIGKILL`` for a negative status."""
+    if status is not None and status < 0:
+        try:
+            return f"killed by signal {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"
+
+
+def _cut(line: str) -> str:
+    """A line of a program's output as a message shows it: at most LINE_SHOWN characters."""
+    return line if len(line) <= LINE_SHOWN else line[:LINE_SHOWN] + f"... ({len(line) - LINE_SHOWN} more characters)"
+
+
+def _parent(process: psutil.Process) -> int | None:
+    try:
+        return process.ppid()
+    except psutil.Error:
+        return None
+
+
+def _name(process: psutil.Process) -> str:
+    try:
+        return process.name()
+    except psutil.Error:
+        return ""
+
+
+def _temporary(tmp: Path) -> dict[str, str]:
+    """A temporary directory of its own: what a program puts in ``tempfile`` is not its working
+    directory's, and goes with the run's files instead of staying in /tmp."""
     return {"TMPDIR": str(tmp), "TEMP": str(tmp), "TMP": str(tmp)}
 
 
-def _own_session() -> dict:  # type: ignore[type-arg]
+def own_session() -> dict:  # type: ignore[type-arg]
     if os.name == "posix":
         return {"start_new_session": True}
     return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
 
 
-def _tagged(marker: str) -> list[psutil.Process]:
-    """Processes that carry the run's marker: children that escaped the tree."""
+def tagged(variable: str, marker: str) -> list[psutil.Process]:
+    """Live processes whose environment has ``variable=marker``: children that escaped a tree."""
     found = []
     for process in psutil.process_iter():
         try:
-            if process.environ().get(MARKER) == marker:
+            if process.environ().get(variable) == marker:
                 found.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
             continue

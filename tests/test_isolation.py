@@ -123,3 +123,14 @@ def test_the_private_network_has_loopback_and_no_route_out() -> None:
     if result.stdout.startswith("refused:"):
         pytest.skip(result.stdout.strip())
     assert result.stdout.startswith("loopback only: Network is unreachable"), result.stdout + result.stderr
+
+
+@sandboxed
+def test_a_sandboxed_program_cannot_undo_its_sandbox(launcher: Launcher) -> None:
+    """No capabilities: it cannot unmount what hides the repository, and every file system but its
+    working and temporary directories is read-only, its cgroup's limits included."""
+    program = launcher.run("escapes_the_sandbox.py", str(REPO / "reference"), within=5)
+    lines = program.stdout.lines()
+    assert [line.split(":")[0].split(" ")[0] for line in lines] == ["refused", "refused", "refused", "done"], program.describe_output()
+    assert not (program.workdir.parent / "planted.txt").exists()
+    assert (program.workdir / "allowed.txt").exists()
