@@ -1,0 +1,189 @@
+"""``netlab batch`` and ``netlab merge-csv``: a small class graded two at a time, each
+submission in its own process tree; its gradebook, results, shards, merge and summary."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from graders import batch
+from graders.grading_run import GONE_WITHIN
+from graders.rubric import collect_checks
+from tests.grading import KNOWN_BAD, REFERENCE, KnownBad
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+BAD = "udp_server_swapcase"  # a known-bad echo submission: it fails exactly one check
+ECHO_POINTS = 23
+# A student program that kills the grading running it: the nearest ancestor that is pytest
+# grading for netlab batch (whose command has the `--submission=` form): run by hand, it is a no-op.
+KILLS_ITS_GRADING = """\
+import os, signal
+import psutil
+
+for ancestor in psutil.Process().parents()[:4]:
+    command = " ".join(ancestor.cmdline())
+    if "pytest" in command and "--submission=" in command:
+        os.kill(ancestor.pid, signal.SIGKILL)
+        break
+"""
+
+
+def netlab_batch(*argv: str | Path) -> int:
+    """``netlab batch ARGV...``, parsed as the command line parses it."""
+    parser = argparse.ArgumentParser()
+    batch.add_arguments(parser)
+    return batch.run(parser.parse_args([str(arg) for arg in argv]))
+
+
+def netlab_merge(*argv: str | Path) -> int:
+    parser = argparse.ArgumentParser()
+    batch.add_merge_arguments(parser)
+    return batch.run_merge(parser.parse_args([str(arg) for arg in argv]))
+
+
+def read_csv(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
+    with path.open(newline="") as file:
+        reader = csv.DictReader(file)
+        rows = {row["submission"]: row for row in reader}
+    return list(reader.fieldnames or []), rows
+
+
+@pytest.fixture(scope="module")
+def bad() -> KnownBad:
+    return KnownBad.load(KNOWN_BAD / "echo" / BAD)
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory: pytest.TempPathFactory, bad: KnownBad) -> Path:
+    """alice: the reference; bob: known-bad; carol: kills her grading; dave: an empty directory."""
+    root = tmp_path_factory.mktemp("class")
+    shutil.copytree(REFERENCE, root / "alice")
+    shutil.move(bad.assemble(tmp_path_factory.mktemp("bad")), root / "bob")
+    shutil.copytree(REFERENCE, root / "carol")
+    (root / "carol" / "udp_server.py").write_text(KILLS_ITS_GRADING)
+    (root / "dave").mkdir()
+    (root / ".git").mkdir()  # hidden: not a submission
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded(klass: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, Path]:
+    """The class graded with --lab echo, two at a time: exit status, gradebook, results dir."""
+    out = tmp_path_factory.mktemp("graded")
+    status = netlab_batch(klass, "--lab", "echo", "--jobs", "2", "--csv", out / "grades.csv", "--results-dir", out / "results",
+                          "--html", out / "class.html")
+    return status, out / "grades.csv", out / "results"
+
+
+def test_gradebook_has_a_row_per_submission_and_a_column_per_check(graded: tuple[int, Path, Path]) -> None:
+    _, gradebook, _ = graded
+    header, rows = read_csv(gradebook)
+    checks = [f"echo / {c.group} / {c.name}" for c in collect_checks(["echo"])]
+    assert header == ["submission", "total", "echo", *checks, "error"]
+    assert sorted(rows) == ["alice", "bob", "carol", "dave"]
+    assert [rows["alice"][c] for c in ("total", "echo", "error")] == [str(ECHO_POINTS), str(ECHO_POINTS), ""]
+    assert rows["dave"]["total"] == "0" and rows["dave"]["error"] == "", "an empty submission is graded: 0 points"
+
+
+def test_known_bad_loses_exactly_its_checks_points(graded: tuple[int, Path, Path], bad: KnownBad) -> None:
+    _, gradebook, _ = graded
+    _, rows = read_csv(gradebook)
+    lost = {c.name: c.points for c in collect_checks(["echo"]) if c.name in bad.fails}
+    assert rows["bob"]["total"] == str(ECHO_POINTS - sum(lost.values()))
+    for name in lost:
+        assert rows["bob"][f"echo / core / {name}"] == "0"
+    assert rows["bob"]["error"] == ""
+
+
+def test_a_grading_that_dies_costs_only_its_own_row(graded: tuple[int, Path, Path]) -> None:
+    status, gradebook, results = graded
+    _, rows = read_csv(gradebook)
+    assert status == 1, "a grading that did not run to its end makes the exit status 1"
+    assert rows["carol"]["error"].startswith("killed by signal"), rows["carol"]["error"]
+    assert rows["carol"]["total"] == "0"
+    assert all(rows[name]["error"] == "" for name in ("alice", "bob", "dave"))
+    assert (results / "carol" / "grading.log").is_file()
+    assert not (results / "carol" / "results.json").exists()
+
+
+def test_results_json_per_submission(graded: tuple[int, Path, Path]) -> None:
+    _, gradebook, results = graded
+    _, rows = read_csv(gradebook)
+    for name in ("alice", "bob", "dave"):
+        written = json.loads((results / name / "results.json").read_text())
+        assert (written["score"], written["max_score"]) == (int(rows[name]["total"]), ECHO_POINTS)
+    assert sorted(p.name for p in results.iterdir()) == ["alice", "bob", "carol", "dave"]
+
+
+def test_shards_cover_the_class_once_and_merge_into_the_gradebook(
+    klass: Path, graded: tuple[int, Path, Path], tmp_path: Path
+) -> None:
+    _, gradebook, _ = graded
+    shards = []
+    for k in (1, 2):
+        shards.append(tmp_path / f"shard{k}.csv")
+        netlab_batch(klass, "--lab", "echo", "--jobs", "2", "--shard", f"{k}/2", "--csv", shards[-1], "--results-dir", tmp_path / "results")
+    names = [sorted(read_csv(shard)[1]) for shard in shards]
+    assert names == [["alice", "carol"], ["bob", "dave"]], "round robin over the sorted names"
+    assert netlab_merge(tmp_path / "merged.csv", *shards) == 0
+    assert (tmp_path / "merged.csv").read_text() == gradebook.read_text()
+
+
+def test_shards_are_round_robin_slices() -> None:
+    names = [Path(f"s{i:02d}") for i in range(11)]
+    slices = [batch.select_shard(names, (k, 3)) for k in (1, 2, 3)]
+    assert sorted(sum(slices, [])) == names
+    assert [len(s) for s in slices] == [4, 4, 3]
+    assert slices[1][:2] == [Path("s01"), Path("s04")]
+
+
+def test_merge_refuses_gradebooks_with_other_columns(graded: tuple[int, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, gradebook, _ = graded
+    other = tmp_path / "other.csv"
+    other.write_text("submission,total,webserver,error\nerin,0,0,\n")
+    assert netlab_merge(tmp_path / "merged.csv", gradebook, other) == batch.USAGE
+    assert "other columns" in capsys.readouterr().err
+    assert not (tmp_path / "merged.csv").exists()
+    assert netlab_merge(tmp_path / "merged.csv", gradebook, gradebook) == batch.USAGE
+    assert "do the shards overlap?" in capsys.readouterr().err
+
+
+def test_summary_names_the_failed_check_with_its_pass_rate(
+    graded: tuple[int, Path, Path], bad: KnownBad, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, gradebook, _ = graded
+    capsys.readouterr()
+    assert netlab_merge(tmp_path / "again.csv", gradebook, "--summary") == 0
+    out = capsys.readouterr().out
+    (failed,) = bad.fails
+    assert "carol: killed by signal" in out, "a grading that died is named, not counted"
+    worst = next(line for line in out.splitlines() if "test_" in line)
+    # alice passes it, bob (known-bad) and dave (empty) fail it: the lowest pass rate of the lab
+    assert failed in worst and "1/3" in worst and "33%" in worst, f"the check most submissions fail comes first: {worst}"
+
+
+def test_html_summary_is_drawn(graded: tuple[int, Path, Path], bad: KnownBad) -> None:
+    _, gradebook, _ = graded
+    page = (gradebook.parent / "class.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and next(iter(bad.fails)) in page and "33%" in page
+
+
+def test_a_hanging_grading_is_killed_with_its_tree_at_the_timeout(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    (klass / "hangs").mkdir(parents=True)
+    for program in REFERENCE.glob("*.py"):
+        shutil.copy(PROGRAMS / "hangs.py", klass / "hangs" / program.name)
+    started = time.monotonic()
+    status = netlab_batch(klass, "--lab", "echo", "--timeout", "2", "--csv", tmp_path / "grades.csv", "--results-dir", tmp_path / "results")
+    assert time.monotonic() - started < 2 + GONE_WITHIN + 5, "killed at its limit, not left to run"
+    assert status == 1
+    assert read_csv(tmp_path / "grades.csv")[1]["hangs"]["error"] == "timeout after 2 s"
+    left = [p for p in psutil.process_iter(["cmdline"]) if str(klass) in " ".join(p.info["cmdline"] or [])]
+    assert not left, f"processes of the killed grading left behind: {left}"
