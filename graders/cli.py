@@ -1,4 +1,5 @@
-"""The ``netlab`` command: ``netlab rubric`` prints what every check is worth."""
+"""The ``netlab`` command: ``rubric`` prints what every check is worth; ``compare`` grades a
+submission beside the reference; ``batch`` grades a class; ``merge-csv`` joins gradebooks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from . import batch, compare
 from .rubric import collect_checks
 
 
@@ -40,7 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     rubric = commands.add_parser("rubric", help="print the rubric: lab, group, check, points, rule")
     rubric.add_argument("--lab", action="append", help="only this lab (repeatable)")
     rubric.add_argument("--csv", action="store_true", help="as CSV, for a spreadsheet or a gradebook")
+    compare.add_arguments(commands.add_parser("compare", help="grade a submission and the reference side by side"))
+    batch.add_arguments(commands.add_parser("batch", help="grade every submission of a class, N at a time"))
+    batch.add_merge_arguments(commands.add_parser("merge-csv", help="join the gradebooks of batch shards into one"))
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        return compare.run(args)
+    if args.command == "batch":
+        return batch.run(args)
+    if args.command == "merge-csv":
+        return batch.run_merge(args)
     if args.command == "rubric" and args.csv:
         write_csv(args.lab)
     elif args.command == "rubric":
