@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the zip to upload as a Gradescope programming assignment's autograder:
+#   setup.sh, run_autograder, finish.py   at the root of the zip, where Gradescope looks
+#   labs                                  the labs this assignment grades (only with --lab)
+#   netlab/                               pyproject.toml, README.md, graders/, fixtures/www/
+# and nothing else: not reference/ (students' programs run in that image and could read
+# the solutions), nor tests/, fixtures/bad/ or student_template/, which grading never reads.
+#
+# usage: ci/gradescope/make_bundle.sh [--lab NAME]... [--out FILE]   (default: ./autograder.zip)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+out="autograder.zip"
+labs=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --lab) labs+=("$2"); shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "usage: $0 [--lab NAME]... [--out FILE]" >&2; exit 2 ;;
+  esac
+done
+# A wrong lab name would give every student 0 on Gradescope: refuse it here instead.
+for lab in ${labs[@]+"${labs[@]}"}; do
+  if ! grep -qs "^pytestmark = lab(\"$lab\")" "$repo"/graders/test_*.py; then
+    echo "unknown lab '$lab'; the labs are: $(sed -n 's/^pytestmark = lab("\(.*\)")/\1/p' "$repo"/graders/test_*.py | tr '\n' ' ')" >&2
+    exit 2
+  fi
+done
+mkdir -p "$(dirname "$out")"
+out="$(cd "$(dirname "$out")" && pwd)/$(basename "$out")"
+
+stage="$(mktemp -d)"
+trap 'rm -rf "$stage"' EXIT
+cp "$here/setup.sh" "$here/run_autograder" "$here/finish.py" "$stage/"
+mkdir -p "$stage/netlab/fixtures"
+cp "$repo/pyproject.toml" "$repo/README.md" "$stage/netlab/"  # setuptools reads README.md
+cp -R "$repo/graders" "$stage/netlab/graders"
+cp -R "$repo/fixtures/www" "$stage/netlab/fixtures/www"
+find "$stage" -name __pycache__ -prune -exec rm -rf {} +
+chmod 755 "$stage/setup.sh" "$stage/run_autograder"
+members=(setup.sh run_autograder finish.py netlab)
+if [ "${#labs[@]}" -gt 0 ]; then
+  printf '%s\n' "${labs[@]}" >"$stage/labs"
+  members+=(labs)
+fi
+
+# Zip the files, not a folder holding them: Gradescope wants setup.sh at the root.
+rm -f "$out"
+(cd "$stage" && python3 -m zipfile -c "$out" "${members[@]}")
+echo "$out: upload it as the assignment's autograder (labs: ${labs[*]:-all})"

@@ -1,0 +1,304 @@
+"""What instructors run (ci/): the Gradescope bundle in a temporary /autograder, and the GitHub workflows.
+
+run_autograder runs as Gradescope runs it, from a copy beside the unzipped bundle, with
+only its paths moved (AUTOGRADER_ROOT) and one fast lab. setup.sh runs for real but for
+apt-get: into a temporary venv that reuses this interpreter's packages, so no download.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.grading import REFERENCE
+
+REPO = Path(__file__).resolve().parent.parent
+GRADESCOPE = REPO / "ci" / "gradescope"
+GITHUB = REPO / "ci" / "github"
+WITHIN = 120  # seconds for one script run; grading the echo lab takes a few
+NETLAB = [sys.executable, "-c", "import sys; from graders.cli import main; sys.exit(main())"]  # the `netlab` command
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without netlab's knobs, plus the ones a test sets."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETLAB_", "AUTOGRADER_"))}
+    return env | extra
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
+    subprocess.run(["bash", str(GRADESCOPE / "make_bundle.sh"), "--lab", "echo", "--out", str(out)],
+                   check=True, capture_output=True, timeout=WITHIN)
+    return out
+
+
+@pytest.fixture
+def autograder(bundle: Path, tmp_path: Path) -> Path:
+    """/autograder as Gradescope lays it out: the bundle in source/, run_autograder copied beside."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission").mkdir()
+    (root / "results").mkdir()
+    return root
+
+
+def run_autograder(root: Path, **env: str) -> tuple[dict, subprocess.CompletedProcess[str]]:
+    """Grade root/submission; results.json must exist and be Gradescope's format whatever happened.
+
+    By default netlab is this checkout with this interpreter: it already imports `graders`
+    from here, and pytest would refuse the bundle's second copy of the same package."""
+    env = clean_env(AUTOGRADER_ROOT=str(root), NETLAB_HOME=str(REPO), NETLAB_PYTHON=sys.executable,
+                    NETLAB_GRADER_USER="") | env
+    done = subprocess.run(["bash", str(root / "run_autograder")], env=env, capture_output=True, text=True, timeout=WITHIN)
+    path = root / "results" / "results.json"
+    assert path.is_file(), f"no results.json; the run said:\n{done.stdout}\n{done.stderr}"
+    results = json.loads(path.read_text())
+    assert isinstance(results["score"], (int, float))
+    for test in results.get("tests", []):
+        assert {"name", "score", "max_score", "output"} <= test.keys()
+    assert results["score"] == sum(test["score"] for test in results.get("tests", []))
+    return results, done
+
+
+# The bundle
+
+
+def test_bundle_has_the_scripts_at_its_root_and_netlab_without_the_solutions(bundle: Path) -> None:
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+        labs = archive.read("labs").decode().split()
+    assert {"setup.sh", "run_autograder", "finish.py", "labs"} <= names
+    assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
+    assert {"netlab/pyproject.toml", "netlab/README.md", "netlab/graders/plugin.py",
+            "netlab/graders/test_echo.py", "netlab/fixtures/www/index.html"} <= names
+    assert not [n for n in names if n.startswith(("netlab/reference", "netlab/tests", "netlab/fixtures/bad",
+                                                  "netlab/student_template")) or "__pycache__" in n]
+    assert labs == ["echo"]
+
+
+def test_make_bundle_refuses_a_lab_that_does_not_exist(tmp_path: Path) -> None:
+    done = subprocess.run(["bash", str(GRADESCOPE / "make_bundle.sh"), "--lab", "ecko", "--out", str(tmp_path / "a.zip")],
+                          capture_output=True, text=True, timeout=WITHIN)
+    assert done.returncode == 2
+    assert "unknown lab 'ecko'" in done.stderr and "echo" in done.stderr
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_scripts_are_valid_bash() -> None:
+    for script in ["setup.sh", "run_autograder", "make_bundle.sh"]:
+        done = subprocess.run(["bash", "-n", str(GRADESCOPE / script)], capture_output=True, text=True)
+        assert done.returncode == 0, f"{script}: {done.stderr}"
+
+
+# run_autograder
+
+
+def test_reference_gets_full_marks_and_what_its_programs_write_as_results_does_not_count(autograder: Path) -> None:
+    shutil.copytree(REFERENCE, autograder / "submission", dirs_exist_ok=True)
+    planted = autograder / "results" / "results.json"
+    planted.write_text('{"score": 1000}')  # left by someone before grading
+    server = autograder / "submission" / "tcp_server.py"  # and written by a program during it
+    tried = autograder / "tried"
+    server.write_text(f"open({str(planted)!r}, 'w').write('{{\"score\": 999}}'); open({str(tried)!r}, 'w')\n"
+                      + server.read_text())
+    results, _ = run_autograder(autograder)
+    assert tried.exists()
+    assert results["score"] == sum(test["max_score"] for test in results["tests"]) > 0
+    assert {test["name"].split(" / ")[0] for test in results["tests"]} == {"echo"}  # the bundle's labs file
+    assert "output" not in results  # nothing to remark on
+
+
+def test_empty_submission_gets_zero_and_hears_which_files_are_missing(autograder: Path) -> None:
+    results, _ = run_autograder(autograder)
+    assert results["score"] == 0 and results["tests"]
+    assert "no .py file" in results["output"]
+    for test in results["tests"]:
+        assert "not found" in test["output"], test
+
+
+def test_submission_zipped_as_one_folder_is_graded_in_that_folder(autograder: Path) -> None:
+    shutil.copytree(REFERENCE, autograder / "submission" / "my-labs")
+    (autograder / "submission" / "__MACOSX").mkdir()  # what a Mac's zip adds beside it
+    results, _ = run_autograder(autograder)
+    assert results["score"] == sum(test["max_score"] for test in results["tests"]) > 0
+    assert "`my-labs/`" in results["output"]
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({"NETLAB_LABS": "nosuchlab"}, "unknown lab nosuchlab"),
+    ({"NETLAB_PYTHON": "/nonexistent/python3"}, "not found"),
+], ids=["usage-error", "no-interpreter"])
+def test_a_grading_that_crashes_still_leaves_a_zero_that_says_why(autograder: Path, env: dict[str, str], says: str) -> None:
+    shutil.copytree(REFERENCE, autograder / "submission", dirs_exist_ok=True)
+    results, _ = run_autograder(autograder, **env)
+    assert results["score"] == 0 and results["tests"] == []
+    assert "could not grade" in results["output"] and "not a verdict on your code" in results["output"]
+    assert says in results["output"]
+
+
+# The bundle on its own, and setup.sh
+
+
+def test_the_bundle_grades_with_its_own_graders_and_documents(autograder: Path) -> None:
+    """The bundle's netlab, not this checkout's: PYTHONPATH puts its `graders` first, as
+    setup.sh's editable install does on Gradescope (were this checkout's imported, pytest
+    would refuse the bundle's copy and score 0). The webserver lab serves fixtures/www."""
+    shutil.copytree(REFERENCE, autograder / "submission", dirs_exist_ok=True)
+    bundled = autograder / "source" / "netlab"
+    results, _ = run_autograder(autograder, NETLAB_HOME=str(bundled), PYTHONPATH=str(bundled), NETLAB_LABS="webserver")
+    assert results["tests"] and results["score"] == sum(test["max_score"] for test in results["tests"]), results.get("output")
+
+
+def can_build_offline() -> bool:
+    """pip install -e without a download: setuptools with its own bdist_wheel (70.1+), or wheel."""
+    return any(importlib.util.find_spec(name) is not None for name in ("setuptools.command.bdist_wheel", "wheel"))
+
+
+@pytest.mark.skipif(not can_build_offline(), reason="installing netlab offline needs setuptools 70.1+ or wheel here")
+def test_setup_installs_netlab_into_a_venv_that_collects_the_graders(autograder: Path, tmp_path: Path) -> None:
+    """setup.sh for real but for apt-get and downloads: the venv reuses this interpreter's packages."""
+    venv = tmp_path / "venv"
+    setup = subprocess.run(
+        ["bash", str(autograder / "source" / "setup.sh")], capture_output=True, text=True, timeout=WITHIN,
+        env=clean_env(NETLAB_SKIP_APT="1", NETLAB_GRADER_USER="", NETLAB_VENV=str(venv),
+                      NETLAB_BASE_PYTHON=sys.executable, NETLAB_VENV_ARGS="--system-site-packages --without-pip",
+                      NETLAB_PIP_ARGS="--no-deps --no-build-isolation"),
+    )
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    assert "netlab installed in" in setup.stdout
+
+
+# The GitHub workflows
+
+
+def workflow(name: str) -> dict:
+    yaml = pytest.importorskip("yaml")
+    loaded = yaml.safe_load((GITHUB / name).read_text())
+    loaded["on"] = loaded.get("on", loaded.pop(True, None))  # YAML 1.1 reads a bare `on` as true
+    return loaded
+
+
+def commands(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def uses(job: dict, action: str) -> list[dict]:
+    return [step.get("with", {}) for step in job["steps"] if step.get("uses", "").startswith(action)]
+
+
+def test_student_workflow_grades_each_push_and_keeps_the_reports() -> None:
+    flow = workflow("student.yml")
+    assert "push" in flow["on"]
+    assert flow["permissions"] == {"contents": "read"}
+    assert flow["env"]["NETLAB_REPOSITORY"] == "your-org/netlab"  # the placeholder an instructor edits
+    job = flow["jobs"]["grade"]
+    assert [w["python-version"] for w in uses(job, "actions/setup-python")] == ["3.11"]
+    assert any(w.get("repository") == "${{ env.NETLAB_REPOSITORY }}" for w in uses(job, "actions/checkout"))
+    run = commands(job)
+    assert "pip install -e ./netlab" in run
+    assert "pytest graders/ --submission ../submission" in run
+    assert "--results-json ../results.json" in run and "--junitxml ../junit.xml" in run
+    assert '>> "$GITHUB_STEP_SUMMARY"' in run
+    [upload] = uses(job, "actions/upload-artifact")
+    assert upload["path"].split() == ["results.json", "junit.xml"]
+
+
+def test_instructor_workflow_shards_the_class_over_a_matrix_and_merges_the_gradebooks() -> None:
+    flow = workflow("instructor.yml")
+    assert "roster" in flow["on"]["workflow_dispatch"]["inputs"]
+    grade, merge = flow["jobs"]["grade"], flow["jobs"]["merge"]
+    assert grade["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+    assert grade["strategy"]["fail-fast"] is False
+    assert grade["env"]["SHARD"] == "${{ matrix.shard }}/${{ strategy.job-total }}"
+    run = commands(grade)
+    assert 'clone_roster.py "$ROSTER" submissions --shard "$SHARD"' in run
+    assert "netlab batch submissions --csv" in run
+    assert {w["name"] for w in uses(grade, "actions/upload-artifact")} == {
+        "gradebook-shard-${{ matrix.shard }}", "results-shard-${{ matrix.shard }}"}
+    assert "grade" in merge["needs"]
+    assert uses(merge, "actions/download-artifact")[0]["pattern"] == "gradebook-shard-*"
+    assert "netlab merge-csv grades.csv shards/*.csv" in commands(merge)
+    assert uses(merge, "actions/upload-artifact")[0]["path"] == "grades.csv"
+
+
+def test_the_scripts_the_workflows_run_exist() -> None:
+    for name in ["student.yml", "instructor.yml"]:
+        text = (GITHUB / name).read_text()
+        for script in ["ci/github/step_summary.py", "ci/github/clone_roster.py"]:
+            if script in text:
+                assert (REPO / script).is_file()
+
+
+# The workflows' helpers
+
+
+def test_step_summary_gives_points_per_lab_and_each_failed_check(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"score": 3, "max_score": 6, "tests": [
+        {"name": "echo / core / test_a", "score": 2, "max_score": 2, "output": "rule: a"},
+        {"name": "echo / optional 1: x / test_b", "score": 1, "max_score": 1, "output": "rule: b"},
+        {"name": "webserver / core / test_c", "score": 0, "max_score": 3, "output": "expected: 404\n```\ngot: 200"},
+    ]}))
+    script = str(GITHUB / "step_summary.py")
+    text = subprocess.run([sys.executable, script, str(results)], capture_output=True, text=True, check=True).stdout
+    assert "## netlab: 3/6" in text
+    assert "| echo | core | 2/2 |" in text and "| echo | optional 1: x | 1/1 |" in text
+    assert "| webserver | core | 0/3 |" in text
+    assert "webserver / core / test_c (0/3)" in text and "````text\nexpected: 404\n```\ngot: 200\n````" in text
+    missing = subprocess.run([sys.executable, script, str(tmp_path / "none.json")], capture_output=True, text=True)
+    assert missing.returncode == 0 and "no score" in missing.stdout
+
+
+def git_repo(path: Path, files: Path | None) -> str:
+    path.mkdir(parents=True)
+    if files is not None:
+        shutil.copytree(files, path, dirs_exist_ok=True)
+    git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "lab"], check=True)
+    return f"file://{path}"
+
+
+def test_roster_shards_clone_each_repository_once_and_merge_into_one_gradebook(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    good = git_repo(tmp_path / "repos" / "lab-alice", REFERENCE)
+    empty = git_repo(tmp_path / "repos" / "lab-bob", None)
+    roster = tmp_path / "roster.txt"
+    roster.write_text(f"# class of 3\n{good}\n{empty}   bob  # a name of its own\n{tmp_path}/repos/gone carol\n")
+    gradebooks = []
+    for k in (1, 2):
+        shard = tmp_path / f"shard{k}"
+        shard.mkdir()
+        clone = subprocess.run([sys.executable, str(GITHUB / "clone_roster.py"), str(roster), "submissions", "--shard", f"{k}/2"],
+                               cwd=shard, capture_output=True, text=True, timeout=WITHIN)
+        assert clone.returncode == 0, clone.stderr
+        grade = subprocess.run([*NETLAB, "batch", "submissions", "--csv", "shard.csv",
+                                "--results-dir", "results", "--lab", "echo"],
+                               cwd=shard, capture_output=True, text=True, timeout=WITHIN)
+        assert (shard / "shard.csv").is_file(), grade.stderr
+        gradebooks.append(shard / "shard.csv")
+    cloned = [sorted(p.name for p in (tmp_path / f"shard{k}" / "submissions").iterdir()) for k in (1, 2)]
+    assert cloned == [["bob", "lab-alice"], ["carol"]]  # names sorted: bob, carol, lab-alice; round robin
+    assert not (tmp_path / "shard1" / "submissions" / "lab-alice" / ".git").exists()
+    assert "carol" in (tmp_path / "shard2" / "clone-failures.txt").read_text()
+    merged = tmp_path / "grades.csv"
+    subprocess.run([*NETLAB, "merge-csv", str(merged), *map(str, gradebooks)],
+                   check=True, capture_output=True, timeout=WITHIN)
+    totals = {row["submission"]: row["total"] for row in csv.DictReader(merged.open())}
+    assert totals == {"bob": "0", "carol": "0", "lab-alice": "23"}
