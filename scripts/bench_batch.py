@@ -1,0 +1,128 @@
+"""Batch throughput: the figures issue 6's closing note reports.
+
+    python scripts/bench_batch.py [--copies 20] [--bad 20] [--jobs 1 --jobs 4] [--repeat 3] [--isolate]
+
+Builds a class in a temporary directory: ``--copies`` copies of ``reference/`` and
+``--bad`` known-bad submissions (taken in turn from every lab's ``fixtures/bad``),
+then grades it with ``netlab batch`` (all labs) once per ``--jobs`` value, and
+``--repeat`` times with the last one. For each batch: wall time, submissions per
+minute, CPU seconds per submission (the batch's children, from ``getrusage``),
+peak memory (the resident memory of the whole process tree, sampled every 0.2 s).
+A row is flaky when its failed checks are not the ones its submission must fail
+(none for a reference copy; ``bad.toml``'s ``fails`` for a known-bad one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.grading import KnownBad, known_bad  # noqa: E402
+
+
+def build_class(into: Path, copies: int, bad: int) -> dict[str, frozenset[str]]:
+    """The class's submissions, each with the checks it must fail."""
+    expected: dict[str, frozenset[str]] = {}
+    for k in range(copies):
+        shutil.copytree(REPO / "reference", into / f"ref-{k:02}")
+        expected[f"ref-{k:02}"] = frozenset()
+    by_lab: dict[str, list[KnownBad]] = {}
+    for case in known_bad():
+        if not case.remove:  # a missing file fails every check of its lab: no news per row
+            by_lab.setdefault(case.lab, []).append(case)
+    labs = sorted(by_lab)
+    chosen = [by_lab[labs[i % len(labs)]][i // len(labs)] for i in range(bad)]  # each lab in turn
+    for case in chosen:
+        name = f"bad-{case.lab}-{case.name}"
+        with tempfile.TemporaryDirectory() as scratch:
+            shutil.move(case.assemble(Path(scratch)), into / name)
+        expected[name] = case.fails
+    return expected
+
+
+def peak_memory(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    """The highest resident memory of ``pid`` and its descendants, sampled until ``stop``."""
+    while not stop.wait(0.2):
+        try:
+            root = psutil.Process(pid)
+            total = 0
+            for process in [root, *root.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    continue
+            peak[0] = max(peak[0], total)
+        except psutil.Error:
+            return
+
+
+def grade(klass: Path, jobs: int, out: Path, isolate: bool) -> tuple[float, float, int, Path]:
+    """One batch: wall seconds, CPU seconds of its children, peak memory, the gradebook."""
+    gradebook = out / "grades.csv"
+    command = [sys.executable, "-c", "import sys; from graders.cli import main; sys.exit(main(sys.argv[1:]))", "batch", str(klass), "--jobs", str(jobs), "--csv", str(gradebook),
+               "--results-dir", str(out / "results")] + (["--pytest-arg=--isolate"] if isolate else [])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stop, peak = threading.Event(), [0]
+    sampler = threading.Thread(target=peak_memory, args=(process.pid, stop, peak), daemon=True)
+    sampler.start()
+    process.wait()
+    wall = time.monotonic() - started
+    stop.set()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, peak[0], gradebook
+
+
+def flaky_rows(gradebook: Path, expected: dict[str, frozenset[str]]) -> list[str]:
+    """Rows whose failed checks are not the ones their submission must fail, or that errored."""
+    flaky = []
+    with gradebook.open(newline="") as file:
+        reader = csv.DictReader(file)
+        checks = [column for column in reader.fieldnames or [] if column.count(" / ") == 2]
+        for row in reader:
+            failed = {column.rsplit(" / ", 1)[1] for column in checks if row[column] == "0"}
+            if row["error"] or failed != expected[row["submission"]]:
+                flaky.append(f"{row['submission']}: {row['error'] or sorted(failed ^ expected[row['submission']])}")
+    return flaky
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--copies", type=int, default=20)
+    parser.add_argument("--bad", type=int, default=20)
+    parser.add_argument("--jobs", type=int, action="append", default=None)
+    parser.add_argument("--repeat", type=int, default=3, help="batches with the last --jobs value")
+    parser.add_argument("--isolate", action="store_true")
+    args = parser.parse_args()
+    jobs = args.jobs or [1, 4]
+    with tempfile.TemporaryDirectory(prefix="netlab-bench-") as scratch:
+        klass = Path(scratch) / "class"
+        klass.mkdir()
+        expected = build_class(klass, args.copies, args.bad)
+        print(f"class: {len(expected)} submissions ({args.copies} reference copies, {args.bad} known-bad), all labs")
+        runs = [jobs_value for jobs_value in jobs[:-1]] + [jobs[-1]] * args.repeat
+        for number, jobs_value in enumerate(runs):
+            wall, cpu, peak, gradebook = grade(klass, jobs_value, Path(scratch) / f"run-{number}", args.isolate)
+            flaky = flaky_rows(gradebook, expected)
+            print(f"--jobs {jobs_value}: {wall:7.1f} s, {len(expected) / wall * 60:5.1f} submissions/min, "
+                  f"{cpu / len(expected):5.1f} CPU s per submission, peak {peak / 2**20:6.0f} MiB, "
+                  f"flaky rows {len(flaky)}" + (f": {'; '.join(flaky)}" if flaky else ""), flush=True)
+
+
+if __name__ == "__main__":
+    main()
