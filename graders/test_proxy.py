@@ -406,7 +406,69 @@ def test_post_is_never_cached(proxy: Proxy, origin: Origin) -> None:
     expect_relayed(second, sent_for(origin, "/echo"), "the origin's answer to the second POST")
 
 
+# --- optional 4: concurrency --------------------------------------------------------
+
+
+@points(3, group=CONCURRENCY)
+def test_a_client_behind_a_stalled_origin_does_not_hold_up_another(proxy: Proxy, origin: Origin) -> None:
+    """A client waiting on an origin that never answers never holds up another client's
+    request: the other client is answered at once."""
+    proxy.ask(origin, "/page.html")  # learns the request form the proxy reads
+    origin.stall("/stalled.html")
+    with TcpClient(proxy.port) as stuck:
+        stuck.send(request_bytes(proxy.client.form, proxy.port, f"{LOOPBACK}:{origin.port}", "/stalled.html"))  # type: ignore[arg-type]
+        _wait_for(lambda: origin.hits("/stalled.html") > 0, within=2.0, what="the proxy to ask the origin for /stalled.html",
+                  wire=stuck.transcript)
+        origin.serve("/meanwhile.html", b"<p>answered at once</p>\n")
+        response = proxy.ask(origin, "/meanwhile.html", within=AT_ONCE)
+        response.transcript.event("(meanwhile another client waits on /stalled.html, which the origin never answers)")
+        expect_status(response, (200,), f"for /meanwhile.html within {AT_ONCE:g} s")
+
+
+def _wait_for(condition: Callable[[], bool], within: float, what: str, wire: Transcript) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise CheckFailed(expected=f"{what} within {within:g} s", got="it did not", wire=wire)
+        time.sleep(0.01)
+
+
+# --- optional 5: CONNECT ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@points(3, group=CONNECT)
+def test_connect_tunnels_https_to_the_origin(proxy: Proxy, certificates: Certificates) -> None:
+    """`CONNECT HOST:PORT` answers `200 Connection established` and relays bytes both ways until
+    either side closes (HTTPS through the proxy)."""
+    origin = Origin(tls=certificates.trusted)
+    try:
+        origin.serve("/secure.html", PAGE)
+        trust = certificates.client_context()
+        tunnel = through_tunnel(proxy.port, origin.port, trust, "/secure.html")
+    finally:
+        origin.close()
+    expect(
+        tunnel.status_line.split(" ")[1:2] == ["200"],
+        expected="`HTTP/1.x 200 Connection established`, then the empty line",
+        got=f"{tunnel.status_line!r}" if tunnel.status_line else "no answer",
+        wire=tunnel.transcript,
+    )
+    expect(
+        tunnel.response is not None and tunnel.response.body == PAGE,
+        expected="the page, over TLS through the tunnel",
+        got="body: " + describe_difference(tunnel.response.body, PAGE, "the page") if tunnel.response else "no response through the tunnel",
+        wire=tunnel.transcript,
+    )
+
+
 # --- optional 3: cache validation --------------------------------------------------
+# Last in the module: its scenarios are primed when the module starts, so the wait past
+# max-age runs alongside every check above.
 
 STALE_AFTER = 2.2  # seconds: past max-age=1 (and an Expires 1 s ahead) even for whole-second clocks
 LONG_AGO = "Mon, 02 Feb 2026 10:00:00 GMT"
@@ -590,63 +652,3 @@ def test_no_store_is_never_cached(proxy: Proxy, origin: Origin) -> None:
     proxy.ask(origin, "/private.html")
     again = proxy.ask(origin, "/private.html")
     expect_hits(origin, "/private.html", 2, "no-store: every GET goes to the origin", again.transcript)
-
-
-# --- optional 4: concurrency --------------------------------------------------------
-
-
-@points(3, group=CONCURRENCY)
-def test_a_client_behind_a_stalled_origin_does_not_hold_up_another(proxy: Proxy, origin: Origin) -> None:
-    """A client waiting on an origin that never answers never holds up another client's
-    request: the other client is answered at once."""
-    proxy.ask(origin, "/page.html")  # learns the request form the proxy reads
-    origin.stall("/stalled.html")
-    with TcpClient(proxy.port) as stuck:
-        stuck.send(request_bytes(proxy.client.form, proxy.port, f"{LOOPBACK}:{origin.port}", "/stalled.html"))  # type: ignore[arg-type]
-        _wait_for(lambda: origin.hits("/stalled.html") > 0, within=2.0, what="the proxy to ask the origin for /stalled.html",
-                  wire=stuck.transcript)
-        origin.serve("/meanwhile.html", b"<p>answered at once</p>\n")
-        response = proxy.ask(origin, "/meanwhile.html", within=AT_ONCE)
-        response.transcript.event("(meanwhile another client waits on /stalled.html, which the origin never answers)")
-        expect_status(response, (200,), f"for /meanwhile.html within {AT_ONCE:g} s")
-
-
-def _wait_for(condition: Callable[[], bool], within: float, what: str, wire: Transcript) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise CheckFailed(expected=f"{what} within {within:g} s", got="it did not", wire=wire)
-        time.sleep(0.01)
-
-
-# --- optional 5: CONNECT ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return make_certificates(tmp_path_factory.mktemp("tls"))
-
-
-@points(3, group=CONNECT)
-def test_connect_tunnels_https_to_the_origin(proxy: Proxy, certificates: Certificates) -> None:
-    """`CONNECT HOST:PORT` answers `200 Connection established` and relays bytes both ways until
-    either side closes (HTTPS through the proxy)."""
-    origin = Origin(tls=certificates.trusted)
-    try:
-        origin.serve("/secure.html", PAGE)
-        trust = certificates.client_context()
-        tunnel = through_tunnel(proxy.port, origin.port, trust, "/secure.html")
-    finally:
-        origin.close()
-    expect(
-        tunnel.status_line.split(" ")[1:2] == ["200"],
-        expected="`HTTP/1.x 200 Connection established`, then the empty line",
-        got=f"{tunnel.status_line!r}" if tunnel.status_line else "no answer",
-        wire=tunnel.transcript,
-    )
-    expect(
-        tunnel.response is not None and tunnel.response.body == PAGE,
-        expected="the page, over TLS through the tunnel",
-        got="body: " + describe_difference(tunnel.response.body, PAGE, "the page") if tunnel.response else "no response through the tunnel",
-        wire=tunnel.transcript,
-    )
