@@ -80,7 +80,9 @@ class GradingRun:
             return Outcome(self.name, None, f"timeout after {within:g} s", time.monotonic() - self.started)
         self.kill()  # a student daemon the graders missed must not outlive its grading
         results, unreadable = _read_results(self.results)
-        return Outcome(self.name, results, self._error(status, results, unreadable), time.monotonic() - self.started, status)
+        error = self._error(status, results, unreadable)
+        # A grading that did not end by itself did not write the file last: a program may have.
+        return Outcome(self.name, None if error else results, error, time.monotonic() - self.started, status)
 
     def _error(self, status: int, results: dict[str, Any] | None, unreadable: str) -> str:
         """Empty for a grading that ran to its end (0: all passed, 1: some failed)."""

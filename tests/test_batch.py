@@ -21,15 +21,19 @@ from tests.grading import KNOWN_BAD, REFERENCE, KnownBad
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 BAD = "udp_server_swapcase"  # a known-bad echo submission: it fails exactly one check
 ECHO_POINTS = 23
-# A student program that kills the grading running it: the nearest ancestor that is pytest
-# grading for netlab batch (whose command has the `--submission=` form): run by hand, it is a no-op.
+# A student program that forges a perfect results.json where its grading would write it, then
+# kills that grading, so the graders never overwrite it: the nearest ancestor that is pytest
+# grading for netlab batch (whose command has the `--submission=` form); run by hand, a no-op.
 KILLS_ITS_GRADING = """\
-import os, signal
+import json, os, signal
 import psutil
 
 for ancestor in psutil.Process().parents()[:4]:
-    command = " ".join(ancestor.cmdline())
-    if "pytest" in command and "--submission=" in command:
+    command = ancestor.cmdline()
+    if "pytest" in " ".join(command) and any(arg.startswith("--submission=") for arg in command):
+        path = next(arg.split("=", 1)[1] for arg in command if arg.startswith("--results-json="))
+        with open(path, "w") as forged:
+            json.dump({"score": 23, "max_score": 23, "tests": []}, forged)
         os.kill(ancestor.pid, signal.SIGKILL)
         break
 """
@@ -110,7 +114,7 @@ def test_a_grading_that_dies_costs_only_its_own_row(graded: tuple[int, Path, Pat
     assert rows["carol"]["total"] == "0"
     assert all(rows[name]["error"] == "" for name in ("alice", "bob", "dave"))
     assert (results / "carol" / "grading.log").is_file()
-    assert not (results / "carol" / "results.json").exists()
+    assert (results / "carol" / "results.json").exists(), "the forged file is there, and was not believed"
 
 
 def test_results_json_per_submission(graded: tuple[int, Path, Path]) -> None:
