@@ -8,6 +8,7 @@ it. Subclasses say what to do with one connection in ``handle``.
 
 from __future__ import annotations
 
+import selectors
 import socket
 import threading
 
@@ -23,13 +24,45 @@ def recv_or_eof(sock: socket.socket) -> bytes:
         return b""
 
 
-class ThreadedTcpServer:
-    def __init__(self) -> None:
+class _Wakeable:
+    """A thread blocked on a socket, woken for ``close()`` through a socket pair of its own: no
+    connection or datagram to itself, which would also have to find it (in its network
+    namespace, say)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._closing = False
+
+    def _ready(self) -> bool:
+        """Block until the socket has something, or ``close()`` was called (False)."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._sock, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            ready = {key.fileobj for key, _ in selector.select()}
+        return self._wake_read not in ready and not self._closing
+
+    def _wake(self) -> bool:
+        """Wake the thread; False if it was woken before (closing twice is closing)."""
+        if self._closing:
+            return False
+        self._closing = True
+        self._wake_write.send(b"x")
+        return True
+
+    def _release(self) -> None:
+        for sock in (self._sock, self._wake_read, self._wake_write):
+            sock.close()
+
+
+class ThreadedTcpServer(_Wakeable):
+    def __init__(self, port: int = 0) -> None:
+        """On ``port`` (0: a free one, the kernel's choice)."""
         self.transcript = Transcript()
         self.connections = 0
-        self._listener = socket.create_server((LOOPBACK, 0))
+        self._listener = socket.create_server((LOOPBACK, port))
         self.port: int = self._listener.getsockname()[1]
-        self._closing = False
+        super().__init__(self._listener)
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
@@ -37,11 +70,8 @@ class ThreadedTcpServer:
         raise NotImplementedError
 
     def _accept(self) -> None:
-        while True:
+        while self._ready():
             conn, _ = self._listener.accept()
-            if self._closing:
-                conn.close()
-                return
             self.connections += 1
             self.transcript.event(f"connection {self.connections} opened")
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
@@ -51,28 +81,26 @@ class ThreadedTcpServer:
             self.handle(conn)
 
     def close(self) -> None:
-        """Stop accepting: a connection to itself wakes the thread (closing would not). Closing twice is closing."""
-        if self._closing:
-            return
-        self._closing = True
-        socket.create_connection((LOOPBACK, self.port)).close()
-        self._thread.join(2)
-        self._listener.close()
+        """Stop accepting; connections from now on are refused."""
+        if self._wake():
+            self._thread.join(2)
+            self._release()
 
 
-class ThreadedUdpServer:
+class ThreadedUdpServer(_Wakeable):
     """A loopback UDP server in a thread: bound when constructed, stopped by ``close()``.
 
     Subclasses say what to do with one datagram in ``handle``; ``send`` replies
     and records the reply.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """On ``port`` (0: a free one, the kernel's choice)."""
         self.transcript = Transcript()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind((LOOPBACK, 0))
-        self.port: int = self._sock.getsockname()[1]
-        self._closing = False
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind((LOOPBACK, port))
+        self.port: int = self._socket.getsockname()[1]
+        super().__init__(self._socket)
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -81,24 +109,20 @@ class ThreadedUdpServer:
 
     def send(self, data: bytes, peer: tuple[str, int]) -> None:
         try:
-            self._sock.sendto(data, peer)
+            self._socket.sendto(data, peer)
         except OSError as error:  # closed meanwhile, or the peer is gone
             self.transcript.event(f"sending failed: {error}")
             return
         self.transcript.server(data, datagram=True)
 
     def _serve(self) -> None:
-        while True:
-            data, peer = self._sock.recvfrom(65535)
-            if self._closing:
-                return
+        while self._ready():
+            data, peer = self._socket.recvfrom(65535)
             self.transcript.client(data, datagram=True)
             self.handle(data, peer)
 
     def close(self) -> None:
-        """Stop serving: a datagram to itself wakes the thread (closing would not)."""
-        self._closing = True
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as waker:
-            waker.sendto(b"", (LOOPBACK, self.port))
-        self._thread.join(2)
-        self._sock.close()
+        """Stop serving."""
+        if self._wake():
+            self._thread.join(2)
+            self._release()
