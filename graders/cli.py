@@ -10,18 +10,20 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from . import batch, compare
+from . import batch, compare, course
 from .rubric import collect_checks
+from .scoring import Check
+
+USAGE = 4  # as pytest's exit status for a usage error
 
 
-def rubric_table(labs: list[str] | None) -> Table:
-    table = Table(title="netlab rubric", title_justify="left")
+def rubric_table(checks: list[Check], course: str | None) -> Table:
+    table = Table(title="netlab rubric" + (f" (course: {course})" if course else ""), title_justify="left")
     table.add_column("lab", no_wrap=True)
     table.add_column("group", no_wrap=True)
     table.add_column("check", overflow="fold", ratio=2)
     table.add_column("points", justify="right", no_wrap=True)
     table.add_column("rule (LABS.md)", ratio=3)
-    checks = collect_checks(labs)
     for check in checks:
         table.add_row(check.lab, check.group, check.name, str(check.points), check.rule)
     table.add_section()
@@ -29,10 +31,10 @@ def rubric_table(labs: list[str] | None) -> Table:
     return table
 
 
-def write_csv(labs: list[str] | None) -> None:
+def write_csv(checks: list[Check]) -> None:
     writer = csv.writer(sys.stdout)
     writer.writerow(["lab", "group", "check", "points", "rule"])
-    for check in collect_checks(labs):
+    for check in checks:
         writer.writerow([check.lab, check.group, check.name, check.points, check.rule])
 
 
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     rubric = commands.add_parser("rubric", help="print the rubric: lab, group, check, points, rule")
     rubric.add_argument("--lab", action="append", help="only this lab (repeatable)")
     rubric.add_argument("--csv", action="store_true", help="as CSV, for a spreadsheet or a gradebook")
+    rubric.add_argument("--course", metavar="PROFILE", help="the rubric as this course profile grades it")
     compare.add_arguments(commands.add_parser("compare", help="grade a submission and the reference side by side"))
     batch.add_arguments(commands.add_parser("batch", help="grade every submission of a class, N at a time"))
     batch.add_merge_arguments(commands.add_parser("merge-csv", help="join the gradebooks of batch shards into one"))
@@ -52,10 +55,19 @@ def main(argv: list[str] | None = None) -> int:
         return batch.run(args)
     if args.command == "merge-csv":
         return batch.run_merge(args)
-    if args.command == "rubric" and args.csv:
-        write_csv(args.lab)
-    elif args.command == "rubric":
+    return print_rubric(args)
+
+
+def print_rubric(args: argparse.Namespace) -> int:
+    try:
+        checks = collect_checks(args.lab, course.load(args.course))
+    except course.ProfileError as error:
+        print(f"netlab rubric: {error}", file=sys.stderr)
+        return USAGE
+    if args.csv:
+        write_csv(checks)
+    else:
         console = Console()
         console.width = max(console.width, 140)
-        console.print(rubric_table(args.lab))
+        console.print(rubric_table(checks, args.course))
     return 0

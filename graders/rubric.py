@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from .course import LABS_MD, Course
 from .scoring import Check
 
 GRADERS = Path(__file__).resolve().parent
@@ -19,8 +20,10 @@ class _Collector:
         self.checks = [check for item in session.items if (check := Check.of(item))]
 
 
-def collect_checks(labs: list[str] | None = None) -> list[Check]:
-    """Every grader check (of the given labs), in the order pytest runs them."""
+def collect_checks(labs: list[str] | None = None, course: Course = LABS_MD) -> list[Check]:
+    """Every grader check (of the given labs), in the order pytest runs them, as the course
+    grades them (its points; the checks it switches off left out). A profile that names a
+    check the graders do not have is refused (``ProfileError``)."""
     collector = _Collector()
     args = [str(GRADERS), "--collect-only", "-p", "no:cacheprovider", "-p", "no:terminal"]
     for lab in labs or []:
@@ -28,4 +31,5 @@ def collect_checks(labs: list[str] | None = None) -> list[Check]:
     status = pytest.main(args, plugins=[collector])
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RuntimeError(f"collecting the graders failed with exit status {status}")
-    return collector.checks
+    course.check_names(collector.checks)
+    return [graded for check in collector.checks if (graded := course.grade(check))]

@@ -1,0 +1,201 @@
+"""Course profiles: what one course's handout changes in the labs, read and checked once.
+
+A profile is a TOML file (``netlab.toml``, or the ``[tool.netlab]`` table of a
+grading repository's ``pyproject.toml``), or the name of one bundled beside this
+module (``textbook``). Per lab it may say:
+
+```toml
+[labs.webserver]
+points = { test_serves_an_html_file = 4 }   # a check's points
+off = ["test_serves_a_10_mb_file_whole"]     # checks not graded
+time_limit = 60                              # seconds per check (pytest-timeout)
+
+[labs.webserver.programs."webserver.py"]    # a program, by its LABS.md file name
+names = ["WebServer.py", "webserver.py"]    # the file names to look for, in order
+port = 6789                                  # fixed: it takes no port on its command line
+```
+
+A client's program may also fix its peer: ``server = "localhost"`` and ``port``.
+Anything the profile names that does not exist (a lab, a check, a program, a key)
+is refused with a message that names it: a typo must never grade silently.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .scoring import Check
+
+BUNDLED = Path(__file__).resolve().parent / "courses"
+PROGRAMS: dict[str, tuple[str, ...]] = {  # LABS.md: each lab's programs
+    "echo": ("udp_server.py", "udp_client.py", "tcp_server.py", "tcp_client.py"),
+    "webserver": ("webserver.py", "http_client.py"),
+    "pinger": ("udp_pinger.py", "heartbeat_client.py", "heartbeat_server.py"),
+    "smtp": ("smtp_client.py",),
+    "proxy": ("proxy.py",),
+}
+LAB_KEYS = {"points", "off", "time_limit", "programs"}
+PROGRAM_KEYS = {"names", "port", "server"}
+
+
+class ProfileError(ValueError):
+    """A profile that names what does not exist, or gives a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class Program:
+    """How one program of a lab is found and started under this course."""
+
+    names: tuple[str, ...]  # file names to look for, in order
+    port: int | None = None  # fixed port (its own, for a server; its peer's, for a client)
+    server: str | None = None  # fixed peer host name, for a client
+
+    @property
+    def fixed(self) -> bool:
+        return self.port is not None or self.server is not None
+
+
+@dataclass(frozen=True)
+class LabProfile:
+    points: dict[str, int] = field(default_factory=dict)
+    off: frozenset[str] = frozenset()
+    time_limit: float | None = None
+    programs: dict[str, Program] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course profile; the empty one is LABS.md as it stands."""
+
+    name: str
+    labs: dict[str, LabProfile] = field(default_factory=dict)
+
+    def lab(self, lab: str) -> LabProfile:
+        return self.labs.get(lab, LabProfile())
+
+    def program(self, lab: str, filename: str) -> Program:
+        return self.lab(lab).programs.get(filename, Program((filename,)))
+
+    def program_for(self, filename: str) -> Program:
+        """A program by its LABS.md file name, whatever its lab."""
+        for lab in self.labs.values():
+            if filename in lab.programs:
+                return lab.programs[filename]
+        return Program((filename,))
+
+    def fixes(self, lab: str) -> bool:
+        """Whether a program of the lab hard-codes its port or its peer (textbook mode)."""
+        return any(program.fixed for program in self.lab(lab).programs.values())
+
+    def file_names(self) -> dict[str, tuple[str, ...]]:
+        """Per LABS.md file name, the names this course looks for, where it says."""
+        return {filename: program.names for lab in self.labs.values() for filename, program in lab.programs.items()}
+
+    def check_names(self, checks: list[Check]) -> None:
+        """Refuse checks the graders do not have."""
+        known = {(check.lab, check.name) for check in checks}
+        labs = {check.lab for check in checks}
+        for lab, profile in self.labs.items():
+            for name in [*profile.points, *profile.off]:
+                if lab in labs and (lab, name) not in known:
+                    raise ProfileError(f"{self.name}: lab `{lab}` has no check `{name}`")
+
+    def grade(self, check: Check) -> Check | None:
+        """The check as this course grades it: its points, or None when switched off."""
+        lab = self.lab(check.lab)
+        if check.name in lab.off:
+            return None
+        return replace(check, points=lab.points.get(check.name, check.points))
+
+
+LABS_MD = Course("LABS.md")
+
+
+def load(spec: str | None) -> Course:
+    """The profile named by ``--course``: a bundled name, a TOML file, or a pyproject.toml."""
+    if not spec:
+        return LABS_MD
+    path = Path(spec)
+    if not path.exists() and (BUNDLED / f"{spec}.toml").is_file():
+        path = BUNDLED / f"{spec}.toml"
+    if not path.is_file():
+        raise ProfileError(f"no course profile {spec!r}: neither a file nor one of {', '.join(bundled())}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"{path}: not TOML: {error}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("netlab")
+        if data is None:
+            raise ProfileError(f"{path} has no [tool.netlab] table")
+    return parse(data, str(path))
+
+
+def bundled() -> list[str]:
+    return sorted(path.stem for path in BUNDLED.glob("*.toml"))
+
+
+def parse(data: dict[str, Any], name: str) -> Course:
+    _only(data, {"labs"}, name)
+    labs = data.get("labs", {})
+    _kind(labs, dict, f"{name}: labs")
+    for lab in labs:
+        if lab not in PROGRAMS:
+            raise ProfileError(f"{name}: no lab `{lab}` (the labs are {', '.join(PROGRAMS)})")
+    return Course(name, {lab: _lab(lab, table, f"{name}: lab `{lab}`") for lab, table in labs.items()})
+
+
+def _lab(lab: str, table: Any, where: str) -> LabProfile:
+    _kind(table, dict, where)
+    _only(table, LAB_KEYS, where)
+    points = table.get("points", {})
+    _kind(points, dict, f"{where}: points")
+    for check, value in points.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ProfileError(f"{where}: points for `{check}` must be a whole number of points, not {value!r}")
+    off = table.get("off", [])
+    if not isinstance(off, list) or not all(isinstance(check, str) for check in off):
+        raise ProfileError(f"{where}: off must be a list of check names")
+    limit = table.get("time_limit")
+    if limit is not None and (not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0):
+        raise ProfileError(f"{where}: time_limit must be a number of seconds, not {limit!r}")
+    programs = table.get("programs", {})
+    _kind(programs, dict, f"{where}: programs")
+    for filename in programs:
+        if filename not in PROGRAMS[lab]:
+            raise ProfileError(f"{where}: no program `{filename}` (the lab's programs are {', '.join(PROGRAMS[lab])})")
+    return LabProfile(
+        points=dict(points),
+        off=frozenset(off),
+        time_limit=float(limit) if limit is not None else None,
+        programs={filename: _program(filename, spec, f"{where}: program `{filename}`") for filename, spec in programs.items()},
+    )
+
+
+def _program(filename: str, spec: Any, where: str) -> Program:
+    _kind(spec, dict, where)
+    _only(spec, PROGRAM_KEYS, where)
+    names = spec.get("names", [filename])
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n and "/" not in n for n in names):
+        raise ProfileError(f"{where}: names must be a list of file names")
+    port = spec.get("port")
+    if port is not None and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
+        raise ProfileError(f"{where}: port must be a port number, not {port!r}")
+    server = spec.get("server")
+    if server is not None and (not isinstance(server, str) or not server):
+        raise ProfileError(f"{where}: server must be a host name")
+    return Program(tuple(names), port, server)
+
+
+def _only(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ProfileError(f"{where}: unknown key `{unknown[0]}` (the keys are {', '.join(sorted(allowed))})")
+
+
+def _kind(value: Any, kind: type, where: str) -> None:
+    if not isinstance(value, kind):
+        raise ProfileError(f"{where} must be a table, not {value!r}")

@@ -1,0 +1,75 @@
+"""Course profiles: read, checked (a typo is refused, naming it), and applied to the rubric."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graders import course
+from graders.course import ProfileError
+from graders.rubric import collect_checks
+
+
+def profile(tmp_path: Path, text: str, name: str = "netlab.toml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[labs.webservr]\n", "no lab `webservr`"),
+        ("[labs.webserver]\npoint = 2\n", "unknown key `point`"),
+        ("[course]\n", "unknown key `course`"),
+        ('[labs.webserver.programs."WebServer.py"]\n', "no program `WebServer.py`"),
+        ('[labs.webserver.programs."webserver.py"]\nport = "6789"\n', "port must be a port number"),
+        ('[labs.webserver.programs."webserver.py"]\nport = 70000\n', "port must be a port number"),
+        ('[labs.webserver.programs."webserver.py"]\nnames = "WebServer.py"\n', "names must be a list"),
+        ('[labs.webserver.programs."webserver.py"]\nhost = "x"\n', "unknown key `host`"),
+        ("[labs.webserver]\npoints = { test_serves_an_html_file = -1 }\n", "whole number of points"),
+        ("[labs.webserver]\ntime_limit = 0\n", "time_limit must be a number of seconds"),
+        ("[labs.webserver]\noff = \"test_serves_an_html_file\"\n", "off must be a list"),
+        ("[labs\n", "not TOML"),
+    ],
+)
+def test_a_profile_that_names_what_does_not_exist_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ProfileError, match=message):
+        course.load(profile(tmp_path, text))
+
+
+def test_unknown_checks_are_refused_against_the_graders(tmp_path: Path) -> None:
+    spec = course.load(profile(tmp_path, '[labs.echo]\noff = ["test_udp_server_uppercases_each_datagarm"]\n'))
+    with pytest.raises(ProfileError, match="lab `echo` has no check `test_udp_server_uppercases_each_datagarm`"):
+        collect_checks(["echo"], spec)
+
+
+def test_a_missing_profile_names_the_bundled_ones(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="textbook"):
+        course.load(str(tmp_path / "nowhere.toml"))
+
+
+def test_a_pyproject_profile_is_its_tool_netlab_table(tmp_path: Path) -> None:
+    path = profile(tmp_path, '[project]\nname = "grading"\n\n[tool.netlab.labs.echo]\ntime_limit = 30\n', "pyproject.toml")
+    assert course.load(path).lab("echo").time_limit == 30
+    with pytest.raises(ProfileError, match=r"no \[tool.netlab\] table"):
+        course.load(profile(tmp_path, '[project]\nname = "x"\n', "pyproject.toml"))
+
+
+def test_points_and_switched_off_checks_make_the_effective_rubric(tmp_path: Path) -> None:
+    spec = course.load(profile(tmp_path, '[labs.echo]\npoints = { test_udp_server_uppercases_each_datagram = 7 }\n'
+                                         'off = ["test_tcp_client_exits_0_at_eof"]\n'))
+    plain = {check.name: check.points for check in collect_checks(["echo"])}
+    graded = {check.name: check.points for check in collect_checks(["echo"], spec)}
+    assert graded["test_udp_server_uppercases_each_datagram"] == 7 != plain["test_udp_server_uppercases_each_datagram"]
+    assert "test_tcp_client_exits_0_at_eof" in plain and "test_tcp_client_exits_0_at_eof" not in graded
+    assert len(graded) == len(plain) - 1
+
+
+def test_the_bundled_textbook_profile_loads_and_fixes_the_handouts_ports() -> None:
+    textbook = course.load("textbook")
+    assert textbook.program_for("webserver.py") == course.Program(("WebServer.py", "webserver.py"), 6789)
+    assert textbook.program_for("smtp_client.py").server == "mail.example.com"
+    assert all(textbook.fixes(lab) for lab in ("echo", "webserver", "pinger", "smtp", "proxy"))
+    assert not textbook.program_for("http_client.py").fixed  # the handout's client takes its arguments
