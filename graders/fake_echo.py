@@ -1,6 +1,6 @@
 """The graders' uppercase echo servers, for checking the echo lab's clients.
 
-Each runs in a thread on a free loopback port, is ready when constructed
+Each runs in a thread on a loopback port (a free one unless told), is ready when constructed
 (its socket is bound before the constructor returns), records everything it
 received in a transcript, and stops with ``close()``.
 """
@@ -18,9 +18,9 @@ SEGMENT_GAP = 0.05  # seconds between the two halves of a split reply
 class FakeUdpEcho(ThreadedUdpServer):
     """Replies to every datagram with its uppercase, as the lab's server does."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.datagrams: list[bytes] = []
-        super().__init__()
+        super().__init__(port)
 
     def handle(self, data: bytes, peer: tuple[str, int]) -> None:
         self.datagrams.append(data)
@@ -30,10 +30,10 @@ class FakeUdpEcho(ThreadedUdpServer):
 class FakeTcpEcho(ThreadedTcpServer):
     """Answers each line with its uppercase; optionally splits every reply in two segments."""
 
-    def __init__(self, split_replies: bool = False) -> None:
+    def __init__(self, split_replies: bool = False, port: int = 0) -> None:
         self.split_replies = split_replies
         self.received = bytearray()
-        super().__init__()
+        super().__init__(port)
 
     def handle(self, conn: socket.socket) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

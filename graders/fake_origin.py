@@ -24,6 +24,7 @@ from typing import Literal
 import h11
 
 from .http_exchange import HEAD_END
+from .ports import LOOPBACK
 from .threaded_server import ThreadedTcpServer, recv_or_eof
 from .wire import Transcript
 
@@ -140,13 +141,21 @@ NOT_FOUND = Route(404, "Not Found", (("Content-Type", "text/html"),), b"<h1>404 
 class Origin(ThreadedTcpServer):
     """``origin = Origin(); origin.serve("/a", body=b"..."); origin.hits("/a"); origin.close()``."""
 
-    def __init__(self, keep_alive: bool = False, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, keep_alive: bool = False, tls: ssl.SSLContext | None = None, port: int = 0, name: str | None = None) -> None:
+        """On ``port`` (0: a free one); ``name``: the host name URLs give it (else its address)."""
         self.log: list[Exchange] = []
         self.keep_alive = keep_alive
+        self.name = name
         self._tls = tls
         self._routes: dict[str, Route] = {}
         self._closed = threading.Event()
-        super().__init__()
+        super().__init__(port)
+
+    @property
+    def authority(self) -> str:
+        """HOST[:PORT] in a URL for it: the port left out when it is HTTP's own, 80."""
+        host = self.name or LOOPBACK
+        return host if self.port == 80 else f"{host}:{self.port}"
 
     def serve(
         self,

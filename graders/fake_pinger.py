@@ -56,12 +56,12 @@ class Reply:
 class PingServer(ThreadedUdpServer):
     """``server = PingServer(PingSchedule(drop={3, 7}, delay={5: 0.3}))``; ``server.pings``."""
 
-    def __init__(self, schedule: PingSchedule) -> None:
+    def __init__(self, schedule: PingSchedule, port: int = 0) -> None:
         self.schedule = schedule
         self.pings: list[Ping] = []
         self.replies: list[Reply] = []
         self._timers: list[threading.Timer] = []
-        super().__init__()
+        super().__init__(port)
 
     def handle(self, data: bytes, peer: tuple[str, int]) -> None:
         match = PING.match(data)

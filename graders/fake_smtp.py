@@ -116,11 +116,11 @@ class MailHandler:
 class WireRelay(ThreadedTcpServer):
     """Forwards each connection to aiosmtpd, recording the raw bytes both ways."""
 
-    def __init__(self, backend_port: int, wire: Transcript, split_replies: bool) -> None:
+    def __init__(self, backend_port: int, wire: Transcript, split_replies: bool, port: int = 0) -> None:
         self.backend_port = backend_port
         self.wire = wire
         self.split_replies = split_replies
-        super().__init__()
+        super().__init__(port)
 
     def handle(self, conn: socket.socket) -> None:
         with socket.create_connection((LOOPBACK, self.backend_port), timeout=START_WITHIN) as backend:
@@ -199,7 +199,8 @@ class MailServer:
     exists (``create_server`` has returned), so there is nothing to wait for.
     """
 
-    def __init__(self, mode: MailMode) -> None:
+    def __init__(self, mode: MailMode, port: int = 0) -> None:
+        """On ``port`` (0: a free one)."""
         self.mode = mode
         self.records = Records()
         self.handler = MailHandler(mode, self.records)
@@ -210,7 +211,7 @@ class MailServer:
             self._loop.create_server(self._protocol, LOOPBACK, 0), self._loop
         ).result(START_WITHIN)
         backend_port = self._server.sockets[0].getsockname()[1]
-        self._relay = WireRelay(backend_port, self.records.wire, mode.split_replies)
+        self._relay = WireRelay(backend_port, self.records.wire, mode.split_replies, port)
         self.port = self._relay.port
 
     def _protocol(self) -> RecordingSMTP:

@@ -23,15 +23,14 @@ on without that part.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import os
 import shlex
 import shutil
-import socket
-import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from .netns import CLONE_NEWNET, loopback_up
 
 REPO = Path(__file__).resolve().parent.parent
 HIDDEN = ("reference", "student_template", "fixtures", "graders", "tests", ".git")  # what no program may read
@@ -41,9 +40,6 @@ FILE_SIZE = 256 << 20  # bytes per file a program writes (a 10 MB cache entry is
 PROCESSES = 128  # processes and threads per program, where a pids cgroup exists
 SHELL_POLL = 0.05  # seconds between two looks of the sandbox's shell for processes left in it
 PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1, then v2
-CLONE_NEWNET = 0x40000000
-SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-IFREQ = "16sH22x"  # sizeof(struct ifreq) is 40 on Linux
 
 
 def enter_private_network() -> str | None:
@@ -53,10 +49,7 @@ def enter_private_network() -> str | None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNET) != 0:
         return f"unshare(CLONE_NEWNET) failed: {os.strerror(ctypes.get_errno())} (it needs root)"
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        request = struct.pack(IFREQ, b"lo", 0)  # struct ifreq: the name, then ifr_flags in the union
-        flags = struct.unpack(IFREQ, fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
-        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack(IFREQ, b"lo", flags | IFF_UP))
+    loopback_up()
     return None
 
 

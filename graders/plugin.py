@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from . import course, netns
+from .course import Course
 from .failures import CheckFailed, Judgements
 from .isolation import Sandbox, enter_private_network, make_sandbox
 from .programs import Launcher
@@ -40,6 +42,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--results-json", metavar="PATH", help="write Gradescope's results.json here")
     group.addoption(
+        "--course",
+        metavar="PROFILE",
+        help="a course profile: a netlab.toml, a pyproject.toml with [tool.netlab], or a bundled name "
+        "(textbook); default: $NETLAB_COURSE, else LABS.md as it stands",
+    )
+    group.addoption(
         "--isolate",
         action="store_true",
         help="Linux: a private loopback-only network for the grading, each program in PID and mount "
@@ -59,12 +67,38 @@ def submission_dir(config: pytest.Config) -> Path:
 
 
 SANDBOX = pytest.StashKey["Sandbox | None"]()
+COURSE = pytest.StashKey[Course]()
+NO_NAMESPACES = pytest.StashKey["str | None"]()
+SAID = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    try:
+        config.stash[COURSE] = course.load(config.getoption("course", None) or os.environ.get("NETLAB_COURSE"))
+    except course.ProfileError as error:
+        raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(Grading(config), "netlab-grading")
+    if any(config.stash[COURSE].fixes(lab) for lab in config.stash[COURSE].labs):
+        _namespaces(config)
     if config.getoption("isolate", False):
         _isolate(config)
+
+
+def _namespaces(config: pytest.Config) -> None:
+    """A course whose programs hard-code their ports needs network namespaces: as root, or as
+    root of a user namespace made now, while pytest is one thread. Said once where refused."""
+    why = "turned off by NETLAB_NAMESPACES=off" if os.environ.get("NETLAB_NAMESPACES") == "off" else None
+    why = why or netns.enter_user_namespace() or netns.available()
+    config.stash[NO_NAMESPACES] = why
+    if why:
+        fixed = ", ".join(lab for lab in config.stash[COURSE].labs if config.stash[COURSE].fixes(lab))
+        _say(config, f"netlab --course: no network namespaces here ({why}): the checks of {fixed}, whose "
+                     "programs hard-code their ports, are skipped; the rest is graded")
+
+
+def namespaces_refused(config: pytest.Config) -> str | None:
+    """Why the fixed-port checks cannot run here; None when they can (or need not)."""
+    return config.stash.get(NO_NAMESPACES, None)
 
 
 def _isolate(config: pytest.Config) -> None:
@@ -73,14 +107,23 @@ def _isolate(config: pytest.Config) -> None:
     refused = [f"no private network: {why}" for why in [enter_private_network()] if why]
     sandbox, missing = make_sandbox(submission_dir(config))
     config.stash[SANDBOX] = sandbox
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and not hasattr(config, "workerinput"):
-        for line in refused + missing:
-            reporter.write_line(f"netlab --isolate: {line}; grading goes on without it", yellow=True)
+    for line in refused + missing:
+        _say(config, f"netlab --isolate: {line}; grading goes on without it")
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    """A line for the terminal at the session's start (the terminal is not there at configure
+    time); xdist workers stay silent, the controller speaks for them."""
+    if not hasattr(config, "workerinput"):
+        config.stash.setdefault(SAID, []).append(line)
 
 
 def sandbox_of(config: pytest.Config) -> Sandbox | None:
     return config.stash.get(SANDBOX, None)
+
+
+def course_of(config: pytest.Config) -> Course:
+    return config.stash.get(COURSE, course.LABS_MD)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -88,22 +131,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item, check in graded:
         if check is None:
             raise pytest.UsageError(f"grader check {item.nodeid} has no @points(...) mark")
-        item.stash[_check] = check
-        item.user_properties.extend(check.properties())
+    checks = [check for _, check in graded if check is not None]
+    profile = course_of(config)
+    try:
+        profile.check_names(checks)
+    except course.ProfileError as error:
+        raise pytest.UsageError(str(error)) from None
     if graded and not submission_dir(config).is_dir():
         raise pytest.UsageError(f"submission directory {submission_dir(config)} does not exist")
+    labs = {check.lab for check in checks}
     wanted = config.getoption("lab")
-    if not wanted or not graded:
-        return
-    known = {check.lab for _, check in graded if check}
-    unknown = sorted(set(wanted) - known)
-    if unknown:
-        raise pytest.UsageError(f"unknown lab {', '.join(unknown)}; the labs are {', '.join(sorted(known))}")
-    keep = [item for item in items if _check not in item.stash or item.stash[_check].lab in wanted]
-    dropped = [item for item in items if item not in keep]
+    unknown = sorted(set(wanted) - labs)
+    if graded and unknown:
+        raise pytest.UsageError(f"unknown lab {', '.join(unknown)}; the labs are {', '.join(sorted(labs))}")
+    dropped = []
+    for item, check in graded:
+        graded_as = profile.grade(check)  # type: ignore[arg-type]
+        if graded_as is None or (wanted and graded_as.lab not in wanted):
+            dropped.append(item)
+            continue
+        item.stash[_check] = graded_as
+        item.user_properties.extend(graded_as.properties())
+        if (limit := profile.lab(graded_as.lab).time_limit) is not None:
+            item.add_marker(pytest.mark.timeout(limit))
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+        items[:] = [item for item in items if item not in dropped]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -155,6 +208,12 @@ class Grading:
         self.config = config
         self.scoreboard = Scoreboard()
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker: the controller reports
+
+    def pytest_sessionstart(self) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        for line in self.config.stash.get(SAID, []):
+            if reporter is not None:
+                reporter.write_line(line, yellow=True)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.scoreboard.record(report)

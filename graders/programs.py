@@ -9,6 +9,7 @@ kills it with every process it started, including ones that left its tree.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import os
 import signal
@@ -17,12 +18,15 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Callable
 
 import psutil
 
+from . import netns
+from .course import LABS_MD, Course
 from .failures import CheckFailed
 from .isolation import Sandbox
 from .ports import Transport, bound_ports, free_port, port_is_taken
@@ -41,19 +45,24 @@ SANDBOX_ENV = {"MALLOC_ARENA_MAX": "2"}  # glibc's per-thread arenas would eat t
 
 @dataclass(frozen=True)
 class Submission:
-    """A directory of a student's programs."""
+    """A directory of a student's programs; ``names`` gives, per LABS.md file name, the names a
+    course profile looks for instead (``WebServer.py``), in order."""
 
     root: Path
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def program(self, filename: str) -> Path:
         """The program's path; a missing file fails the check that needs it."""
-        path = (self.root / filename).resolve()
-        if not path.is_file():
-            raise CheckFailed(
-                expected=f"`{filename}` at the top of the submission",
-                got=f"`{filename}` not found in `{self.root}`",
-            )
-        return path
+        names = self.names.get(filename, (filename,))
+        for name in names:
+            path = (self.root / name).resolve()
+            if path.is_file():
+                return path
+        wanted = " or ".join(f"`{name}`" for name in names)
+        raise CheckFailed(
+            expected=f"{wanted} at the top of the submission",
+            got=f"{wanted} not found in `{self.root}`",
+        )
 
 
 class CappedOutput:
@@ -127,6 +136,7 @@ class Program:
         stdin: bytes | None = None,
         env: dict[str, str] | None = None,
         sandbox: Sandbox | None = None,
+        prefix: list[str] | None = None,
     ) -> None:
         self.path = path
         self.name = path.name
@@ -144,7 +154,7 @@ class Program:
         if sandbox is not None:
             command = sandbox.wrap(command, self.marker, (workdir, tmp), status_write)
         self._popen = subprocess.Popen(
-            command,
+            [*(prefix or []), *command],
             cwd=workdir,
             env=_environment(self.marker, _temporary(tmp) | (env or {}) | (SANDBOX_ENV if sandbox else {})),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -360,6 +370,15 @@ def _environment(marker: str, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def _resolves_anyway(name: str) -> bool:
+    """localhost and address literals need no private /etc/hosts."""
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return name == "localhost"
+
+
 def _status_words(status: int | None) -> str:
     """``exit status 1``, or ``killed by signal SIGKILL`` for a negative status."""
     if status is not None and status < 0:
@@ -414,14 +433,21 @@ def tagged(variable: str, marker: str) -> list[psutil.Process]:
 
 
 class Launcher:
-    """Starts a test's programs and stops every one of them at its end."""
+    """Starts a test's programs and stops every one of them at its end.
 
-    def __init__(self, submission: Submission, workdir: Path, sandbox: Sandbox | None = None) -> None:
+    Under a course profile whose programs hard-code their ports and peers (textbook mode), a
+    fixed program gets no arguments, a server is awaited on its own port, a client's fake peer
+    listens where it expects (``peer_port``), and the host names it uses resolve to loopback
+    (``resolve_locally``); ``network()`` gives a group of them a network namespace of its own."""
+
+    def __init__(self, submission: Submission, workdir: Path, sandbox: Sandbox | None = None, course: Course = LABS_MD) -> None:
         self.submission = submission
         self.workdir = workdir
         self.sandbox = sandbox
+        self.course = course
         self.running: list[Program] = []
         self.servers: list[Program] = []
+        self.local_names: list[str] = []
         self._dirs = itertools.count(1)
 
     def fresh_dir(self, name: str) -> Path:
@@ -430,13 +456,38 @@ class Launcher:
         path.mkdir(parents=True)
         return path
 
+    def network(self) -> AbstractContextManager[None]:
+        """A network namespace of its own for a group of programs that hard-code their ports."""
+        return netns.fresh() if self._fixes_ports else nullcontext()
+
+    def namespace(self) -> netns.Namespace | None:
+        """The same, to enter again later (``entered()``) and ``close()``; None where not needed."""
+        return netns.Namespace() if self._fixes_ports else None
+
+    @property
+    def _fixes_ports(self) -> bool:
+        return any(self.course.fixes(lab) for lab in self.course.labs)
+
+    def peer_port(self, filename: str) -> int:
+        """The port a client's fake peer must listen on: the one it hard-codes, else any (0)."""
+        return self.course.program_for(filename).port or 0
+
+    def resolve_locally(self, name: str) -> None:
+        """From now on, the programs this launcher starts resolve ``name`` to 127.0.0.1."""
+        self.local_names.append(name)
+
     def start(
         self, filename: str, *args: str, stdin: bytes | None = None, workdir: Path | None = None,
         env: dict[str, str] | None = None,
     ) -> Program:
-        """Start ``python FILE ARGS...``; ``env`` adds to the environment it inherits."""
+        """Start ``python FILE ARGS...`` (no arguments for a program that hard-codes its own);
+        ``env`` adds to the environment it inherits."""
         path = self.submission.program(filename)
-        program = Program(path, list(args), workdir or self.fresh_dir(filename), stdin, env, self.sandbox)
+        spec = self.course.program_for(filename)
+        names = [name for name in [*self.local_names, spec.server] if name and not _resolves_anyway(name)]
+        prefix = netns.hosts_wrapper(netns.hosts_file(names, self.fresh_dir("hosts"))) if names else None
+        workdir = workdir or self.fresh_dir(filename)
+        program = Program(path, [] if spec.fixed else list(args), workdir, stdin, env, self.sandbox, prefix)
         self.running.append(program)
         return program
 
@@ -450,16 +501,17 @@ class Launcher:
         self, filename: str, transport: Transport = "tcp", *options: str, workdir: Path | None = None, tries: int = 3
     ) -> tuple[Program, int]:
         """Start ``python FILE PORT OPTIONS...`` on a free port, observed listening; retried on a
-        lost port race."""
+        lost port race. A server that hard-codes its port is awaited there."""
+        fixed = self.course.program_for(filename).port
         for attempt in range(tries):
-            port = free_port(transport)
+            port = fixed or free_port(transport)
             program = self.start(filename, str(port), *options, workdir=workdir)
             try:
                 program.wait_listening(port, transport)
                 self.servers.append(program)
                 return program, port
             except CheckFailed:
-                lost_race = program.returncode is not None and port_is_taken(port, transport)
+                lost_race = not fixed and program.returncode is not None and port_is_taken(port, transport)
                 program.stop()
                 if not lost_race or attempt == tries - 1:
                     raise

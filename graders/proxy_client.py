@@ -52,13 +52,13 @@ class ProxyClient:
     def ask(self, origin: Origin, target: str, within: float = ASK_WITHIN, method: str = "GET", body: bytes | None = None) -> HttpResponse:
         """``target`` from ``origin`` through the proxy; the first call learns the form."""
         if self.form is not None:
-            return self.send_in(self.form, f"{LOOPBACK}:{origin.port}", target, within, method, body)
+            return self.send_in(self.form, origin.authority, target, within, method, body)
         first_wire: Transcript | None = None
         for form in FORMS:
             before = len(origin.log)
             response, failure = None, None
             try:
-                response = self.send_in(form, f"{LOOPBACK}:{origin.port}", target, within, method, body)
+                response = self.send_in(form, origin.authority, target, within, method, body)
             except CheckFailed as error:
                 failure = error
             if len(origin.log) > before:

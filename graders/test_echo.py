@@ -70,11 +70,12 @@ def test_udp_server_survives_a_datagram_that_is_not_utf8(udp_server_port: int) -
 @pytest.fixture(scope="module")
 def udp_client_run(module_launcher: Launcher) -> ClientRun:
     """One run of udp_client.py against the graders' server, read by three checks."""
-    server = FakeUdpEcho()
-    try:
-        program = module_launcher.run("udp_client.py", "127.0.0.1", str(server.port), stdin=STDIN, within=CLIENT_WITHIN)
-    finally:
-        server.close()
+    with module_launcher.network():
+        server = FakeUdpEcho(port=module_launcher.peer_port("udp_client.py"))
+        try:
+            program = module_launcher.run("udp_client.py", "127.0.0.1", str(server.port), stdin=STDIN, within=CLIENT_WITHIN)
+        finally:
+            server.close()
     return ClientRun(program, server.transcript, server.datagrams)
 
 
@@ -137,11 +138,12 @@ def test_tcp_server_accepts_connections_one_after_another(tcp_server_port: int) 
 
 
 def run_tcp_client(launcher: Launcher, split_replies: bool) -> ClientRun:
-    server = FakeTcpEcho(split_replies=split_replies)
-    try:
-        program = launcher.run("tcp_client.py", "127.0.0.1", str(server.port), stdin=STDIN, within=CLIENT_WITHIN)
-    finally:
-        server.close()
+    with launcher.network():
+        server = FakeTcpEcho(split_replies=split_replies, port=launcher.peer_port("tcp_client.py"))
+        try:
+            program = launcher.run("tcp_client.py", "127.0.0.1", str(server.port), stdin=STDIN, within=CLIENT_WITHIN)
+        finally:
+            server.close()
     return ClientRun(program, server.transcript, [bytes(server.received)], server.connections)
 
 

@@ -78,8 +78,9 @@ def ping_runs(module_launcher: Launcher) -> Iterator[dict[str, PingRun]]:
     runs: dict[str, PingRun] = {}
     try:
         for name, schedule in (("mixed", MIXED), ("all lost", ALL_LOST), ("late", LATE)):
-            server = PingServer(schedule)
-            runs[name] = PingRun(module_launcher.start("udp_pinger.py", "127.0.0.1", str(server.port)), server, RUN_WITHIN)
+            with module_launcher.network():  # each its own, where pingers hard-code the server's port
+                server = PingServer(schedule, port=module_launcher.peer_port("udp_pinger.py"))
+                runs[name] = PingRun(module_launcher.start("udp_pinger.py", "127.0.0.1", str(server.port)), server, RUN_WITHIN)
         yield runs
     finally:
         for run in runs.values():

@@ -6,6 +6,7 @@ import email.utils
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from graders.clients import TcpClient
 from graders.documents import WWW, big_file_bytes
 from graders.failures import CheckFailed, expect, expect_crlf_lines
 from graders.fake_origin import Origin, Request
+from graders.netns import Namespace
 from graders.http_exchange import CLOSE_WITHIN, HEAD_END, HttpResponse
 from graders.ports import LOOPBACK, free_port
 from graders.programs import Launcher, Program, Submission
@@ -39,6 +41,8 @@ RESOLVE_WITHIN = 5.0  # a name under .invalid fails to resolve at once, but reso
 AT_ONCE = 1.0
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding"}  # a proxy may rewrite these
 UNRESOLVABLE = "netlab.invalid"  # RFC 6761: never resolves
+ORIGIN_NAME = "origin.netlab.test"  # the origins' name where a proxy reaches port 80 only (RFC 6761 .test)
+UNREACHABLE = "127.0.0.2"  # loopback, where nothing listens on port 80
 
 
 @dataclass
@@ -56,9 +60,23 @@ class Proxy:
         return self.client.ask(origin, target, within, method, body)
 
 
+def reaches_port_80_only(launcher: Launcher) -> bool:
+    """A proxy that hard-codes its port (the textbook's) reaches origins by name, on port 80."""
+    return launcher.course.program_for("proxy.py").port is not None
+
+
 def start_proxy(launcher: Launcher) -> Proxy:
+    if reaches_port_80_only(launcher):
+        launcher.resolve_locally(ORIGIN_NAME)
     program, port = launcher.serve("proxy.py", "tcp")
     return Proxy(program, ProxyClient(port))
+
+
+def make_origin(launcher: Launcher, keep_alive: bool = False) -> Origin:
+    """An origin on a free port, or, for a proxy that reaches port 80 only, on port 80 by name."""
+    if reaches_port_80_only(launcher):
+        return Origin(keep_alive, port=80, name=ORIGIN_NAME)
+    return Origin(keep_alive)
 
 
 @pytest.fixture
@@ -68,8 +86,8 @@ def proxy(launcher: Launcher) -> Proxy:
 
 
 @pytest.fixture
-def origin() -> Iterator[Origin]:
-    origin = Origin()
+def origin(launcher: Launcher) -> Iterator[Origin]:
+    origin = make_origin(launcher)
     origin.serve("/page.html", PAGE, content_type="text/html; charset=utf-8")
     origin.serve("/image.png", IMAGE, content_type="image/png")
     yield origin
@@ -140,7 +158,7 @@ def _times(n: int) -> str:
 @points(2)
 def test_relays_a_page_asked_in_absolute_form(proxy: Proxy, origin: Origin) -> None:
     """Absolute form `GET http://HOST:PORT/PATH HTTP/1.1`: the origin's response, relayed byte for byte."""
-    response = proxy.client.send_in("absolute", f"{LOOPBACK}:{origin.port}", "/page.html")
+    response = proxy.client.send_in("absolute", origin.authority, "/page.html")
     expect(origin.hits("/page.html") == 1, expected="the origin asked for /page.html", got="it saw no request",
            wire=response.transcript)
     expect_relayed(response, sent_for(origin, "/page.html"), "the page")
@@ -149,7 +167,7 @@ def test_relays_a_page_asked_in_absolute_form(proxy: Proxy, origin: Origin) -> N
 @points(2)
 def test_relays_a_page_asked_in_the_textbooks_form(proxy: Proxy, origin: Origin) -> None:
     """The textbook's form `GET /HOST:PORT/PATH HTTP/1.1`: the origin's response, relayed byte for byte."""
-    response = proxy.client.send_in("textbook", f"{LOOPBACK}:{origin.port}", "/page.html")
+    response = proxy.client.send_in("textbook", origin.authority, "/page.html")
     expect(origin.hits("/page.html") == 1, expected="the origin asked for /page.html", got="it saw no request",
            wire=response.transcript)
     expect_relayed(response, sent_for(origin, "/page.html"), "the page")
@@ -174,7 +192,7 @@ def test_relays_a_10_mb_body_whole(proxy: Proxy, origin: Origin) -> None:
 def test_asks_the_origin_for_the_path_and_query_with_its_host(proxy: Proxy, origin: Origin) -> None:
     """The origin gets `GET /PATH?QUERY HTTP/1.x` (origin form, the query kept) and
     `Host: HOST:PORT` naming the origin, not the proxy (asked in each form the proxy reads)."""
-    host = f"{LOOPBACK}:{origin.port}"
+    host = origin.authority
     asked: dict[str, Request] = {}
     for form in FORMS:
         target = f"/page.html?lang=en&q=caf%C3%A9&form={form}"
@@ -210,7 +228,7 @@ def test_reads_a_kept_alive_origin_response_by_its_framing(launcher: Launcher) -
     sends `Connection: close`; otherwise it reads the response by its framing (`Content-Length`)
     and answers at once."""
     proxy = start_proxy(launcher)
-    origin = Origin(keep_alive=True)
+    origin = make_origin(launcher, keep_alive=True)
     try:
         origin.serve("/page.html", PAGE)
         response = proxy.ask(origin, "/page.html")
@@ -338,7 +356,7 @@ def expect_error_then_goes_on(proxy: Proxy, origin: Origin, authority: str, why:
     response = proxy.client.send_in(form, authority, "/page.html", within=within)  # type: ignore[arg-type]
     response.transcript.event(f"({why})")
     expect_status(response, (502, 404), f"for an origin that {why}")
-    after = proxy.client.send_in(form, f"{LOOPBACK}:{origin.port}", "/image.png")  # type: ignore[arg-type]
+    after = proxy.client.send_in(form, origin.authority, "/image.png")  # type: ignore[arg-type]
     expect_status(after, (200,), "for the next request: the proxy goes on")
 
 
@@ -346,8 +364,12 @@ def expect_error_then_goes_on(proxy: Proxy, origin: Origin, authority: str, why:
 def test_an_unreachable_origin_gets_502_and_the_proxy_goes_on(proxy: Proxy, origin: Origin) -> None:
     """An origin that cannot be reached gives the client `502 Bad Gateway` (or `404 Not Found`),
     and the proxy goes on."""
-    port = free_port()
-    expect_error_then_goes_on(proxy, origin, f"{LOOPBACK}:{port}", f"refuses connections (nothing listens on port {port})", 2.0)
+    if origin.port == 80:  # a proxy that reaches origins on port 80 only: an address where nothing listens
+        authority, why = UNREACHABLE, f"refuses connections (nothing listens on {UNREACHABLE}, port 80)"
+    else:
+        port = free_port()
+        authority, why = f"{LOOPBACK}:{port}", f"refuses connections (nothing listens on port {port})"
+    expect_error_then_goes_on(proxy, origin, authority, why, 2.0)
 
 
 @points(2, group=ERRORS)
@@ -416,7 +438,7 @@ def test_a_client_behind_a_stalled_origin_does_not_hold_up_another(proxy: Proxy,
     proxy.ask(origin, "/page.html")  # learns the request form the proxy reads
     origin.stall("/stalled.html")
     with TcpClient(proxy.port) as stuck:
-        stuck.send(request_bytes(proxy.client.form, proxy.port, f"{LOOPBACK}:{origin.port}", "/stalled.html"))  # type: ignore[arg-type]
+        stuck.send(request_bytes(proxy.client.form, proxy.port, origin.authority, "/stalled.html"))  # type: ignore[arg-type]
         _wait_for(lambda: origin.hits("/stalled.html") > 0, within=2.0, what="the proxy to ask the origin for /stalled.html",
                   wire=stuck.transcript)
         origin.serve("/meanwhile.html", b"<p>answered at once</p>\n")
@@ -494,27 +516,31 @@ class Revalidation:
     target: str
     proxy: Proxy | None
     responses: list[HttpResponse | CheckFailed]
+    network: Namespace | None  # its own, where proxy and origin hard-code their ports
 
     @classmethod
     def prime(cls, launcher: Launcher, name: str, headers: tuple[tuple[str, str], ...]) -> Revalidation:
         if name == "expires":
             headers += (("Expires", email.utils.formatdate(time.time() + 1, usegmt=True)),)
-        run = cls(Origin(), f"/{name}.html", None, [])
-        run.origin.serve(run.target, f"<p>version 1 of {name}</p>\n".encode(), headers=headers)
-        try:
-            run.proxy = start_proxy(launcher)
-        except CheckFailed as failure:
-            run.responses.append(failure)
+        network = launcher.namespace()
+        with network.entered() if network else nullcontext():
+            run = cls(make_origin(launcher), f"/{name}.html", None, [], network)
+            run.origin.serve(run.target, f"<p>version 1 of {name}</p>\n".encode(), headers=headers)
+            try:
+                run.proxy = start_proxy(launcher)
+            except CheckFailed as failure:
+                run.responses.append(failure)
         run.ask()
         return run
 
     def ask(self) -> None:
         if self.failed:
             return
-        try:
-            self.responses.append(self.proxy.ask(self.origin, self.target))  # type: ignore[union-attr]
-        except CheckFailed as failure:
-            self.responses.append(failure)
+        with self.network.entered() if self.network else nullcontext():
+            try:
+                self.responses.append(self.proxy.ask(self.origin, self.target))  # type: ignore[union-attr]
+            except CheckFailed as failure:
+                self.responses.append(failure)
 
     @property
     def failed(self) -> bool:
@@ -558,7 +584,10 @@ class Revalidations:
 
     def close(self) -> None:
         for run in self.runs.values():
-            run.origin.close()
+            with run.network.entered() if run.network else nullcontext():
+                run.origin.close()
+            if run.network is not None:
+                run.network.close()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -110,8 +110,9 @@ def mail_runs(module_launcher: Launcher, certificates: Certificates, attachments
     runs: dict[str, MailRun] = {}
     try:
         for name, (mode, extra) in plan.items():
-            server = MailServer(mode)
-            program = module_launcher.start("smtp_client.py", *base_args(server.port), *extra, env=certificates.env)
+            with module_launcher.network():  # each its own, where clients hard-code the server's port
+                server = MailServer(mode, port=module_launcher.peer_port("smtp_client.py"))
+                program = module_launcher.start("smtp_client.py", *base_args(server.port), *extra, env=certificates.env)
             runs[name] = MailRun(program, server, CLIENT_WITHIN)
         yield runs
     finally:

@@ -1,0 +1,76 @@
+"""Textbook mode: submissions written to the handout (its file names, ports and hosts in the code),
+graded with the bundled `textbook` profile, each check in a network namespace of its own (Linux)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graders import netns
+from tests.grading import GRADERS, REFERENCE, REPO, KnownBad, grade
+
+TEXTBOOK = REPO / "fixtures" / "textbook"
+NO_NAMESPACES = netns.available()
+needs_namespaces = pytest.mark.skipif(NO_NAMESPACES is not None, reason=f"no network namespaces: {NO_NAMESPACES}")
+BAD = [KnownBad.load(path) for path in sorted((TEXTBOOK / "bad").glob("*/*")) if (path / "bad.toml").is_file()]
+
+
+def textbook_submission(into: Path, bad: KnownBad | None = None) -> Path:
+    """The reference (for the programs the handout does not name), the textbook-shaped good
+    programs over it, and a bad one's over those."""
+    submission = into / "submission"
+    shutil.copytree(REFERENCE, submission)
+    for layer in [TEXTBOOK / "good", *([bad.path] if bad else [])]:
+        for program in layer.glob("*.py"):
+            shutil.copy(program, submission / program.name)
+    return submission
+
+
+@needs_namespaces
+def test_the_textbook_shaped_submission_gets_full_marks(tmp_path: Path) -> None:
+    grading = grade(textbook_submission(tmp_path), [], tmp_path, "--course", "textbook", "-n", "4")
+    assert grading.status == 0 and grading.tests and not grading.failed(), grading.output[-4000:]
+
+
+@needs_namespaces
+@pytest.mark.parametrize("bad", BAD, ids=[bad.id for bad in BAD])
+def test_a_textbook_known_bad_submission_fails_exactly_its_checks(bad: KnownBad, tmp_path: Path) -> None:
+    grading = grade(textbook_submission(tmp_path, bad), [bad.lab], tmp_path, "--course", "textbook")
+    assert grading.failed() == bad.fails, f"{bad.id}: {bad.breaks}\nfailed: {sorted(grading.failed())}\n{grading.output[-3000:]}"
+    for check in bad.fails:
+        assert grading.output_of(check).startswith("rule:"), grading.output_of(check)
+
+
+@needs_namespaces
+def test_four_gradings_of_one_fixed_port_server_at_once_never_collide(tmp_path: Path) -> None:
+    """Four WebServer.py on port 6789 at the same time, each check of each in its own namespace."""
+    submission = textbook_submission(tmp_path)
+    runs = []
+    for k in range(4):
+        workdir = tmp_path / f"grading-{k}"
+        workdir.mkdir()
+        command = [sys.executable, "-m", "pytest", str(GRADERS), "--submission", str(submission), "--course", "textbook",
+                   "--lab", "webserver", "-q", "-p", "no:cacheprovider", "--results-json", str(workdir / "results.json")]
+        runs.append(subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], "\n".join(output[-2000:] for output in outputs)
+
+
+def test_without_namespaces_textbook_mode_says_so_and_skips_the_fixed_port_labs(tmp_path: Path) -> None:
+    """Where no namespace can be made (forced here), one line says why and which labs; their checks
+    are skipped with that reason; a lab the profile leaves alone is graded."""
+    profile = tmp_path / "netlab.toml"
+    profile.write_text('[labs.webserver.programs."webserver.py"]\nnames = ["WebServer.py"]\nport = 6789\n')
+    submission = textbook_submission(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(GRADERS), "--submission", str(submission), "--course", str(profile),
+         "--lab", "webserver", "--lab", "echo", "-q", "-rs", "-p", "no:cacheprovider"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "NETLAB_NAMESPACES": "off"},
+    )
+    said = [line for line in done.stdout.splitlines() if line.startswith("netlab --course: no network namespaces")]
+    assert len(said) == 1 and "the checks of webserver" in said[0], done.stdout[-3000:]
+    assert "21 skipped" in done.stdout and "12 passed" in done.stdout, done.stdout[-3000:]
