@@ -119,7 +119,7 @@ def load(spec: str | None) -> Course:
     if not spec:
         return LABS_MD
     path = Path(spec)
-    if not path.exists() and (BUNDLED / f"{spec}.toml").is_file():
+    if not path.is_file() and (BUNDLED / f"{spec}.toml").is_file():
         path = BUNDLED / f"{spec}.toml"
     if not path.is_file():
         raise ProfileError(f"no course profile {spec!r}: neither a file nor one of {', '.join(bundled())}")

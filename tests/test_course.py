@@ -73,3 +73,9 @@ def test_the_bundled_textbook_profile_loads_and_fixes_the_handouts_ports() -> No
     assert textbook.program_for("smtp_client.py").server == "mail.example.com"
     assert all(textbook.fixes(lab) for lab in ("echo", "webserver", "pinger", "smtp", "proxy"))
     assert not textbook.program_for("http_client.py").fixed  # the handout's client takes its arguments
+
+
+def test_a_bundled_name_wins_over_a_directory_of_that_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "textbook").mkdir()  # a class's submissions folder, say
+    monkeypatch.chdir(tmp_path)
+    assert course.load("textbook").program_for("webserver.py").port == 6789
