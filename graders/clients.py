@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 
 from .failures import CheckFailed
 from .ports import LOOPBACK
@@ -97,9 +98,13 @@ class TcpClient:
 
     def receive_exactly(self, size: int, within: float) -> bytes:
         """``size`` bytes, or whatever came before the server closed or the deadline."""
+        return self.receive_until(lambda data: len(data) >= size, within)
+
+    def receive_until(self, enough: Callable[[bytes], bool], within: float) -> bytes:
+        """Bytes until ``enough(all so far)``, or whatever came before the server closed or the deadline."""
         deadline = time.monotonic() + within
         data = b""
-        while len(data) < size:
+        while not enough(data):
             try:
                 chunk = self.receive(deadline)
             except TimeoutError:

@@ -23,11 +23,10 @@ from typing import Any
 
 import psutil
 
-from .programs import own_session, tagged, wait_gone
+from .programs import kill_tree, own_session, tagged
 
 GRADERS = Path(__file__).resolve().parent
 MARKER = "GRADING_TREE"  # environment variable that tags every process of one grading
-GONE_WITHIN = 5.0  # seconds for a killed grading's processes to be gone
 LOG_TAIL = 4096  # bytes read from the end of a log for its last line
 LINE_CUT = 200  # characters of the log's last line kept in the error column
 RESULTS = "results.json"
@@ -106,21 +105,7 @@ class GradingRun:
         alive = self._popen.returncode is None  # once reaped, its pid may be another process's
         tree = _tree(self._popen.pid) if alive else []
         processes = tree + [p for p in tagged(MARKER, self.marker) if p.pid not in {t.pid for t in tree}]
-        if os.name == "posix" and alive:
-            try:
-                os.killpg(self._popen.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        for process in processes:
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
-        wait_gone(processes, GONE_WITHIN)
-        try:
-            self._popen.wait(timeout=GONE_WITHIN)
-        except subprocess.TimeoutExpired:
-            pass
+        kill_tree(self._popen, processes, group=alive)
 
 
 def _read_results(path: Path) -> tuple[dict[str, Any] | None, str]:

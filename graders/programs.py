@@ -327,26 +327,31 @@ class Program:
 
     def stop(self) -> None:
         """Kill the program and everything it started; wait until they are gone."""
-        processes = self.processes()
-        if os.name == "posix":
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        for process in processes:
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
-        wait_gone(processes, GONE_WITHIN)
-        try:
-            self._popen.wait(timeout=GONE_WITHIN)
-        except subprocess.TimeoutExpired:
-            pass
+        kill_tree(self._popen, self.processes())
         self.stdout.join(1)
         self.stderr.join(1)
         if self._sandbox is not None:
             self._sandbox.release(self.marker)
+
+
+def kill_tree(popen: subprocess.Popen[bytes], processes: list[psutil.Process], group: bool = True) -> None:
+    """SIGKILL the session's process group (``group``: its leader not yet reaped, so the id is still
+    its) and each of ``processes``; wait until they are gone and the leader is reaped."""
+    if os.name == "posix" and group:
+        try:
+            os.killpg(popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    wait_gone(processes, GONE_WITHIN)
+    try:
+        popen.wait(timeout=GONE_WITHIN)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def wait_gone(processes: list[psutil.Process], within: float) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import ssl
-import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -99,16 +98,7 @@ def through_tunnel(proxy_port: int, origin_port: int, trust: ssl.SSLContext, tar
     authority = f"{LOOPBACK}:{origin_port}"
     with TcpClient(proxy_port) as client:
         client.send(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
-        deadline, head = time.monotonic() + within, b""
-        while not HEAD_END.search(head):
-            try:
-                chunk = client.receive(deadline)
-            except TimeoutError:
-                client.transcript.event(f"no whole answer to CONNECT within {within:g} s")
-                break
-            if not chunk:
-                break
-            head += chunk
+        head = client.receive_until(lambda data: HEAD_END.search(data) is not None, within)
         status = STATUS_LINE.match(head)
         status_line = status.group(0).decode("latin-1") if status else head.split(b"\n")[0].decode("latin-1", "replace")
         if status is None or status.group(1) != b"200" or not HEAD_END.search(head):

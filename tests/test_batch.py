@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from graders import batch
-from graders.grading_run import GONE_WITHIN
+from graders.programs import GONE_WITHIN
 from graders.rubric import collect_checks
 from tests.grading import KNOWN_BAD, REFERENCE, KnownBad
 
