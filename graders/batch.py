@@ -37,8 +37,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import class_summary, gradebook
-from .grading_run import GradingRun, Outcome
+from . import class_summary, course, gradebook
+from .grading_run import GradingRun, Outcome, course_option
 from .rubric import collect_checks
 from .scoring import Check
 
@@ -77,6 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=positive, default=JOBS_PER_CORE * cores(),
                         help=f"gradings at a time (default: {JOBS_PER_CORE} per core, {JOBS_PER_CORE * cores()} here: they mostly wait)")
     parser.add_argument("--csv", type=Path, default=Path("grades.csv"), help="the gradebook to write (default: grades.csv)")
+    parser.add_argument("--course", metavar="PROFILE", help="grade as this course profile says (a file, or a bundled name)")
     parser.add_argument("--results-dir", type=Path, default=Path("netlab-results"),
                         help="where each submission's results.json and grading.log go (default: netlab-results/)")
     parser.add_argument("--lab", action="append", default=[], help="grade only this lab (repeatable)")
@@ -124,11 +125,12 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]no submissions (sub-directories) in {escape(str(args.submissions))}[/]")
         return USAGE
     try:
-        checks = collect_checks(args.lab or None)
-    except RuntimeError as error:  # an unknown --lab: pytest has said which
+        checks = collect_checks(args.lab or None, course.load(args.course))
+    except (RuntimeError, course.ProfileError) as error:  # an unknown --lab (pytest has said which), a bad profile
         console.print(f"[red]{escape(str(error))}[/]")
         return USAGE
     pytest_args = [part for arg in args.pytest_arg for part in shlex.split(arg)]
+    pytest_args += course_option(args.course)
     try:
         outcomes = grade_all(select_shard(everyone, args.shard), args, pytest_args, console)
     except KeyboardInterrupt:

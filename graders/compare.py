@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .grading_run import GradingRun
+from .grading_run import GradingRun, course_option
 from .grading_run import Outcome as RunOutcome
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,6 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("submission", type=Path, help="the directory of programs to compare with reference/")
     parser.add_argument("--lab", action="append", default=[], metavar="NAME", help="only this lab (repeatable)")
     parser.add_argument("--html", type=Path, metavar="PATH", help="also write the comparison as an HTML page")
+    parser.add_argument("--course", metavar="PROFILE", help="grade both as this course profile says (a file, or a bundled name)")
+    parser.add_argument("--reference", type=Path, default=REFERENCE, metavar="DIR",
+                        help="the submission to compare with (default: reference/; under a course whose programs "
+                        "hard-code their ports, one written to its handout)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"netlab compare: submission directory {submission} does not exist", file=sys.stderr)
         return USAGE_ERROR
     with tempfile.TemporaryDirectory(prefix="netlab-compare-") as workdir:
-        runs = grade_both(submission.resolve(), args.lab, Path(workdir))
+        runs = grade_both(submission.resolve(), args.lab, Path(workdir), reference=args.reference.resolve(), options=course_option(args.course))
     broken = {side: graded for side, graded in zip(SIDES, runs) if graded.results is None}
     for side, graded in broken.items():
         Console(stderr=True, highlight=False, soft_wrap=True).print(graded_without_results(side, graded))
@@ -74,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     pairs = pair_checks(*(graded.results or {} for graded in runs))
     console = Console(highlight=False, record=args.html is not None)
     console.width = max(console.width, 140)
-    console.print(f"netlab compare: {escape(str(REFERENCE))} and {escape(str(submission))}")
+    console.print(f"netlab compare: {escape(str(args.reference))} and {escape(str(submission))}")
     console.print(render(pairs))
     if args.html is not None:
         console.save_html(str(args.html))
@@ -350,10 +354,12 @@ def totals_line(pairs: list[Pair]) -> Text:
 # Grading both sides ---------------------------------------------------------------------------
 
 
-def grade_both(submission: Path, labs: list[str], workdir: Path, within: float = GRADING_WITHIN) -> tuple[Graded, Graded]:
+def grade_both(submission: Path, labs: list[str], workdir: Path, within: float = GRADING_WITHIN,
+               reference: Path = REFERENCE, options: list[str] | None = None) -> tuple[Graded, Graded]:
     """The reference and the submission, graded at once, each as its own process tree (``grading_run``);
     whatever runs past the limit, or when we are interrupted, is killed with its tree."""
-    runs = [GradingRun(path, workdir / side, labs, ["--record-judged"]) for path, side in zip((REFERENCE, submission), SIDES)]
+    pytest_args = ["--record-judged", *(options or [])]
+    runs = [GradingRun(path, workdir / side, labs, pytest_args) for path, side in zip((reference, submission), SIDES)]
     try:
         outcomes = [run.finish(within) for run in runs]
     finally:

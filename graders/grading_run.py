@@ -52,6 +52,13 @@ def grading_command(submission: Path, results: Path, labs: list[str], pytest_arg
     return command + [f"--lab={lab}" for lab in labs] + pytest_args
 
 
+def course_option(profile: str | None) -> list[str]:
+    """``--course`` for a grading, a file's path made absolute (gradings run in their own directory)."""
+    if not profile:
+        return []
+    return ["--course", str(Path(profile).resolve()) if Path(profile).is_file() else profile]
+
+
 class GradingRun:
     """A started grading: ``finish()`` waits for it within its limit, ``kill()`` ends it."""
 

@@ -74,3 +74,23 @@ def test_without_namespaces_textbook_mode_says_so_and_skips_the_fixed_port_labs(
     said = [line for line in done.stdout.splitlines() if line.startswith("netlab --course: no network namespaces")]
     assert len(said) == 1 and "the checks of webserver" in said[0], done.stdout[-3000:]
     assert "21 skipped" in done.stdout and "12 passed" in done.stdout, done.stdout[-3000:]
+
+
+@needs_namespaces
+def test_compare_and_batch_take_the_course(tmp_path: Path) -> None:
+    """`netlab compare --course textbook --reference GOOD` sets a known-bad beside a handout-shaped
+    reference; `netlab batch --course textbook` grades a class of them."""
+    bad = next(case for case in BAD if case.lab == "smtp")
+    good, worse = textbook_submission(tmp_path / "good"), textbook_submission(tmp_path / "bad", bad)
+    netlab = [sys.executable, "-c", "import sys; from graders.cli import main; sys.exit(main(sys.argv[1:]))"]
+    compared = subprocess.run([*netlab, "compare", str(worse), "--reference", str(good), "--course", "textbook", "--lab", "smtp"],
+                              cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert compared.returncode == 1 and f"✗ smtp / core / {next(iter(bad.fails))}" in compared.stdout, compared.stdout[-3000:]
+    klass = tmp_path / "class"
+    klass.mkdir()
+    shutil.move(good, klass / "good")
+    shutil.move(worse, klass / "bad")
+    batch = subprocess.run([*netlab, "batch", str(klass), "--course", "textbook", "--lab", "smtp", "--csv", str(tmp_path / "g.csv"),
+                            "--results-dir", str(tmp_path / "results")], cwd=REPO, capture_output=True, text=True, timeout=300)
+    rows = {line.split(",")[0]: line.split(",")[1] for line in (tmp_path / "g.csv").read_text().splitlines()[1:]}
+    assert batch.returncode == 0 and rows == {"bad": "11", "good": "14"}, batch.stdout + batch.stderr
