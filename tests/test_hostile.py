@@ -60,6 +60,10 @@ from typing import IO
 import psutil
 import pytest
 
+from tests.conftest import HEAVY
+
+pytestmark = HEAVY
+
 from graders.isolation import make_sandbox
 from tests.grading import GRADERS, GRADING_WITHIN, REFERENCE, REPO
 

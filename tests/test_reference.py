@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HEAVY
 from tests.grading import REFERENCE, grade
 
 
-@pytest.mark.parametrize("parallel", [[], ["-n", "2"]], ids=["serial", "xdist"])
+@pytest.mark.parametrize("parallel", [[], pytest.param(["-n", "2"], marks=HEAVY)], ids=["serial", "xdist"])
 def test_reference_gets_full_marks(parallel: list[str], tmp_path: Path) -> None:
     grading = grade(REFERENCE, [], tmp_path, *parallel)
     assert grading.status == 0, grading.output[-4000:]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from graders import netns
+from tests.conftest import HEAVY
 from tests.grading import GRADERS, REFERENCE, REPO, KnownBad, grade
 
 TEXTBOOK = REPO / "fixtures" / "textbook"
@@ -31,8 +32,9 @@ def textbook_submission(into: Path, bad: KnownBad | None = None) -> Path:
 
 
 @needs_namespaces
+@HEAVY
 def test_the_textbook_shaped_submission_gets_full_marks(tmp_path: Path) -> None:
-    grading = grade(textbook_submission(tmp_path), [], tmp_path, "--course", "textbook", "-n", "4")
+    grading = grade(textbook_submission(tmp_path), [], tmp_path, "--course", "textbook", "-n", "2")
     assert grading.status == 0 and grading.tests and not grading.failed(), grading.output[-4000:]
 
 
@@ -46,6 +48,7 @@ def test_a_textbook_known_bad_submission_fails_exactly_its_checks(bad: KnownBad,
 
 
 @needs_namespaces
+@HEAVY
 def test_four_gradings_of_one_fixed_port_server_at_once_never_collide(tmp_path: Path) -> None:
     """Four WebServer.py on port 6789 at the same time, each check of each in its own namespace."""
     submission = textbook_submission(tmp_path)
