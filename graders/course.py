@@ -76,9 +76,6 @@ class Course:
     def lab(self, lab: str) -> LabProfile:
         return self.labs.get(lab, LabProfile())
 
-    def program(self, lab: str, filename: str) -> Program:
-        return self.lab(lab).programs.get(filename, Program((filename,)))
-
     def program_for(self, filename: str) -> Program:
         """A program by its LABS.md file name, whatever its lab."""
         for lab in self.labs.values():
@@ -89,6 +86,10 @@ class Course:
     def fixes(self, lab: str) -> bool:
         """Whether a program of the lab hard-codes its port or its peer (textbook mode)."""
         return any(program.fixed for program in self.lab(lab).programs.values())
+
+    def fixed_labs(self) -> list[str]:
+        """The labs whose programs hard-code ports or peers: they need network namespaces."""
+        return [lab for lab in self.labs if self.fixes(lab)]
 
     def file_names(self) -> dict[str, tuple[str, ...]]:
         """Per LABS.md file name, the names this course looks for, where it says."""

@@ -22,7 +22,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
@@ -41,6 +41,15 @@ def loopback_up() -> None:
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack(IFREQ, b"lo", flags | IFF_UP))
 
 
+def unshare_network() -> str | None:
+    """Move the calling thread (and what it starts from now on) into a new network namespace with
+    loopback up; None, or why not."""
+    if _libc().unshare(CLONE_NEWNET) != 0:
+        return f"unshare(CLONE_NEWNET): {os.strerror(ctypes.get_errno())}"
+    loopback_up()
+    return None
+
+
 class Namespace:
     """A fresh network namespace with loopback up, held open by a descriptor."""
 
@@ -55,11 +64,8 @@ class Namespace:
 
     @staticmethod
     def _make(made: list[int | str]) -> None:
-        if _libc().unshare(CLONE_NEWNET) != 0:
-            made.append(f"unshare(CLONE_NEWNET): {os.strerror(ctypes.get_errno())}")
-            return
-        loopback_up()
-        made.append(os.open("/proc/thread-self/ns/net", os.O_RDONLY))
+        refused = unshare_network()
+        made.append(refused if refused else os.open("/proc/thread-self/ns/net", os.O_RDONLY))
 
     @contextmanager
     def entered(self) -> Iterator[None]:
@@ -90,6 +96,11 @@ def fresh() -> Iterator[None]:
             yield
     finally:
         namespace.close()
+
+
+def inside(namespace: Namespace | None) -> AbstractContextManager[None]:
+    """In ``namespace`` meanwhile; where there is none (LABS.md mode), where we are."""
+    return namespace.entered() if namespace is not None else nullcontext()
 
 
 def enter_user_namespace() -> str | None:

@@ -78,7 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except course.ProfileError as error:
         raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(Grading(config), "netlab-grading")
-    if any(config.stash[COURSE].fixes(lab) for lab in config.stash[COURSE].labs):
+    if config.stash[COURSE].fixed_labs():
         _namespaces(config)
     if config.getoption("isolate", False):
         _isolate(config)
@@ -91,7 +91,7 @@ def _namespaces(config: pytest.Config) -> None:
     why = why or netns.enter_user_namespace() or netns.available()
     config.stash[NO_NAMESPACES] = why
     if why:
-        fixed = ", ".join(lab for lab in config.stash[COURSE].labs if config.stash[COURSE].fixes(lab))
+        fixed = ", ".join(config.stash[COURSE].fixed_labs())
         _say(config, f"netlab --course: no network namespaces here ({why}): the checks of {fixed}, whose "
                      "programs hard-code their ports, are skipped; the rest is graded")
 

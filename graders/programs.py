@@ -471,7 +471,7 @@ class Launcher:
 
     @property
     def _fixes_ports(self) -> bool:
-        return any(self.course.fixes(lab) for lab in self.course.labs)
+        return bool(self.course.fixed_labs())
 
     def peer_port(self, filename: str) -> int:
         """The port a client's fake peer must listen on: the one it hard-codes, else any (0)."""

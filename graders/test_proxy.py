@@ -6,19 +6,19 @@ import email.utils
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from graders import netns
 from graders.certificates import Certificates, make_certificates
 from graders.clients import TcpClient
 from graders.documents import WWW, big_file_bytes
 from graders.failures import CheckFailed, expect, expect_crlf_lines
 from graders.fake_origin import Origin, Request
-from graders.netns import Namespace
 from graders.http_exchange import CLOSE_WITHIN, HEAD_END, HttpResponse
+from graders.netns import Namespace
 from graders.ports import LOOPBACK, free_port
 from graders.programs import Launcher, Program, Submission
 from graders.proxy_client import FORMS, ProxyClient, request_bytes, through_tunnel
@@ -523,7 +523,7 @@ class Revalidation:
         if name == "expires":
             headers += (("Expires", email.utils.formatdate(time.time() + 1, usegmt=True)),)
         network = launcher.namespace()
-        with network.entered() if network else nullcontext():
+        with netns.inside(network):
             run = cls(make_origin(launcher), f"/{name}.html", None, [], network)
             run.origin.serve(run.target, f"<p>version 1 of {name}</p>\n".encode(), headers=headers)
             try:
@@ -536,7 +536,7 @@ class Revalidation:
     def ask(self) -> None:
         if self.failed:
             return
-        with self.network.entered() if self.network else nullcontext():
+        with netns.inside(self.network):
             try:
                 self.responses.append(self.proxy.ask(self.origin, self.target))  # type: ignore[union-attr]
             except CheckFailed as failure:
@@ -584,7 +584,7 @@ class Revalidations:
 
     def close(self) -> None:
         for run in self.runs.values():
-            with run.network.entered() if run.network else nullcontext():
+            with netns.inside(run.network):
                 run.origin.close()
             if run.network is not None:
                 run.network.close()
