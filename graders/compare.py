@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .failures import LABEL_WIDTH
 from .grading_run import GradingRun, course_option
 from .grading_run import Outcome as RunOutcome
 
@@ -49,7 +50,7 @@ RUN_SPECIFIC = [
 ]
 
 _LABEL = re.compile(r"^(rule|expected|got|wire|note):\s*(.*)$")
-_INDENT = " " * 10  # continuation lines of a failure message (failures._labelled)
+_INDENT = " " * LABEL_WIDTH  # continuation lines of a failure message
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

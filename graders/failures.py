@@ -60,9 +60,12 @@ class FailureText:
         return self.text
 
 
+LABEL_WIDTH = 10  # "expected: ": a message's text starts here, continuation lines indented to it
+
+
 def _labelled(label: str, text: str) -> list[str]:
     head, *rest = text.splitlines() or [""]
-    return [f"{label + ':':<9} {head}"] + [f"{'':9} {line}" for line in rest]
+    return [f"{label + ':':<{LABEL_WIDTH}}{head}"] + [f"{'':{LABEL_WIDTH}}{line}" for line in rest]
 
 
 class Judgements:
