@@ -67,15 +67,23 @@ class KnownBad:
     def id(self) -> str:
         return f"{self.lab}/{self.name}"
 
-    def assemble(self, into: Path) -> Path:
-        """The whole submission: the reference, overlaid with this fixture's programs."""
-        submission = into / "submission"
-        shutil.copytree(REFERENCE, submission)
-        for program in self.path.glob("*.py"):
-            shutil.copy(program, submission / program.name)
+    def assemble(self, into: Path, *under: Path) -> Path:
+        """The whole submission: the reference, overlaid with the programs of ``under`` (in order),
+        then with this fixture's."""
+        submission = overlaid(into, *under, self.path)
         for name in self.remove:
             (submission / name).unlink()
         return submission
+
+
+def overlaid(into: Path, *layers: Path) -> Path:
+    """``into/submission``: a copy of the reference with each layer's programs put over it, in order."""
+    submission = into / "submission"
+    shutil.copytree(REFERENCE, submission)
+    for layer in layers:
+        for program in layer.glob("*.py"):
+            shutil.copy(program, submission / program.name)
+    return submission
 
 
 def known_bad() -> list[KnownBad]:

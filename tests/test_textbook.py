@@ -12,7 +12,7 @@ import pytest
 
 from graders import netns
 from tests.conftest import HEAVY
-from tests.grading import GRADERS, REFERENCE, REPO, KnownBad, grade
+from tests.grading import GRADERS, REPO, KnownBad, grade, overlaid
 
 TEXTBOOK = REPO / "fixtures" / "textbook"
 NO_NAMESPACES = netns.available()
@@ -23,12 +23,7 @@ BAD = [KnownBad.load(path) for path in sorted((TEXTBOOK / "bad").glob("*/*")) if
 def textbook_submission(into: Path, bad: KnownBad | None = None) -> Path:
     """The reference (for the programs the handout does not name), the textbook-shaped good
     programs over it, and a bad one's over those."""
-    submission = into / "submission"
-    shutil.copytree(REFERENCE, submission)
-    for layer in [TEXTBOOK / "good", *([bad.path] if bad else [])]:
-        for program in layer.glob("*.py"):
-            shutil.copy(program, submission / program.name)
-    return submission
+    return bad.assemble(into, TEXTBOOK / "good") if bad else overlaid(into, TEXTBOOK / "good")
 
 
 @needs_namespaces
