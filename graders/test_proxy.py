@@ -21,7 +21,7 @@ from graders.http_exchange import CLOSE_WITHIN, HEAD_END, HttpResponse
 from graders.netns import Namespace
 from graders.ports import LOOPBACK, free_port
 from graders.programs import Launcher, Program, Submission
-from graders.proxy_client import FORMS, ProxyClient, request_bytes, through_tunnel
+from graders.proxy_client import FORMS, Form, ProxyClient, request_bytes, through_tunnel
 from graders.scoring import lab, points
 from graders.source_check import expect_no_forbidden_imports
 from graders.wire import Transcript, describe_difference
@@ -155,22 +155,24 @@ def _times(n: int) -> str:
 # --- core ---------------------------------------------------------------------
 
 
-@points(2)
-def test_relays_a_page_asked_in_absolute_form(proxy: Proxy, origin: Origin) -> None:
-    """Absolute form `GET http://HOST:PORT/PATH HTTP/1.1`: the origin's response, relayed byte for byte."""
-    response = proxy.client.send_in("absolute", origin.authority, "/page.html")
+def expect_page_relayed_in(form: Form, proxy: Proxy, origin: Origin) -> None:
+    """The page asked in this form reached the origin, and its response came back as sent."""
+    response = proxy.client.send_in(form, origin.authority, "/page.html")
     expect(origin.hits("/page.html") == 1, expected="the origin asked for /page.html", got="it saw no request",
            wire=response.transcript)
     expect_relayed(response, sent_for(origin, "/page.html"), "the page")
+
+
+@points(2)
+def test_relays_a_page_asked_in_absolute_form(proxy: Proxy, origin: Origin) -> None:
+    """Absolute form `GET http://HOST:PORT/PATH HTTP/1.1`: the origin's response, relayed byte for byte."""
+    expect_page_relayed_in("absolute", proxy, origin)
 
 
 @points(2)
 def test_relays_a_page_asked_in_the_textbooks_form(proxy: Proxy, origin: Origin) -> None:
     """The textbook's form `GET /HOST:PORT/PATH HTTP/1.1`: the origin's response, relayed byte for byte."""
-    response = proxy.client.send_in("textbook", origin.authority, "/page.html")
-    expect(origin.hits("/page.html") == 1, expected="the origin asked for /page.html", got="it saw no request",
-           wire=response.transcript)
-    expect_relayed(response, sent_for(origin, "/page.html"), "the page")
+    expect_page_relayed_in("textbook", proxy, origin)
 
 
 @points(2)
