@@ -181,12 +181,16 @@ class Origin(ThreadedTcpServer):
         self._routes[target] = route
         return route
 
+    def exchanges_for(self, target: str) -> list[Exchange]:
+        """The requests for this path and query, with what the origin answered, in order."""
+        return [exchange for exchange in self.log if exchange.request.url_path == target]
+
     def hits(self, target: str) -> int:
         """How many requests asked for this path and query."""
-        return sum(1 for exchange in self.log if exchange.request.url_path == target)
+        return len(self.exchanges_for(target))
 
     def requests_for(self, target: str) -> list[Request]:
-        return [exchange.request for exchange in self.log if exchange.request.url_path == target]
+        return [exchange.request for exchange in self.exchanges_for(target)]
 
     def handle(self, conn: socket.socket) -> None:
         if self._tls is not None:

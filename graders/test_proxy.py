@@ -96,8 +96,7 @@ def origin(launcher: Launcher) -> Iterator[Origin]:
 
 def sent_for(origin: Origin, target: str, index: int = -1) -> bytes:
     """The bytes the origin answered the request for ``target`` with (the last one by default)."""
-    exchanges = [exchange for exchange in origin.log if exchange.request.url_path == target]
-    return exchanges[index].response
+    return origin.exchanges_for(target)[index].response
 
 
 def relay_differences(response: HttpResponse, sent: bytes) -> list[str]:
