@@ -83,7 +83,7 @@ def test_bundle_has_the_scripts_at_its_root_and_netlab_without_the_solutions(bun
         labs = archive.read("labs").decode().split()
     assert {"setup.sh", "run_autograder", "finish.py", "labs"} <= names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
-    assert {"netlab/pyproject.toml", "netlab/README.md", "netlab/graders/plugin.py",
+    assert {"netlab/pyproject.toml", "netlab/README.md", "netlab/LABS.md", "netlab/graders/plugin.py",
             "netlab/graders/test_echo.py", "netlab/fixtures/www/index.html"} <= names
     assert not [n for n in names if n.startswith(("netlab/reference", "netlab/tests", "netlab/fixtures/bad",
                                                   "netlab/student_template")) or "__pycache__" in n]

@@ -2,7 +2,7 @@
 # Builds the zip to upload as a Gradescope programming assignment's autograder:
 #   setup.sh, run_autograder, finish.py   at the root of the zip, where Gradescope looks
 #   labs                                  the labs this assignment grades (only with --lab)
-#   netlab/                               pyproject.toml, README.md, graders/, fixtures/www/
+#   netlab/                               pyproject.toml, README.md, LABS.md, graders/, fixtures/www/
 # and nothing else: not reference/ (students' programs run in that image and could read
 # the solutions), nor tests/, fixtures/bad/ or student_template/, which grading never reads.
 #
@@ -34,7 +34,7 @@ stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 cp "$here/setup.sh" "$here/run_autograder" "$here/finish.py" "$stage/"
 mkdir -p "$stage/netlab/fixtures"
-cp "$repo/pyproject.toml" "$repo/README.md" "$stage/netlab/"  # setuptools reads README.md
+cp "$repo/pyproject.toml" "$repo/README.md" "$repo/LABS.md" "$stage/netlab/"  # setuptools reads README.md; LABS.md: the rules the messages cite
 cp -R "$repo/graders" "$stage/netlab/graders"
 cp -R "$repo/fixtures/www" "$stage/netlab/fixtures/www"
 find "$stage" -name __pycache__ -prune -exec rm -rf {} +
