@@ -30,7 +30,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.grading import KnownBad, known_bad  # noqa: E402
+from tests.grading import KnownSubmission, known_bad  # noqa: E402
 
 
 def build_class(into: Path, copies: int, bad: int) -> dict[str, frozenset[str]]:
@@ -39,7 +39,7 @@ def build_class(into: Path, copies: int, bad: int) -> dict[str, frozenset[str]]:
     for k in range(copies):
         shutil.copytree(REPO / "reference", into / f"ref-{k:02}")
         expected[f"ref-{k:02}"] = frozenset()
-    by_lab: dict[str, list[KnownBad]] = {}
+    by_lab: dict[str, list[KnownSubmission]] = {}
     for case in known_bad():
         if not case.remove:  # a missing file fails every check of its lab: no news per row
             by_lab.setdefault(case.lab, []).append(case)

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 GRADERS = REPO / "graders"
 REFERENCE = REPO / "reference"
 KNOWN_BAD = REPO / "fixtures" / "bad"
+KNOWN_GOOD = REPO / "fixtures" / "good"
 GRADING_WITHIN = 300  # seconds for one lab's grading; the graders' own bounds are far shorter
 
 
@@ -48,18 +49,23 @@ def grade(submission: Path, labs: list[str], workdir: Path, *extra: str) -> Grad
 
 
 @dataclass(frozen=True)
-class KnownBad:
-    """A known-bad submission: the reference with some programs replaced (or removed)."""
+class KnownSubmission:
+    """A fixture: the reference with some programs replaced (or removed). A known-bad one
+    (``bad.toml``) says the rule it ``breaks`` and the checks it ``fails``; a known-good one
+    (``good.toml``) says what LABS.md ``allows`` that it does, and fails nothing."""
 
     lab: str
     name: str
     path: Path
-    breaks: str
+    rule: str
     fails: frozenset[str]
     remove: tuple[str, ...]
 
     @classmethod
-    def load(cls, path: Path) -> KnownBad:
+    def load(cls, path: Path) -> KnownSubmission:
+        if (path / "good.toml").is_file():
+            spec = tomllib.loads((path / "good.toml").read_text())
+            return cls(path.parent.name, path.name, path, spec["allows"], frozenset(), ())
         spec = tomllib.loads((path / "bad.toml").read_text())
         return cls(path.parent.name, path.name, path, spec["breaks"], frozenset(spec["fails"]), tuple(spec.get("remove", ())))
 
@@ -86,5 +92,9 @@ def overlaid(into: Path, *layers: Path) -> Path:
     return submission
 
 
-def known_bad() -> list[KnownBad]:
-    return [KnownBad.load(path) for path in sorted(KNOWN_BAD.glob("*/*")) if (path / "bad.toml").is_file()]
+def known_bad() -> list[KnownSubmission]:
+    return [KnownSubmission.load(path) for path in sorted(KNOWN_BAD.glob("*/*")) if (path / "bad.toml").is_file()]
+
+
+def known_good() -> list[KnownSubmission]:
+    return [KnownSubmission.load(path) for path in sorted(KNOWN_GOOD.glob("*/*")) if (path / "good.toml").is_file()]

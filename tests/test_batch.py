@@ -16,7 +16,7 @@ import pytest
 from graders import batch
 from graders.programs import GONE_WITHIN
 from graders.rubric import collect_checks
-from tests.grading import KNOWN_BAD, REFERENCE, KnownBad
+from tests.grading import KNOWN_BAD, REFERENCE, KnownSubmission
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 BAD = "udp_server_swapcase"  # a known-bad echo submission: it fails exactly one check
@@ -60,12 +60,12 @@ def read_csv(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def bad() -> KnownBad:
-    return KnownBad.load(KNOWN_BAD / "echo" / BAD)
+def bad() -> KnownSubmission:
+    return KnownSubmission.load(KNOWN_BAD / "echo" / BAD)
 
 
 @pytest.fixture(scope="module")
-def klass(tmp_path_factory: pytest.TempPathFactory, bad: KnownBad) -> Path:
+def klass(tmp_path_factory: pytest.TempPathFactory, bad: KnownSubmission) -> Path:
     """alice: the reference; bob: known-bad; carol: kills her grading; dave: an empty directory."""
     root = tmp_path_factory.mktemp("class")
     shutil.copytree(REFERENCE, root / "alice")
@@ -96,7 +96,7 @@ def test_gradebook_has_a_row_per_submission_and_a_column_per_check(graded: tuple
     assert rows["dave"]["total"] == "0" and rows["dave"]["error"] == "", "an empty submission is graded: 0 points"
 
 
-def test_known_bad_loses_exactly_its_checks_points(graded: tuple[int, Path, Path], bad: KnownBad) -> None:
+def test_known_bad_loses_exactly_its_checks_points(graded: tuple[int, Path, Path], bad: KnownSubmission) -> None:
     _, gradebook, _ = graded
     _, rows = read_csv(gradebook)
     lost = {c.name: c.points for c in collect_checks(["echo"]) if c.name in bad.fails}
@@ -160,7 +160,7 @@ def test_merge_refuses_gradebooks_with_other_columns(graded: tuple[int, Path, Pa
 
 
 def test_summary_names_the_failed_check_with_its_pass_rate(
-    graded: tuple[int, Path, Path], bad: KnownBad, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    graded: tuple[int, Path, Path], bad: KnownSubmission, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, gradebook, _ = graded
     capsys.readouterr()
@@ -173,7 +173,7 @@ def test_summary_names_the_failed_check_with_its_pass_rate(
     assert failed in worst and "1/3" in worst and "33%" in worst, f"the check most submissions fail comes first: {worst}"
 
 
-def test_html_summary_is_drawn(graded: tuple[int, Path, Path], bad: KnownBad) -> None:
+def test_html_summary_is_drawn(graded: tuple[int, Path, Path], bad: KnownSubmission) -> None:
     _, gradebook, _ = graded
     page = (gradebook.parent / "class.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and next(iter(bad.fails)) in page and "33%" in page

@@ -15,7 +15,7 @@ from graders import compare
 from graders.compare import Outcome, Pair, Row
 from graders.failures import CheckFailed
 from graders.wire import Transcript
-from tests.grading import KNOWN_BAD, REFERENCE, KnownBad
+from tests.grading import KNOWN_BAD, REFERENCE, KnownSubmission
 
 CHECK = "webserver / core / test_missing_file_gets_404_with_html"
 
@@ -163,7 +163,7 @@ def compare_cli(*argv: str) -> Comparison:
 def bad_webserver(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Path]:
     """The web server that answers a missing file with 200, beside the reference, with --html."""
     into = tmp_path_factory.mktemp("bad")
-    submission = KnownBad.load(KNOWN_BAD / "webserver" / "not_found_as_200").assemble(into)
+    submission = KnownSubmission.load(KNOWN_BAD / "webserver" / "not_found_as_200").assemble(into)
     html = into / "compare.html"
     return compare_cli(str(submission), "--lab", "webserver", "--html", str(html)), html
 

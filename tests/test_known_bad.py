@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.grading import KnownBad, grade, known_bad
+from tests.grading import KnownSubmission, grade, known_bad
 
 CASES = known_bad()
 
 
 @pytest.mark.parametrize("bad", CASES, ids=[bad.id for bad in CASES])
-def test_known_bad_fails_exactly_its_checks(bad: KnownBad, tmp_path: Path) -> None:
+def test_known_bad_fails_exactly_its_checks(bad: KnownSubmission, tmp_path: Path) -> None:
     grading = grade(bad.assemble(tmp_path), [bad.lab], tmp_path)
     assert grading.tests, f"no results were written:\n{grading.output}"
     assert grading.failed() == bad.fails, (
-        f"{bad.id} breaks: {bad.breaks}\n"
+        f"{bad.id} breaks: {bad.rule}\n"
         f"expected to fail: {sorted(bad.fails)}\n"
         f"failed:           {sorted(grading.failed())}\n{grading.output[-4000:]}"
     )

@@ -12,15 +12,15 @@ import pytest
 
 from graders import netns
 from tests.conftest import HEAVY
-from tests.grading import GRADERS, REPO, KnownBad, grade, overlaid
+from tests.grading import GRADERS, REPO, KnownSubmission, grade, overlaid
 
 TEXTBOOK = REPO / "fixtures" / "textbook"
 NO_NAMESPACES = netns.available()
 needs_namespaces = pytest.mark.skipif(NO_NAMESPACES is not None, reason=f"no network namespaces: {NO_NAMESPACES}")
-BAD = [KnownBad.load(path) for path in sorted((TEXTBOOK / "bad").glob("*/*")) if (path / "bad.toml").is_file()]
+BAD = [KnownSubmission.load(path) for path in sorted((TEXTBOOK / "bad").glob("*/*")) if (path / "bad.toml").is_file()]
 
 
-def textbook_submission(into: Path, bad: KnownBad | None = None) -> Path:
+def textbook_submission(into: Path, bad: KnownSubmission | None = None) -> Path:
     """The reference (for the programs the handout does not name), the textbook-shaped good
     programs over it, and a bad one's over those."""
     return bad.assemble(into, TEXTBOOK / "good") if bad else overlaid(into, TEXTBOOK / "good")
@@ -35,9 +35,9 @@ def test_the_textbook_shaped_submission_gets_full_marks(tmp_path: Path) -> None:
 
 @needs_namespaces
 @pytest.mark.parametrize("bad", BAD, ids=[bad.id for bad in BAD])
-def test_a_textbook_known_bad_submission_fails_exactly_its_checks(bad: KnownBad, tmp_path: Path) -> None:
+def test_a_textbook_known_bad_submission_fails_exactly_its_checks(bad: KnownSubmission, tmp_path: Path) -> None:
     grading = grade(textbook_submission(tmp_path, bad), [bad.lab], tmp_path, "--course", "textbook")
-    assert grading.failed() == bad.fails, f"{bad.id}: {bad.breaks}\nfailed: {sorted(grading.failed())}\n{grading.output[-3000:]}"
+    assert grading.failed() == bad.fails, f"{bad.id}: {bad.rule}\nfailed: {sorted(grading.failed())}\n{grading.output[-3000:]}"
     for check in bad.fails:
         assert grading.output_of(check).startswith("rule:"), grading.output_of(check)
 
