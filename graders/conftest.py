@@ -7,20 +7,31 @@ from collections.abc import Iterator
 
 import pytest
 
-from graders import netns
+from graders import course, netns
 from graders.plugin import course_of, namespaces_refused, sandbox_of, submission_dir
-from graders.programs import Launcher, Submission
+from graders.programs import Launcher
+from graders.submission import Submission
 
 
 @pytest.fixture(scope="session")
 def submission(request: pytest.FixtureRequest) -> Submission:
-    return Submission(submission_dir(request.config), course_of(request.config).file_names())
+    """The programs to grade; a missing one's message suggests the handout's profile where its names fit."""
+    handout = course.load("textbook").file_names()
+    return Submission(submission_dir(request.config), course_of(request.config).file_names(), handout)
+
+
+def _launcher(request: pytest.FixtureRequest, submission: Submission, tmp_path_factory: pytest.TempPathFactory, name: str) -> Launcher:
+    mark = request.node.get_closest_marker("lab")
+    return Launcher(
+        submission, tmp_path_factory.mktemp(name), sandbox_of(request.config), course_of(request.config),
+        lab=mark.args[0] if mark else None, no_namespaces=namespaces_refused(request.config),
+    )
 
 
 @pytest.fixture
 def launcher(submission: Submission, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Launcher]:
     """Starts a check's programs; kills them all, with their children, when it ends."""
-    launcher = Launcher(submission, tmp_path_factory.mktemp("run"), sandbox_of(request.config), course_of(request.config))
+    launcher = _launcher(request, submission, tmp_path_factory, "run")
     yield launcher
     launcher.stop_all()
 
@@ -28,30 +39,25 @@ def launcher(submission: Submission, tmp_path_factory: pytest.TempPathFactory, r
 @pytest.fixture(scope="module")
 def module_launcher(submission: Submission, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Launcher]:
     """For one run shared by several checks (DESIGN.md principle 4)."""
-    launcher = Launcher(submission, tmp_path_factory.mktemp("shared"), sandbox_of(request.config), course_of(request.config))
+    launcher = _launcher(request, submission, tmp_path_factory, "shared")
     yield launcher
     launcher.stop_all()
 
 
-def _fixes_ports(request: pytest.FixtureRequest) -> bool:
-    mark = request.node.get_closest_marker("lab")
-    return mark is not None and course_of(request.config).fixes(mark.args[0])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fixed_ports_possible(request: pytest.FixtureRequest) -> None:
-    """Before any run of the module starts: a lab whose programs hard-code their ports is
-    skipped where no network namespace can be made (said once by the plugin)."""
-    why = namespaces_refused(request.config)
-    if why and _fixes_ports(request):
-        pytest.skip(f"its programs hard-code their ports, and no network namespace can be made here: {why}")
-
-
 @pytest.fixture(autouse=True)
 def own_network(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A check whose programs hard-code their ports runs in a network namespace of its own."""
-    if not _fixes_ports(request):
+    """A check whose programs hard-code their ports runs in a network namespace of its own
+    (where none can be made, the launcher skips the checks of those programs)."""
+    mark = request.node.get_closest_marker("lab")
+    if mark is None or not course_of(request.config).fixes(mark.args[0]) or namespaces_refused(request.config):
         yield
         return
-    with netns.fresh():
-        yield
+    try:
+        namespace = netns.Namespace()
+    except OSError as error:
+        pytest.skip(f"no network namespace could be made for this check: {error}")
+    try:
+        with namespace.entered():
+            yield
+    finally:
+        namespace.close()

@@ -87,9 +87,9 @@ class Course:
         """Whether a program of the lab hard-codes its port or its peer (textbook mode)."""
         return any(program.fixed for program in self.lab(lab).programs.values())
 
-    def fixed_labs(self) -> list[str]:
-        """The labs whose programs hard-code ports or peers: they need network namespaces."""
-        return [lab for lab in self.labs if self.fixes(lab)]
+    def fixed_programs(self) -> list[str]:
+        """The programs that hard-code their ports or peers, by their LABS.md file names."""
+        return [filename for lab in self.labs.values() for filename, program in lab.programs.items() if program.fixed]
 
     def file_names(self) -> dict[str, tuple[str, ...]]:
         """Per LABS.md file name, the names this course looks for, where it says."""

@@ -17,7 +17,8 @@ from .course import Course
 from .failures import CheckFailed, Judgements
 from .isolation import Sandbox, enter_private_network, make_sandbox
 from .programs import Launcher
-from .scoring import Check, Scoreboard
+from .submission import MissingProgram
+from .scoring import CORE, MISSING, Check, Scoreboard
 from .summary import print_summary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except course.ProfileError as error:
         raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(Grading(config), "netlab-grading")
-    if config.stash[COURSE].fixed_labs():
+    if config.stash[COURSE].fixed_programs():
         _namespaces(config)
     if config.getoption("isolate", False):
         _isolate(config)
@@ -88,12 +89,12 @@ def _namespaces(config: pytest.Config) -> None:
     """A course whose programs hard-code their ports needs network namespaces: as root, or as
     root of a user namespace made now, while pytest is one thread. Said once where refused."""
     why = "turned off by NETLAB_NAMESPACES=off" if os.environ.get("NETLAB_NAMESPACES") == "off" else None
-    why = why or netns.enter_user_namespace() or netns.available()
+    why = why or netns.prepare()
     config.stash[NO_NAMESPACES] = why
     if why:
-        fixed = ", ".join(config.stash[COURSE].fixed_labs())
-        _say(config, f"netlab --course: no network namespaces here ({why}): the checks of {fixed}, whose "
-                     "programs hard-code their ports, are skipped; the rest is graded")
+        fixed = ", ".join(config.stash[COURSE].fixed_programs())
+        _say(config, f"netlab --course: no network namespaces here ({why}): the checks of {fixed}, which "
+                     "hard-code their ports or servers, are skipped; the rest is graded")
 
 
 def namespaces_refused(config: pytest.Config) -> str | None:
@@ -172,7 +173,8 @@ def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
-    """A failed check reads as rule / expected / got / wire, without a traceback.
+    """A failed check reads as rule / expected / got / wire, without a traceback; an optional
+    exercise whose program is missing reads as one "not attempted" skip.
 
     The report is made here, so pytest never formats the check's traceback: on Python
     3.11 that parses source with ast, which can fail when a fake server's thread formats
@@ -180,19 +182,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """
     if call.excinfo is None or not isinstance(call.excinfo.value, CheckFailed) or _check not in item.stash:
         return None
+    check = item.stash[_check]
+    failure = call.excinfo.value
+    text = failure.report(check.cited_rule, _servers_that_died(item))
+    missing = isinstance(failure, MissingProgram)
+    properties = [*item.user_properties, (MISSING, text.text)] if missing else item.user_properties
+    outcome, longrepr = ("skipped", _not_attempted(item, failure)) if missing and check.group != CORE else ("failed", text)
     return pytest.TestReport(
         item.nodeid,
         item.location,
         {name: 1 for name in item.keywords},
-        "failed",
-        call.excinfo.value.report(item.stash[_check].rule, _servers_that_died(item)),
+        outcome,  # type: ignore[arg-type]
+        longrepr,  # type: ignore[arg-type]
         call.when,  # type: ignore[arg-type]
         [(f"Captured {key} {when}", content) for when, key, content in item._report_sections],
         call.duration,
         call.start,
         call.stop,
-        item.user_properties,
+        properties,
     )
+
+
+def _not_attempted(item: pytest.Item, failure: CheckFailed) -> tuple[str, int, str]:
+    """A skip's longrepr: where, and why."""
+    path, line, _ = item.location
+    return str(path), (line or 0) + 1, "not attempted: " + failure.got.splitlines()[0]
 
 
 def _servers_that_died(item: pytest.Item) -> list[str]:
@@ -222,7 +236,11 @@ class Grading:
         if self.scoreboard and not self.is_worker:
             print_summary(self.scoreboard, terminalreporter, submission_dir(self.config))
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return
         path = self.config.getoption("results_json")
-        if path and not self.is_worker:
+        if path:
             self.scoreboard.write_gradescope(Path(path))
+        if session.exitstatus == pytest.ExitCode.OK and self.scoreboard.failed():
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a skipped check (not attempted, no namespace here) did not pass

@@ -19,17 +19,18 @@ import threading
 import time
 import uuid
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Callable
 
 import psutil
+import pytest
 
 from . import netns
 from .course import LABS_MD, Course
 from .failures import CheckFailed
 from .isolation import Sandbox
 from .ports import Transport, bound_ports, free_port, port_is_taken
+from .submission import Submission
 
 OUTPUT_CAP = 1024 * 1024  # bytes kept per stream; the rest is read and counted
 LINE_SHOWN = 200  # characters of one output line a message shows
@@ -40,29 +41,8 @@ ESCAPE_SCAN_EVERY = 0.25  # seconds between two scans for processes that left th
 GONE_WITHIN = 5.0  # seconds for killed processes to be gone
 EMPTY_AGAIN = 0.05  # seconds: a program and its children must be seen gone twice, this far apart
 WRONG_PORT_AFTER = 1.0  # seconds a program may hold only other ports before it is taken to ignore its own
+DYING_WITHIN = 1.0  # seconds a server that let go of its port has to end, so its last words can be shown
 SANDBOX_ENV = {"MALLOC_ARENA_MAX": "2"}  # glibc's per-thread arenas would eat the address-space limit
-
-
-@dataclass(frozen=True)
-class Submission:
-    """A directory of a student's programs; ``names`` gives, per LABS.md file name, the names a
-    course profile looks for instead (``WebServer.py``), in order."""
-
-    root: Path
-    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def program(self, filename: str) -> Path:
-        """The program's path; a missing file fails the check that needs it."""
-        names = self.names.get(filename, (filename,))
-        for name in names:
-            path = (self.root / name).resolve()
-            if path.is_file():
-                return path
-        wanted = " or ".join(f"`{name}`" for name in names)
-        raise CheckFailed(
-            expected=f"{wanted} at the top of the submission",
-            got=f"{wanted} not found in `{self.root}`",
-        )
 
 
 class CappedOutput:
@@ -145,6 +125,7 @@ class Program:
         self.marker = uuid.uuid4().hex
         self.started = time.monotonic()
         self.killed_after: float | None = None
+        self.listening: tuple[int, Transport] | None = None  # a server's port, once seen held
         self._sandbox = sandbox
         tmp = workdir.with_name(workdir.name + "-tmp")  # beside, not in, the working directory
         tmp.mkdir(exist_ok=True)
@@ -265,6 +246,19 @@ class Program:
             return [process for process in tree if process.pid != self.pid]
         shells = {process.pid for process in tree if _parent(process) == self.pid}
         return [p for p in tree if p.pid != self.pid and p.pid not in shells and not (_parent(p) in shells and _name(p) == "sleep")]
+
+    def holds_its_port(self) -> bool:
+        """Whether a server still holds the port it was seen listening on."""
+        if self.listening is None:
+            return False
+        port, transport = self.listening
+        return port in bound_ports(self.processes(escaped=False), transport)
+
+    def wait_ended(self, within: float) -> None:
+        """Until it has exited by itself, or ``within`` seconds; never kills it."""
+        deadline = time.monotonic() + within
+        while self.returncode is None and time.monotonic() < deadline:
+            time.sleep(POLL)
 
     def finish(self, within: float) -> int | None:
         """Wait for it to exit, until ``within`` seconds after it started; kill it then.
@@ -443,13 +437,20 @@ class Launcher:
     Under a course profile whose programs hard-code their ports and peers (textbook mode), a
     fixed program gets no arguments, a server is awaited on its own port, a client's fake peer
     listens where it expects (``peer_port``), and the host names it uses resolve to loopback
-    (``resolve_locally``); ``network()`` gives a group of them a network namespace of its own."""
+    (``resolve_locally``); ``network()`` gives a group of them a network namespace of its own.
+    Where no namespace can be made (``no_namespaces`` says why), a fixed program's checks are
+    skipped, saying so, and the lab's other programs run as under LABS.md."""
 
-    def __init__(self, submission: Submission, workdir: Path, sandbox: Sandbox | None = None, course: Course = LABS_MD) -> None:
+    def __init__(
+        self, submission: Submission, workdir: Path, sandbox: Sandbox | None = None, course: Course = LABS_MD,
+        lab: str | None = None, no_namespaces: str | None = None,
+    ) -> None:
         self.submission = submission
         self.workdir = workdir
         self.sandbox = sandbox
         self.course = course
+        self.lab = lab
+        self.no_namespaces = no_namespaces
         self.running: list[Program] = []
         self.servers: list[Program] = []
         self.local_names: list[str] = []
@@ -471,10 +472,20 @@ class Launcher:
 
     @property
     def _fixes_ports(self) -> bool:
-        return bool(self.course.fixed_labs())
+        return self.lab is not None and self.course.fixes(self.lab) and self.no_namespaces is None
+
+    def _fixed(self, filename: str) -> bool:
+        """Whether the program hard-codes its port or peer; a skip where that cannot be given it."""
+        fixed = self.course.program_for(filename).fixed
+        if fixed and self.no_namespaces is not None:
+            pytest.skip(f"`{filename}` hard-codes its port or server ({self.course.name}), and no network "
+                        f"namespace can be made here: {self.no_namespaces}")
+        return fixed
 
     def peer_port(self, filename: str) -> int:
         """The port a client's fake peer must listen on: the one it hard-codes, else any (0)."""
+        if not self._fixed(filename):
+            return 0
         return self.course.program_for(filename).port or 0
 
     def resolve_locally(self, name: str) -> None:
@@ -489,10 +500,11 @@ class Launcher:
         ``env`` adds to the environment it inherits."""
         path = self.submission.program(filename)
         spec = self.course.program_for(filename)
+        fixed = self._fixed(filename)
         names = [name for name in [*self.local_names, spec.server] if name and not _resolves_anyway(name)]
         prefix = netns.hosts_wrapper(netns.hosts_file(names, self.fresh_dir("hosts"))) if names else None
         workdir = workdir or self.fresh_dir(filename)
-        program = Program(path, [] if spec.fixed else list(args), workdir, stdin, env, self.sandbox, prefix)
+        program = Program(path, [] if fixed else list(args), workdir, stdin, env, self.sandbox, prefix)
         self.running.append(program)
         return program
 
@@ -507,12 +519,13 @@ class Launcher:
     ) -> tuple[Program, int]:
         """Start ``python FILE PORT OPTIONS...`` on a free port, observed listening; retried on a
         lost port race. A server that hard-codes its port is awaited there."""
-        fixed = self.course.program_for(filename).port
+        fixed = self.course.program_for(filename).port if self._fixed(filename) else None
         for attempt in range(tries):
             port = fixed or free_port(transport)
             program = self.start(filename, str(port), *options, workdir=workdir)
             try:
                 program.wait_listening(port, transport)
+                program.listening = (port, transport)
                 self.servers.append(program)
                 return program, port
             except CheckFailed:
@@ -523,7 +536,12 @@ class Launcher:
         raise AssertionError("unreachable")
 
     def servers_that_died(self) -> list[Program]:
-        """Servers that were up and have exited (servers run until they are killed)."""
+        """Servers that were up and have exited (servers run until they are killed). One that let go
+        of its port is dying: it is given DYING_WITHIN to end, so its traceback can be shown (a
+        client's "connection refused" often comes before the process is gone)."""
+        for server in self.servers:
+            if server.returncode is None and server.killed_after is None and not server.holds_its_port():
+                server.wait_ended(DYING_WITHIN)
         return [server for server in self.servers if server.returncode is not None and server.killed_after is None]
 
     def stop_all(self) -> None:

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 CORE = "core"
+RULES = "LABS.md"  # the contract every check quotes, at the top of the repository
+MISSING = "missing program"  # a report property: the message of a check whose program is missing
 
 
 def points(n: int, group: str = CORE) -> pytest.MarkDecorator:
@@ -54,6 +56,11 @@ class Check:
             rule=first_paragraph(doc),
         )
 
+    @property
+    def cited_rule(self) -> str:
+        """The rule, and where to read it whole."""
+        return f"{self.rule} ({RULES}, lab `{self.lab}`)"
+
     def properties(self) -> list[tuple[str, object]]:
         return [("lab", self.lab), ("group", self.group), ("points", self.points), ("rule", self.rule)]
 
@@ -76,6 +83,7 @@ class Result:
     passed: bool = True
     output: str = ""
     judged: list[tuple[str, str]] = field(default_factory=list)  # with --record-judged: (expected, wire)
+    missing: bool = False  # its program is not in the submission (an optional one: not attempted)
 
     @property
     def earned(self) -> int:
@@ -96,7 +104,9 @@ class Scoreboard:
         result.judged = next((list(map(tuple, value)) for key, value in report.user_properties if key == "judged"), result.judged)  # type: ignore[arg-type]
         if report.failed or report.skipped:
             result.passed = False
-            text = report.longreprtext if report.failed else f"skipped: {_skip_reason(report)}"
+            missing = next((str(value) for key, value in report.user_properties if key == MISSING), None)
+            result.missing = missing is not None
+            text = missing or (report.longreprtext if report.failed else f"skipped: {_skip_reason(report)}")
             result.output = "\n".join(filter(None, [result.output, text]))
 
     def __bool__(self) -> bool:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .scoring import Scoreboard
+from .scoring import CORE, Result, Scoreboard
 
 
 def score_table(scoreboard: Scoreboard) -> Table:
@@ -29,12 +29,29 @@ def score_table(scoreboard: Scoreboard) -> Table:
 
 
 def failed_lines(scoreboard: Scoreboard) -> list[str]:
-    lines = []
+    """A line per failed check; one per group for the checks whose program is missing (an
+    optional exercise's: not attempted)."""
+    lines: list[str] = []
+    missing: dict[tuple[str, str], list[Result]] = {}
     for result in scoreboard.failed():
         check = result.check
-        got = next((line[4:].strip() for line in result.output.splitlines() if line.startswith("got:")), "")
-        lines.append(f"[red]✗[/] {check.lab} / {check.group} / {check.name} (0/{check.points}): {escape(got)}")
-    return lines
+        if result.missing:
+            missing.setdefault((check.lab, check.group), []).append(result)
+        else:
+            lines.append(f"[red]✗[/] {check.lab} / {check.group} / {check.name} (0/{check.points}): {escape(_got(result))}")
+    return lines + [_missing(lab, group, results) for (lab, group), results in missing.items()]
+
+
+def _missing(lab: str, group: str, results: list[Result]) -> str:
+    possible = sum(result.check.points for result in results)
+    checks = f"{len(results)} check{'s' if len(results) > 1 else ''}, 0/{possible}"
+    mark, what = ("[red]✗[/]", "") if group == CORE else ("[yellow]–[/]", "not attempted: ")
+    return f"{mark} {lab} / {group} ({checks}): {what}{escape(_got(results[0]))}"
+
+
+def _got(result: Result) -> str:
+    """The first line of what the check saw."""
+    return next((line[4:].strip() for line in result.output.splitlines() if line.startswith("got:")), "")
 
 
 def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path) -> None:  # type: ignore[no-untyped-def]

@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=30)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    if (why := netns.available()) is not None:
+    if (why := netns.prepare()) is not None:
         raise SystemExit(f"no network namespaces here: {why}")
     textbook_profile = course.load("textbook")
     with tempfile.TemporaryDirectory(prefix="netlab-textbook-") as scratch:

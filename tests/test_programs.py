@@ -128,6 +128,24 @@ def test_readiness_is_observed_without_connecting(launcher: Launcher) -> None:
     assert program.returncode is None
 
 
+def test_a_server_that_died_is_reported_with_its_traceback_as_soon_as_it_refuses(launcher: Launcher) -> None:
+    """A client sees "connection refused" a moment before the dying server is gone: its death,
+    with its traceback, must be in the message all the same."""
+    program, port = launcher.serve("fragile_server.py")
+    socket.create_connection((LOOPBACK, port), timeout=2).close()  # leaves without a request: IndexError
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((LOOPBACK, port), timeout=2).close()
+        except ConnectionResetError:
+            continue  # queued, then dropped with the listening socket: it is closing
+        except ConnectionRefusedError:
+            break
+    died = launcher.servers_that_died()
+    assert died == [program]
+    assert "IndexError" in program.death_note()
+
+
 def test_serve_retries_when_it_loses_the_race_for_its_port(launcher: Launcher, monkeypatch: pytest.MonkeyPatch) -> None:
     """A port taken between free_port() and the server's bind is the harness's bad luck, not the student's."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
