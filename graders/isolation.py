@@ -26,10 +26,13 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .netns import unshare_network
+import psutil
+
+from . import netns
 
 REPO = Path(__file__).resolve().parent.parent
 HIDDEN = ("reference", "student_template", "fixtures", "graders", "tests", ".git")  # what no program may read
@@ -39,13 +42,17 @@ FILE_SIZE = 256 << 20  # bytes per file a program writes (a 10 MB cache entry is
 PROCESSES = 128  # processes and threads per program, where a pids cgroup exists
 SHELL_POLL = 0.05  # seconds between two looks of the sandbox's shell for processes left in it
 PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1, then v2
+CGROUP_PREFIX = "netlab-"  # a grading's cgroup: netlab-PID
 
 
 def enter_private_network() -> str | None:
-    """Move this process into a new network namespace with loopback up; None, or why it could not."""
-    if not hasattr(os, "getuid") or os.uname().sysname != "Linux":
+    """Move this process into a new network namespace with loopback up; None, or why it could not.
+    A user gets one with a user namespace of its own (``netns.prepare``), root directly."""
+    if sys.platform != "linux":
         return "network namespaces exist on Linux only"
-    refused = unshare_network()
+    if os.geteuid() != 0:
+        return netns.prepare()
+    refused = netns.unshare_network()
     return f"{refused} (it needs root)" if refused else None
 
 
@@ -59,7 +66,7 @@ class Sandbox:
     setpriv: list[str]
     shell: str  # bash: it redirects descriptors above 9, which the status pipe may be
     hidden: tuple[Path, ...]
-    cgroups: Path | None  # where a program's pids cgroup is made, if anywhere
+    cgroups: Path | None  # this grading's own cgroup, in which each program's pids cgroup is made, if anywhere
 
     def wrap(self, command: list[str], marker: str, writable: tuple[Path, ...], status_fd: int) -> list[str]:
         """``command`` as it runs in the sandbox. A shell, the namespace's first process, hides the
@@ -88,15 +95,17 @@ class Sandbox:
     def release(self, marker: str) -> None:
         """Remove the program's cgroup once its processes are gone."""
         if self.cgroups is not None:
-            try:
-                (self.cgroups / marker).rmdir()
-            except OSError:
-                pass  # never made, or a process not yet reaped: the cgroup stays, empty and harmless
+            _remove(self.cgroups / marker)
+
+    def close(self) -> None:
+        """At the end of the grading: remove its own cgroup (each program's is gone by then)."""
+        if self.cgroups is not None:
+            _remove(self.cgroups)
 
 
 def make_sandbox(submission: Path) -> tuple[Sandbox | None, list[str]]:
     """The sandbox this machine grants, and what it could not grant (said once by the plugin)."""
-    if os.name != "posix" or os.uname().sysname != "Linux":
+    if sys.platform != "linux":
         return None, ["no sandbox: --isolate needs Linux namespaces"]
     unshare, prlimit, setpriv, bash = (shutil.which(name) for name in ("unshare", "prlimit", "setpriv", "bash"))
     if unshare is None or prlimit is None or setpriv is None or bash is None:
@@ -116,21 +125,34 @@ def make_sandbox(submission: Path) -> tuple[Sandbox | None, list[str]]:
 
 
 def _pids_cgroups() -> Path | None:
-    """A directory for per-program pids cgroups, made under the first hierarchy that lets us."""
+    """This grading's own directory for per-program pids cgroups (``netlab-PID``), made under the
+    first hierarchy that lets us; those of gradings that ended without removing theirs go first.
+    Never a directory another user made: it is tried, not assumed writable."""
     for root in PIDS_CGROUP_ROOTS:
         if not (root / "pids.max").exists() and not (root / "cgroup.procs").exists():
             continue
         if root.name != "pids" and "pids" not in _read(root / "cgroup.subtree_control"):
             continue
-        place = root / "netlab"
+        for stale in root.glob(f"{CGROUP_PREFIX}*"):
+            if stale.name.removeprefix(CGROUP_PREFIX).isdigit() and not psutil.pid_exists(int(stale.name.removeprefix(CGROUP_PREFIX))):
+                _remove(stale)
+        place = root / f"{CGROUP_PREFIX}{os.getpid()}"
         try:
-            place.mkdir(exist_ok=True)
+            place.mkdir()
             if root.name != "pids":
                 (place / "cgroup.subtree_control").write_text("+pids\n")
             return place
         except OSError:
+            _remove(place)
             continue
     return None
+
+
+def _remove(cgroup: Path) -> None:
+    try:
+        cgroup.rmdir()
+    except OSError:
+        pass  # never made, or a process not yet reaped: it stays, empty and harmless
 
 
 def _read(path: Path) -> str:

@@ -112,6 +112,13 @@ def _isolate(config: pytest.Config) -> None:
         _say(config, f"netlab --isolate: {line}; grading goes on without it")
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove what the grading made outside its temporary directories (its cgroup)."""
+    sandbox = sandbox_of(config)
+    if sandbox is not None:
+        sandbox.close()
+
+
 def _say(config: pytest.Config, line: str) -> None:
     """A line for the terminal at the session's start (the terminal is not there at configure
     time); xdist workers stay silent, the controller speaks for them."""
