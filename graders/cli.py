@@ -6,19 +6,22 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from . import batch, compare, course
 from .rubric import collect_checks
-from .scoring import Check
+from .scoring import RULES, Check
 
 USAGE = 4  # as pytest's exit status for a usage error
+RULES_PATH = Path(__file__).resolve().parent.parent / RULES
 
 
 def rubric_table(checks: list[Check], course: str | None) -> Table:
-    table = Table(title="netlab rubric" + (f" (course: {course})" if course else ""), title_justify="left")
+    table = Table(title="netlab rubric" + (f" (course: {course})" if course else ""), title_justify="left",
+                  caption=f"Each rule is quoted from {RULES_PATH}, where each lab's whole contract is.", caption_justify="left")
     table.add_column("lab", no_wrap=True)
     table.add_column("group", no_wrap=True)
     table.add_column("check", overflow="fold", ratio=2)

@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from . import course
 from .failures import LABEL_WIDTH
 from .grading_run import GradingRun, course_option
 from .grading_run import Outcome as RunOutcome
@@ -63,11 +64,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "hard-code their ports, one written to its handout)")
 
 
+def _reference_unlike(args: argparse.Namespace) -> str | None:
+    """Why reference/ cannot stand beside a submission graded as ``--course`` says; None if it can."""
+    if not args.course or args.reference.resolve() != REFERENCE:
+        return None
+    try:
+        unlike = course.load(args.course).unlike_labs_md(args.lab)
+    except course.ProfileError as error:
+        return f"netlab compare: {error}"
+    if not unlike:
+        return None
+    return (f"netlab compare: reference/ follows LABS.md's command lines and file names, and course {args.course} "
+            f"grades {', '.join(unlike)} otherwise: pass --reference DIR, a submission written to that course's "
+            "handout (for the bundled textbook profile: reference/ with fixtures/textbook/good/ over it)")
+
+
 def run(args: argparse.Namespace) -> int:
     """0 if the submission passes every check the reference passes, 1 if not, 4 on a usage error."""
     submission: Path = args.submission
     if not submission.is_dir():
         print(f"netlab compare: submission directory {submission} does not exist", file=sys.stderr)
+        return USAGE_ERROR
+    if (refused := _reference_unlike(args)) is not None:
+        print(refused, file=sys.stderr)
         return USAGE_ERROR
     with tempfile.TemporaryDirectory(prefix="netlab-compare-") as workdir:
         runs = grade_both(submission.resolve(), args.lab, Path(workdir), reference=args.reference.resolve(), options=course_option(args.course))

@@ -91,6 +91,16 @@ class Course:
         """The programs that hard-code their ports or peers, by their LABS.md file names."""
         return [filename for lab in self.labs.values() for filename, program in lab.programs.items() if program.fixed]
 
+    def unlike_labs_md(self, labs: list[str]) -> list[str]:
+        """The programs of ``labs`` (all, if none given) that a submission written to LABS.md, such as
+        reference/, cannot be graded as: those with their ports or peers in the code, and those
+        looked for under other names only."""
+        return [
+            filename
+            for lab, profile in self.labs.items() if not labs or lab in labs
+            for filename, program in profile.programs.items() if program.fixed or filename not in program.names
+        ]
+
     def file_names(self) -> dict[str, tuple[str, ...]]:
         """Per LABS.md file name, the names this course looks for, where it says."""
         return {filename: program.names for lab in self.labs.values() for filename, program in lab.programs.items()}

@@ -50,7 +50,9 @@ def _missing(lab: str, group: str, results: list[Result]) -> str:
 
 
 def _got(result: Result) -> str:
-    """The first line of what the check saw."""
+    """The first line of what the check saw, or why it was skipped."""
+    if result.output.startswith("skipped:"):
+        return result.output.splitlines()[0]
     return next((line[4:].strip() for line in result.output.splitlines() if line.startswith("got:")), "")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -36,14 +37,14 @@ class Grading:
         return next(t["output"] for t in self.tests if t["name"].endswith(f" / {check}"))
 
 
-def grade(submission: Path, labs: list[str], workdir: Path, *extra: str) -> Grading:
-    """Run the graders in their own process, as a student or CI would."""
+def grade(submission: Path, labs: list[str], workdir: Path, *extra: str, env: dict[str, str] | None = None) -> Grading:
+    """Run the graders in their own process, as a student or CI would (``env`` added to ours)."""
     results = workdir / "results.json"
     command = [sys.executable, "-m", "pytest", str(GRADERS), "--submission", str(submission),
                "--results-json", str(results), "-q", "-p", "no:cacheprovider", *extra]
     for lab in labs:
         command += ["--lab", lab]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=GRADING_WITHIN)
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=GRADING_WITHIN, env={**os.environ, **(env or {})})
     tests = json.loads(results.read_text())["tests"] if results.exists() else []
     return Grading(done.returncode, tests, done.stdout + done.stderr)
 

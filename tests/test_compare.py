@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import compare
+from graders import compare, course
 from graders.compare import Outcome, Pair, Row
 from graders.failures import CheckFailed
 from graders.wire import Transcript
@@ -201,6 +201,16 @@ def test_a_missing_submission_or_an_unknown_lab_is_a_usage_error(tmp_path: Path)
     unknown = compare_cli(str(REFERENCE), "--lab", "nosuchlab")
     assert unknown.status == 4
     assert "unknown lab nosuchlab" in unknown.output
+
+
+def test_a_course_that_reference_does_not_fit_needs_a_reference_of_its_own(tmp_path: Path) -> None:
+    """Under a profile whose programs hard-code their ports or take other names, reference/ would
+    lose points for following LABS.md: refused, saying to pass --reference."""
+    profile = tmp_path / "netlab.toml"
+    profile.write_text('[labs.webserver.programs."webserver.py"]\nnames = ["WebServer.py"]\n')
+    refused = compare_cli(str(REFERENCE), "--course", str(profile), "--lab", "webserver")
+    assert refused.status == 4 and "pass --reference DIR" in refused.output and "webserver.py" in refused.output
+    assert course.load(str(profile)).unlike_labs_md(["echo"]) == []  # a lab the profile leaves alone: compared
 
 
 def test_a_grading_past_its_limit_is_stopped_and_counts_as_no_results(tmp_path: Path) -> None:

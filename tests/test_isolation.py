@@ -21,6 +21,14 @@ SANDBOX, MISSING = make_sandbox(PROGRAMS)
 sandboxed = pytest.mark.skipif(SANDBOX is None, reason="; ".join(MISSING))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def sandbox_closed() -> Iterator[None]:
+    """The sandbox's cgroup goes with the module, as a grading's goes with it."""
+    yield
+    if SANDBOX is not None:
+        SANDBOX.close()
+
+
 @pytest.fixture
 def launcher(tmp_path: Path) -> Iterator[Launcher]:
     launcher = Launcher(Submission(PROGRAMS), tmp_path, SANDBOX)
@@ -89,12 +97,14 @@ def test_a_program_that_kills_its_parent_leaves_the_grading_run_alive(tmp_path: 
         from pathlib import Path
         from graders.isolation import make_sandbox
         from graders.programs import Launcher, Submission
-        launcher = Launcher(Submission(Path(sys.argv[1])), Path(sys.argv[2]), make_sandbox(Path(sys.argv[1]))[0])
+        sandbox = make_sandbox(Path(sys.argv[1]))[0]
+        launcher = Launcher(Submission(Path(sys.argv[1])), Path(sys.argv[2]), sandbox)
         try:
             program = launcher.run("kills_parent.py", within=5)
             print("survived", program.returncode, flush=True)
         finally:
             launcher.stop_all()
+            sandbox.close()
         """
     )
     result = subprocess.run([sys.executable, "-c", grading_run, str(PROGRAMS), str(tmp_path)],
@@ -134,3 +144,23 @@ def test_a_sandboxed_program_cannot_undo_its_sandbox(launcher: Launcher) -> None
     assert [line.split(":")[0].split(" ")[0] for line in lines] == ["refused", "refused", "refused", "done"], program.describe_output()
     assert not (program.workdir.parent / "planted.txt").exists()
     assert (program.workdir / "allowed.txt").exists()
+
+
+@sandboxed
+@pytest.mark.skipif(SANDBOX is not None and SANDBOX.cgroups is None, reason="no writable pids cgroup here")
+def test_a_grading_removes_the_cgroup_it_made(tmp_path: Path) -> None:
+    """Its own ``netlab-PID``, made at its start and gone at its end: nothing left for the next
+    grading, of this user or another, to trip over."""
+    assert SANDBOX is not None and SANDBOX.cgroups is not None
+    command = [sys.executable, "-m", "pytest", str(REPO / "graders"), "--submission", str(REPO / "reference"), "--isolate",
+               "--lab", "echo", "-k", "udp_server_uppercases", "-q", "-p", "no:cacheprovider"]
+    grading = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    its_own = SANDBOX.cgroups.parent / f"netlab-{grading.pid}"
+    seen = False
+    while grading.poll() is None and not seen:
+        seen = its_own.is_dir()
+        time.sleep(0.01)
+    output = grading.communicate(timeout=60)[0]
+    assert grading.returncode == 0, output
+    assert seen, "the grading made no cgroup of its own"
+    assert not its_own.exists(), f"{its_own} is left behind"

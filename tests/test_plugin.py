@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -58,7 +60,7 @@ def test_failed_check_reads_rule_expected_got_wire(graders: pytest.Pytester) -> 
     result.assert_outcomes(passed=3, failed=1)
     assert result.ret == 1
     result.stdout.fnmatch_lines([
-        "rule:     A rule that is broken.",
+        "rule:     A rule that is broken. (LABS.md, lab `demo`)",
         "expected: PONG",
         "got:      pong",
         "wire:     C: PING␍␊",
@@ -123,7 +125,7 @@ def test_results_json_is_gradescopes_format(graders: pytest.Pytester) -> None:
     by_name = {t["name"]: t for t in results["tests"]}
     failed = by_name["demo / core / test_fails_with_a_message"]
     assert (failed["score"], failed["max_score"], failed["visibility"]) == (0, 3, "visible")
-    assert failed["output"].startswith("rule:     A rule that is broken.\nexpected: PONG\ngot:      pong")
+    assert failed["output"].startswith("rule:     A rule that is broken. (LABS.md, lab `demo`)\nexpected: PONG\ngot:      pong")
     assert by_name["other / core / test_other"]["score"] == 4
     assert set(failed) == {"name", "score", "max_score", "output", "visibility"}
 
@@ -173,3 +175,70 @@ def test_record_judged_keeps_what_passing_expectations_saw(pytester: pytest.Pyte
         assert test["extra_data"] == {"judged": [["a greeting", "C: HELLO␍␊"]]}
     else:
         assert "extra_data" not in test
+
+
+MISSING = '''
+import pytest
+from pathlib import Path
+
+from graders.scoring import lab, points
+from graders.submission import Submission
+
+pytestmark = lab("demo")
+
+
+@pytest.fixture(scope="module")
+def run():
+    return Submission(Path("submission")).program("beat.py")
+
+
+@points(2)
+def test_core_needs_it(run):
+    """A core rule of a program that is missing."""
+
+
+@points(1, group="optional 1: extra")
+def test_optional_needs_it(run):
+    """An optional exercise's rule."""
+
+
+@points(3, group="optional 1: extra")
+def test_optional_needs_it_too(run):
+    """Another of its rules."""
+
+
+@points(1, group="optional 2: skipped")
+def test_skipped_for_a_reason():
+    """A check that cannot run here."""
+    pytest.skip("no network namespace here")
+'''
+
+
+def test_an_optional_exercise_whose_program_is_missing_is_not_attempted(pytester: pytest.Pytester) -> None:
+    """One line per group, not an ERROR per check; the core's missing program still fails; and a
+    run with a skipped check does not exit 0 as if all had passed."""
+    pytester.makepyfile(test_missing=MISSING)
+    (pytester.path / "submission").mkdir()
+    (pytester.path / "submission" / "Beat.py").write_text("")
+    result = pytester.runpytest("--submission", "submission", "--results-json", "r.json")
+    result.assert_outcomes(skipped=3, errors=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([
+        "*demo / core (1 check, 0/2): `beat.py` not found in `*submission`",
+        "*demo / optional 1: extra (2 checks, 0/4): not attempted: `beat.py` not found*",
+    ])
+    result.stdout.fnmatch_lines(["*demo / optional 2: skipped / test_skipped_for_a_reason (0/1): skipped: no*"])
+    result.stdout.fnmatch_lines(["*got:      `beat.py` not found in `*submission`", "*its .py files: Beat.py",
+                                 "*did you mean `Beat.py`? (file names are matched exactly, case included)"])
+    tests = {t["name"].split(" / ")[-1]: t for t in json.loads((pytester.path / "r.json").read_text())["tests"]}
+    assert tests["test_optional_needs_it"]["output"].startswith("rule:     An optional exercise's rule. (LABS.md, lab `demo`)")
+    assert tests["test_skipped_for_a_reason"]["output"] == "skipped: no network namespace here"
+    assert sum(t["score"] for t in tests.values()) == 0
+
+
+def test_the_plugin_loads_where_fcntl_does_not_exist() -> None:
+    """Windows has no fcntl: the plugin loads through its entry point in every pytest run there,
+    for other projects too, so nothing POSIX-only may be imported at its import."""
+    probe = "import sys; sys.modules['fcntl'] = None; import graders.plugin, graders.conftest; print('loaded')"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "loaded", done.stderr[-2000:]

@@ -15,7 +15,7 @@ from tests.conftest import HEAVY
 from tests.grading import GRADERS, REPO, KnownSubmission, grade, overlaid
 
 TEXTBOOK = REPO / "fixtures" / "textbook"
-NO_NAMESPACES = netns.available()
+NO_NAMESPACES = netns.refused_to_a_grading()
 needs_namespaces = pytest.mark.skipif(NO_NAMESPACES is not None, reason=f"no network namespaces: {NO_NAMESPACES}")
 BAD = [KnownSubmission.load(path) for path in sorted((TEXTBOOK / "bad").glob("*/*")) if (path / "bad.toml").is_file()]
 
@@ -58,20 +58,21 @@ def test_four_gradings_of_one_fixed_port_server_at_once_never_collide(tmp_path: 
     assert [run.returncode for run in runs] == [0, 0, 0, 0], "\n".join(output[-2000:] for output in outputs)
 
 
-def test_without_namespaces_textbook_mode_says_so_and_skips_the_fixed_port_labs(tmp_path: Path) -> None:
-    """Where no namespace can be made (forced here), one line says why and which labs; their checks
-    are skipped with that reason; a lab the profile leaves alone is graded."""
+def test_without_namespaces_only_the_fixed_programs_checks_are_skipped(tmp_path: Path) -> None:
+    """Where no namespace can be made (forced here), one line says why and which programs; their
+    checks are skipped with that reason; the lab's other program, and a lab the profile leaves
+    alone, are graded; and the run does not exit 0 as if all had passed."""
     profile = tmp_path / "netlab.toml"
     profile.write_text('[labs.webserver.programs."webserver.py"]\nnames = ["WebServer.py"]\nport = 6789\n')
-    submission = textbook_submission(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(GRADERS), "--submission", str(submission), "--course", str(profile),
-         "--lab", "webserver", "--lab", "echo", "-q", "-rs", "-p", "no:cacheprovider"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "NETLAB_NAMESPACES": "off"},
-    )
-    said = [line for line in done.stdout.splitlines() if line.startswith("netlab --course: no network namespaces")]
-    assert len(said) == 1 and "the checks of webserver" in said[0], done.stdout[-3000:]
-    assert "21 skipped" in done.stdout and "12 passed" in done.stdout, done.stdout[-3000:]
+    grading = grade(textbook_submission(tmp_path), ["webserver", "echo"], tmp_path, "--course", str(profile), "-rs",
+                    env={"NETLAB_NAMESPACES": "off"})
+    said = [line for line in grading.output.splitlines() if line.startswith("netlab --course: no network namespaces")]
+    assert len(said) == 1 and "the checks of webserver.py," in said[0], grading.output[-3000:]
+    skipped = {t["name"].split(" / ")[-1] for t in grading.tests if t["output"].startswith("skipped:")}
+    assert skipped and all("`webserver.py` hard-codes its port" in grading.output_of(name) for name in skipped)
+    graded = {t["name"].split(" / ")[0] + " / " + t["name"].split(" / ")[1] for t in grading.tests if t["name"].split(" / ")[-1] not in skipped}
+    assert {"echo / core", "webserver / optional 2: http_client.py"} <= graded, graded
+    assert grading.failed() == skipped and grading.status == 1, grading.output[-3000:]
 
 
 @needs_namespaces
