@@ -235,6 +235,18 @@ def test_instructor_workflow_shards_the_class_over_a_matrix_and_merges_the_grade
     assert uses(merge, "actions/upload-artifact")[0]["path"] == "grades.csv"
 
 
+def test_netlabs_own_workflow_runs_the_readme_and_grades_on_every_laptop_system() -> None:
+    """netlab's own tests: the README's two commands on Linux, and grading the reference with
+    the portable tests on macOS and Windows, where students grade too."""
+    yaml = pytest.importorskip("yaml")
+    flow = yaml.safe_load((REPO / ".github" / "workflows" / "tests.yml").read_text())
+    readme = (REPO / "README.md").read_text().split("```")[1].strip().splitlines()[1:]  # after the ```sh line
+    assert [line.strip() for line in readme] == [step["run"] for step in flow["jobs"]["linux"]["steps"] if "run" in step]
+    laptops = flow["jobs"]["laptops"]
+    assert set(laptops["strategy"]["matrix"]["os"]) == {"macos-latest", "windows-latest"}
+    assert "pytest graders/ --submission reference" in commands(laptops)
+
+
 def test_the_scripts_the_workflows_run_exist() -> None:
     for name in ["student.yml", "instructor.yml"]:
         text = (GITHUB / name).read_text()
