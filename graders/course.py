@@ -6,8 +6,9 @@ module (``textbook``). Per lab it may say:
 
 ```toml
 [labs.webserver]
-points = { test_serves_an_html_file = 4 }   # a check's points
-off = ["test_serves_a_10_mb_file_whole"]     # checks not graded
+points = { test_serves_an_html_file = 4, test_content_length_is_exact = 1.5 }  # a check's points
+off = ["test_serves_a_10_mb_file_whole", "optional 2"]  # checks, or whole groups, not graded
+visibility = { "optional 1" = "after_due_date", test_closes_the_connection_after_the_response = "hidden" }
 time_limit = 60                              # seconds per check (pytest-timeout)
 
 [labs.webserver.programs."webserver.py"]    # a program, by its LABS.md file name
@@ -15,13 +16,18 @@ names = ["WebServer.py", "webserver.py"]    # the file names to look for, in ord
 port = 6789                                  # fixed: it takes no port on its command line
 ```
 
+A group is named whole (``"optional 1: multithreaded"``) or by its label (``"optional 1"``,
+``"core"``). Visibility is Gradescope's: ``visible`` (the default), ``hidden``,
+``after_due_date``, ``after_published``; a check's own setting wins over its group's.
 A client's program may also fix its peer: ``server = "localhost"`` and ``port``.
-Anything the profile names that does not exist (a lab, a check, a program, a key)
-is refused with a message that names it: a typo must never grade silently.
+Anything the profile names that does not exist (a lab, a check, a group, a program, a
+key) is refused with a message that names it and the nearest real name: a typo must
+never grade silently.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,7 +43,8 @@ PROGRAMS: dict[str, tuple[str, ...]] = {  # LABS.md: each lab's programs
     "smtp": ("smtp_client.py",),
     "proxy": ("proxy.py",),
 }
-LAB_KEYS = {"points", "off", "time_limit", "programs"}
+LAB_KEYS = {"points", "off", "visibility", "time_limit", "programs"}
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's
 PROGRAM_KEYS = {"names", "port", "server"}
 
 
@@ -60,8 +67,9 @@ class Program:
 
 @dataclass(frozen=True)
 class LabProfile:
-    points: dict[str, int] = field(default_factory=dict)
+    points: dict[str, float] = field(default_factory=dict)
     off: frozenset[str] = frozenset()
+    visibility: dict[str, str] = field(default_factory=dict)
     time_limit: float | None = None
     programs: dict[str, Program] = field(default_factory=dict)
 
@@ -106,20 +114,37 @@ class Course:
         return {filename: program.names for lab in self.labs.values() for filename, program in lab.programs.items()}
 
     def check_names(self, checks: list[Check]) -> None:
-        """Refuse checks the graders do not have."""
-        known = {(check.lab, check.name) for check in checks}
+        """Refuse checks and groups the graders do not have, naming the nearest real one."""
         labs = {check.lab for check in checks}
         for lab, profile in self.labs.items():
-            for name in [*profile.points, *profile.off]:
-                if lab in labs and (lab, name) not in known:
-                    raise ProfileError(f"{self.name}: lab `{lab}` has no check `{name}`")
+            if lab not in labs:
+                continue
+            names = {check.name for check in checks if check.lab == lab}
+            groups = {label for check in checks if check.lab == lab for label in (check.group, _label(check.group))}
+            for name in profile.points:
+                if name not in names:
+                    raise ProfileError(f"{self.name}: lab `{lab}` has no check `{name}`{_nearest(name, names)}")
+            for name in [*profile.off, *profile.visibility]:
+                if name not in names | groups:
+                    raise ProfileError(f"{self.name}: lab `{lab}` has no check or group `{name}`{_nearest(name, names | groups)}")
 
     def grade(self, check: Check) -> Check | None:
-        """The check as this course grades it: its points, or None when switched off."""
+        """The check as this course grades it: its points and visibility, or None when switched off."""
         lab = self.lab(check.lab)
-        if check.name in lab.off:
+        if {check.name, check.group, _label(check.group)} & lab.off:
             return None
-        return replace(check, points=lab.points.get(check.name, check.points))
+        visibility = next((lab.visibility[key] for key in (check.name, check.group, _label(check.group)) if key in lab.visibility), check.visibility)
+        return replace(check, points=lab.points.get(check.name, check.points), visibility=visibility)
+
+
+def _label(group: str) -> str:
+    """A group's short name: ``optional 1`` for ``optional 1: multithreaded``."""
+    return group.split(":")[0]
+
+
+def _nearest(name: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 LABS_MD = Course("LABS.md")
@@ -165,11 +190,16 @@ def _lab(lab: str, table: Any, where: str) -> LabProfile:
     points = table.get("points", {})
     _kind(points, dict, f"{where}: points")
     for check, value in points.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ProfileError(f"{where}: points for `{check}` must be a whole number of points, not {value!r}")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < float("inf"):
+            raise ProfileError(f"{where}: points for `{check}` must be a number of points (0, 2, 1.5), not {value!r}")
+    visibility = table.get("visibility", {})
+    _kind(visibility, dict, f"{where}: visibility")
+    for name, value in visibility.items():
+        if value not in VISIBILITIES:
+            raise ProfileError(f"{where}: visibility of `{name}` must be one of {', '.join(VISIBILITIES)}, not {value!r}")
     off = table.get("off", [])
     if not isinstance(off, list) or not all(isinstance(check, str) for check in off):
-        raise ProfileError(f"{where}: off must be a list of check names")
+        raise ProfileError(f"{where}: off must be a list of check and group names")
     limit = table.get("time_limit")
     if limit is not None and (not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0):
         raise ProfileError(f"{where}: time_limit must be a number of seconds, not {limit!r}")
@@ -181,6 +211,7 @@ def _lab(lab: str, table: Any, where: str) -> LabProfile:
     return LabProfile(
         points=dict(points),
         off=frozenset(off),
+        visibility=dict(visibility),
         time_limit=float(limit) if limit is not None else None,
         programs={filename: _program(filename, spec, f"{where}: program `{filename}`") for filename, spec in programs.items()},
     )

@@ -8,6 +8,7 @@ a harness bug and keeps its traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from _pytest._io import TerminalWriter
@@ -101,3 +102,40 @@ def expect_crlf_lines(head: bytes, what: str, wire: Transcript | None = None) ->
         got=f"{len(bare)} line(s) ended by a bare LF, the first {bare[0]!r}" if bare else "",
         wire=wire,
     )
+
+
+_FENCE = "```"
+
+
+def as_markdown(message: str) -> str:
+    """A check's message for Gradescope's ``md``: each label in bold, the wire in a code block
+    (its ␍␊ markers and spacing kept as they are)."""
+    out: list[str] = []
+    for label, text in sections(message):
+        if label == "wire":
+            out += ["**wire:**", "", _FENCE + "text", text, _FENCE, ""]
+        else:
+            out += [f"**{label}:** {_md_escape(text)}".replace("\n", "  \n"), ""]
+    return "\n".join(out).strip() + "\n"
+
+
+def sections(message: str) -> list[tuple[str, str]]:
+    """The labelled parts of a check's message (rule, expected, got, wire, note), each with its
+    continuation lines; a message without labels is one part labelled ``output``."""
+    parts: list[tuple[str, list[str]]] = []
+    for line in message.splitlines():
+        label, colon, rest = line.partition(":")
+        if colon and label in LABELS and not line.startswith(" "):
+            parts.append((label, [rest.strip()]))
+        elif parts:
+            parts[-1][1].append(line[LABEL_WIDTH:] if line.startswith(" " * LABEL_WIDTH) else line)
+        else:
+            parts.append(("output", [line]))
+    return [(label, "\n".join(lines)) for label, lines in parts]
+
+
+LABELS = ("rule", "expected", "got", "wire", "note")
+
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)

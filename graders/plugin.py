@@ -8,6 +8,7 @@ without a ``lab`` mark are left alone, so the plugin is silent outside graders.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from .failures import CheckFailed, Judgements
 from .isolation import Sandbox, enter_private_network, make_sandbox
 from .programs import Launcher
 from .submission import MissingProgram
-from .scoring import CORE, MISSING, Check, Scoreboard
+from .scoring import CORE, MARKDOWN, MISSING, TEXT, Check, Scoreboard
 from .summary import print_summary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="grade only this lab (repeatable): echo, webserver, ...",
     )
     group.addoption("--results-json", metavar="PATH", help="write Gradescope's results.json here")
+    group.addoption(
+        "--results-format",
+        choices=(TEXT, MARKDOWN),
+        default=TEXT,
+        help="how results.json's test outputs read on Gradescope: text (in a <pre>), or md (the wire in a code block)",
+    )
     group.addoption(
         "--course",
         metavar="PROFILE",
@@ -229,6 +236,7 @@ class Grading:
         self.config = config
         self.scoreboard = Scoreboard()
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker: the controller reports
+        self.started = time.monotonic()
 
     def pytest_sessionstart(self) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -248,6 +256,7 @@ class Grading:
             return
         path = self.config.getoption("results_json")
         if path:
-            self.scoreboard.write_gradescope(Path(path))
+            said = "\n".join(self.config.stash.get(SAID, []))
+            self.scoreboard.write_gradescope(Path(path), said, self.config.getoption("results_format"), time.monotonic() - self.started)
         if session.exitstatus == pytest.ExitCode.OK and self.scoreboard.failed():
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a skipped check (not attempted, no namespace here) did not pass

@@ -16,12 +16,19 @@ from pathlib import Path
 
 import pytest
 
+from .failures import as_markdown
+
 CORE = "core"
 RULES = "LABS.md"  # the contract every check quotes, at the top of the repository
 MISSING = "missing program"  # a report property: the message of a check whose program is missing
 
 
-def points(n: int, group: str = CORE) -> pytest.MarkDecorator:
+Points = float  # a check's points: whole in the graders, fractional where a course profile says (1.5)
+VISIBLE = "visible"  # Gradescope's default visibility of a test
+TEXT, MARKDOWN = "text", "md"  # the output formats of Gradescope's that results.json is written in
+
+
+def points(n: Points, group: str = CORE) -> pytest.MarkDecorator:
     """What a check is worth, and the group (core or an optional exercise) it counts in."""
     return pytest.mark.points(n, group=group)
 
@@ -38,8 +45,9 @@ class Check:
     lab: str
     group: str
     name: str
-    points: int
+    points: Points
     rule: str
+    visibility: str = VISIBLE  # Gradescope's, as the course profile sets it
 
     @classmethod
     def of(cls, item: pytest.Item) -> Check | None:
@@ -62,14 +70,20 @@ class Check:
         return f"{self.rule} ({RULES}, lab `{self.lab}`)"
 
     def properties(self) -> list[tuple[str, object]]:
-        return [("lab", self.lab), ("group", self.group), ("points", self.points), ("rule", self.rule)]
+        return [("lab", self.lab), ("group", self.group), ("points", self.points), ("rule", self.rule), ("visibility", self.visibility)]
 
     @classmethod
     def from_properties(cls, name: str, props: Iterable[tuple[str, object]]) -> Check | None:
         found = dict(props)
         if not {"lab", "group", "points"} <= found.keys():
             return None
-        return cls(str(found["lab"]), str(found["group"]), name, int(found["points"]), str(found.get("rule", "")))  # type: ignore[call-overload]
+        return cls(str(found["lab"]), str(found["group"]), name, whole(float(found["points"])),  # type: ignore[arg-type]
+                   str(found.get("rule", "")), str(found.get("visibility", VISIBLE)))
+
+
+def whole(value: Points) -> Points:
+    """``3.0`` as ``3``: points print and serialize as the profile wrote them."""
+    return int(value) if float(value).is_integer() else value
 
 
 def first_paragraph(doc: str) -> str:
@@ -83,10 +97,11 @@ class Result:
     passed: bool = True
     output: str = ""
     judged: list[tuple[str, str]] = field(default_factory=list)  # with --record-judged: (expected, wire)
+    seconds: float = 0.0  # setup, call and teardown
     missing: bool = False  # its program is not in the submission (an optional one: not attempted)
 
     @property
-    def earned(self) -> int:
+    def earned(self) -> Points:
         return self.check.points if self.passed else 0
 
 
@@ -101,6 +116,7 @@ class Scoreboard:
         if check is None:
             return
         result = self.results.setdefault(report.nodeid, Result(check))
+        result.seconds += report.duration
         result.judged = next((list(map(tuple, value)) for key, value in report.user_properties if key == "judged"), result.judged)  # type: ignore[arg-type]
         if report.failed or report.skipped:
             result.passed = False
@@ -115,9 +131,9 @@ class Scoreboard:
     def ordered(self) -> list[Result]:
         return sorted(self.results.values(), key=lambda r: (r.check.lab, r.check.group != CORE, r.check.group))
 
-    def totals(self) -> dict[tuple[str, str], tuple[int, int]]:
+    def totals(self) -> dict[tuple[str, str], tuple[Points, Points]]:
         """(lab, group) -> (earned, possible), core first within each lab."""
-        totals: dict[tuple[str, str], tuple[int, int]] = {}
+        totals: dict[tuple[str, str], tuple[Points, Points]] = {}
         for result in self.ordered():
             key = (result.check.lab, result.check.group)
             earned, possible = totals.get(key, (0, 0))
@@ -125,37 +141,51 @@ class Scoreboard:
         return totals
 
     @property
-    def score(self) -> int:
-        return sum(r.earned for r in self.results.values())
+    def score(self) -> Points:
+        return whole(sum(r.earned for r in self.results.values()))
 
     @property
-    def max_score(self) -> int:
-        return sum(r.check.points for r in self.results.values())
+    def max_score(self) -> Points:
+        return whole(sum(r.check.points for r in self.results.values()))
 
     def failed(self) -> list[Result]:
         return [r for r in self.ordered() if not r.passed]
 
-    def gradescope(self) -> dict[str, object]:
-        """Gradescope's ``results.json``."""
+    def gradescope(self, output: str = "", output_format: str = TEXT, seconds: float | None = None) -> dict[str, object]:
+        """Gradescope's ``results.json``, with only the keys its specification documents:
+        https://gradescope-autograders.readthedocs.io/en/latest/specs/ . ``output`` is what the
+        whole run has to say (a part it could not grade here); ``output_format`` is the tests'
+        (``text``, in a <pre>; ``md``, the wire in a code block)."""
+        labs = list(dict.fromkeys(r.check.lab for r in self.ordered()))
+        numbers: dict[str, int] = {}
+        tests = []
+        for r in self.ordered():
+            numbers[r.check.lab] = numbers.get(r.check.lab, 0) + 1
+            text = r.output if not r.passed else f"rule: {r.check.cited_rule}"
+            tests.append({
+                "name": f"{r.check.lab} / {r.check.group} / {r.check.name}",
+                "number": f"{labs.index(r.check.lab) + 1}.{numbers[r.check.lab]}",
+                "score": r.earned,
+                "max_score": r.check.points,
+                "status": "passed" if r.passed else "failed",
+                "output": as_markdown(text) if output_format == MARKDOWN else text,
+                "output_format": output_format,
+                "tags": [r.check.lab, r.check.group],
+                "visibility": r.check.visibility,
+                **({"extra_data": {"judged": r.judged}} if r.judged else {}),
+            })
         return {
             "score": self.score,
-            "max_score": self.max_score,
-            "tests": [
-                {
-                    "name": f"{r.check.lab} / {r.check.group} / {r.check.name}",
-                    "score": r.earned,
-                    "max_score": r.check.points,
-                    "output": r.output if not r.passed else f"rule: {r.check.rule}",
-                    "visibility": "visible",
-                    **({"extra_data": {"judged": r.judged}} if r.judged else {}),
-                }
-                for r in self.ordered()
-            ],
+            **({"execution_time": round(seconds)} if seconds is not None else {}),
+            **({"output": output, "output_format": TEXT} if output else {}),
+            "test_output_format": output_format,
+            "tests": tests,
         }
 
-    def write_gradescope(self, path: Path) -> None:
+    def write_gradescope(self, path: Path, output: str = "", output_format: str = TEXT, seconds: float | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.gradescope(), indent=2) + "\n", encoding="utf-8")
+        results = self.gradescope(output, output_format, seconds)
+        path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

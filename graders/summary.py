@@ -20,11 +20,11 @@ def score_table(scoreboard: Scoreboard) -> Table:
     previous_lab = None
     for (lab, group), (earned, possible) in scoreboard.totals().items():
         style = "green" if earned == possible else "red"
-        table.add_row(lab if lab != previous_lab else "", group, f"[{style}]{earned}/{possible}[/]")
+        table.add_row(lab if lab != previous_lab else "", group, f"[{style}]{earned:g}/{possible:g}[/]")
         previous_lab = lab
     table.add_section()
     style = "bold green" if scoreboard.score == scoreboard.max_score else "bold red"
-    table.add_row("total", "", f"[{style}]{scoreboard.score}/{scoreboard.max_score}[/]")
+    table.add_row("total", "", f"[{style}]{scoreboard.score:g}/{scoreboard.max_score:g}[/]")
     return table
 
 
@@ -38,13 +38,13 @@ def failed_lines(scoreboard: Scoreboard) -> list[str]:
         if result.missing:
             missing.setdefault((check.lab, check.group), []).append(result)
         else:
-            lines.append(f"[red]✗[/] {check.lab} / {check.group} / {check.name} (0/{check.points}): {escape(_got(result))}")
+            lines.append(f"[red]✗[/] {check.lab} / {check.group} / {check.name} (0/{check.points:g}): {escape(_got(result))}")
     return lines + [_missing(lab, group, results) for (lab, group), results in missing.items()]
 
 
 def _missing(lab: str, group: str, results: list[Result]) -> str:
     possible = sum(result.check.points for result in results)
-    checks = f"{len(results)} check{'s' if len(results) > 1 else ''}, 0/{possible}"
+    checks = f"{len(results)} check{'s' if len(results) > 1 else ''}, 0/{possible:g}"
     mark, what = ("[red]✗[/]", "") if group == CORE else ("[yellow]–[/]", "not attempted: ")
     return f"{mark} {lab} / {group} ({checks}): {what}{escape(_got(results[0]))}"
 

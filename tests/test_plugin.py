@@ -118,24 +118,73 @@ def test_plain_tests_are_left_alone(pytester: pytest.Pytester) -> None:
     result.stdout.no_fnmatch_line("*netlab score*")
 
 
+GRADESCOPE_KEYS = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
+                   "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}  # its specification's
+GRADESCOPE_TEST_KEYS = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
+                        "tags", "visibility", "extra_data"}
+
+
 def test_results_json_is_gradescopes_format(graders: pytest.Pytester) -> None:
+    """Only the keys Gradescope documents, each as it documents it."""
     graders.runpytest("--submission", "submission", "--results-json", "out/results.json")
     results = json.loads((graders.path / "out" / "results.json").read_text())
-    assert (results["score"], results["max_score"]) == (7, 10)
+    assert set(results) <= GRADESCOPE_KEYS and all(set(test) <= GRADESCOPE_TEST_KEYS for test in results["tests"])
+    assert results["score"] == 7 and sum(test["max_score"] for test in results["tests"]) == 10
+    assert isinstance(results["execution_time"], int) and results["test_output_format"] == "text"
     by_name = {t["name"]: t for t in results["tests"]}
     failed = by_name["demo / core / test_fails_with_a_message"]
-    assert (failed["score"], failed["max_score"], failed["visibility"]) == (0, 3, "visible")
+    assert (failed["score"], failed["max_score"], failed["status"], failed["visibility"]) == (0, 3, "failed", "visible")
+    assert (failed["tags"], failed["output_format"]) == (["demo", "core"], "text")
     assert failed["output"].startswith("rule:     A rule that is broken. (LABS.md, lab `demo`)\nexpected: PONG\ngot:      pong")
-    assert by_name["other / core / test_other"]["score"] == 4
-    assert set(failed) == {"name", "score", "max_score", "output", "visibility"}
+    assert by_name["other / core / test_other"]["score"] == 4 and by_name["other / core / test_other"]["status"] == "passed"
+    assert [t["number"] for t in results["tests"]] == ["1.1", "1.2", "1.3", "2.1"]
+
+
+def test_results_json_in_markdown_puts_the_wire_in_a_code_block(graders: pytest.Pytester) -> None:
+    graders.runpytest("--submission", "submission", "--results-json", "r.json", "--results-format", "md")
+    results = json.loads((graders.path / "r.json").read_text())
+    failed = next(t for t in results["tests"] if t["name"].endswith("test_fails_with_a_message"))
+    assert failed["output_format"] == results["test_output_format"] == "md"
+    assert failed["output"].startswith("**rule:** A rule that is broken. (LABS.md, lab \\`demo\\`)\n\n**expected:** PONG")
+    assert "**wire:**\n\n```text\nC: PING␍␊\nS: pong␊\n```" in failed["output"]
 
 
 def test_results_json_under_xdist(graders: pytest.Pytester) -> None:
     result = graders.runpytest_subprocess("--submission", "submission", "--results-json", "r.json", "-n", "2")
     assert result.ret == 1
     results = json.loads((graders.path / "r.json").read_text())
-    assert (results["score"], results["max_score"]) == (7, 10)
+    assert (results["score"], sum(test["max_score"] for test in results["tests"])) == (7, 10)
     result.stdout.fnmatch_lines(["*total*7/10*"])
+
+
+@pytest.fixture
+def echo_like(pytester: pytest.Pytester) -> pytest.Pytester:
+    """The demo checks under a lab a profile may name."""
+    pytester.makepyfile(test_demo=DEMO.replace('lab("demo")', 'lab("echo")'))
+    (pytester.path / "submission").mkdir()
+    return pytester
+
+
+def test_a_profile_weighs_hides_and_switches_off_checks_and_groups(echo_like: pytest.Pytester) -> None:
+    """Fractional points, Gradescope visibility per check or group, a whole group off."""
+    graders = echo_like
+    (graders.path / "netlab.toml").write_text(
+        '[labs.echo]\npoints = { test_passes = 1.5 }\noff = ["optional 1"]\n'
+        'visibility = { core = "after_due_date", test_fails_with_a_message = "hidden" }\n'
+    )
+    result = graders.runpytest("--submission", "submission", "--course", "netlab.toml", "--results-json", "r.json")
+    tests = {t["name"].split(" / ")[-1]: t for t in json.loads((graders.path / "r.json").read_text())["tests"]}
+    assert "test_optional" not in tests
+    assert (tests["test_passes"]["score"], tests["test_passes"]["visibility"]) == (1.5, "after_due_date")
+    assert tests["test_fails_with_a_message"]["visibility"] == "hidden"
+    result.stdout.fnmatch_lines(["*total*1.5/4.5*"])
+
+
+def test_a_mistyped_check_in_a_profile_is_refused_with_the_nearest_name(echo_like: pytest.Pytester) -> None:
+    (echo_like.path / "netlab.toml").write_text('[labs.echo]\noff = ["test_fails_with_a_mesage"]\n')
+    result = echo_like.runpytest("--submission", "submission", "--course", "netlab.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*lab `echo` has no check or group `test_fails_with_a_mesage` (did you mean `test_fails_with_a_message`?)*"])
 
 
 def test_junitxml_carries_points_as_properties(graders: pytest.Pytester) -> None:
@@ -143,7 +192,7 @@ def test_junitxml_carries_points_as_properties(graders: pytest.Pytester) -> None
     tree = ET.parse(graders.path / "report.xml")
     case = next(c for c in tree.iter("testcase") if c.get("name") == "test_fails_with_a_message")
     properties = {p.get("name"): p.get("value") for p in case.iter("property")}
-    assert properties == {"lab": "demo", "group": "core", "points": "3", "rule": "A rule that is broken."}
+    assert properties == {"lab": "demo", "group": "core", "points": "3", "rule": "A rule that is broken.", "visibility": "visible"}
 
 
 JUDGED = '''
