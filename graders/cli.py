@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .scoring import RULES, Check
 
 USAGE = 4  # as pytest's exit status for a usage error
 RULES_PATH = Path(__file__).resolve().parent.parent / RULES
+WIDE = 160  # columns at least, terminal or pipe: the longest check id and its points fit beside a rule
 
 
 def rubric_table(checks: list[Check], course: str | None) -> Table:
@@ -24,7 +26,7 @@ def rubric_table(checks: list[Check], course: str | None) -> Table:
                   caption=f"Each rule is quoted from {RULES_PATH}, where each lab's whole contract is.", caption_justify="left")
     table.add_column("lab", no_wrap=True)
     table.add_column("group", no_wrap=True)
-    table.add_column("check", overflow="fold", ratio=2)
+    table.add_column("check", no_wrap=True)  # an id to copy into a profile: whole, on one line
     table.add_column("points", justify="right", no_wrap=True)
     table.add_column("rule (LABS.md)", ratio=3)
     for check in checks:
@@ -42,6 +44,16 @@ def write_csv(checks: list[Check]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command's exit status; a reader that stops reading early (``| head``) is no error."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's last flush of stdout must not fail again
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="netlab", description="Graders for the Kurose & Ross socket labs.")
     commands = parser.add_subparsers(dest="command", required=True)
     rubric = commands.add_parser("rubric", help="print the rubric: lab, group, check, points, rule")
@@ -71,6 +83,6 @@ def print_rubric(args: argparse.Namespace) -> int:
         write_csv(checks)
     else:
         console = Console()
-        console.width = max(console.width, 140)
+        console.width = max(console.width, WIDE)
         console.print(rubric_table(checks, args.course))
     return 0

@@ -67,7 +67,11 @@ def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path) ->
     )
     console.print(f"submission: {escape(str(submission))}")
     console.print(score_table(scoreboard))
+    on_a_terminal = terminalreporter.isatty()
     for line in failed_lines(scoreboard):
-        console.print(line, overflow="ellipsis", no_wrap=True)
+        if on_a_terminal:
+            console.print(line, overflow="ellipsis", no_wrap=True)  # one line a check, cut to the screen
+        else:
+            console.print(line, soft_wrap=True)  # a log or a pipe: whole, never wrapped inside a check id
     terminalreporter.write_sep("=", "netlab score")
     terminalreporter.write(buffer.getvalue())

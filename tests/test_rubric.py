@@ -45,3 +45,20 @@ def test_rubric_table_has_a_total() -> None:
     assert done.returncode == 0, done.stderr
     total = sum(check.points for check in collect_checks())
     assert re.search(rf"total\b.*\b{total}\b", done.stdout)
+
+
+def test_a_reader_that_stops_early_ends_no_rubric_in_a_traceback() -> None:
+    """`netlab rubric --csv | head -1`: the pipe closes under it; no BrokenPipeError."""
+    command = [sys.executable, "-c", "from graders.cli import main; raise SystemExit(main())", "rubric", "--csv"]
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # a reader gone before the first line
+    stderr = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 0 and "Traceback" not in stderr, stderr
+
+
+def test_check_ids_are_whole_on_one_line_when_piped() -> None:
+    """Ids are copied into course profiles: the table never folds one, whatever the width."""
+    done = netlab("rubric", "--lab", "proxy")
+    for check in collect_checks(["proxy"]):
+        assert re.search(rf"│ {check.name}\s+│", done.stdout), check.name
