@@ -65,7 +65,7 @@ def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path) ->
         width=max(80, terminalreporter._tw.fullwidth),
         highlight=False,
     )
-    console.print(f"submission: {escape(str(submission))}")
+    console.print(f"submission: {escape(str(submission))}", soft_wrap=True)  # a path to copy: never wrapped
     console.print(score_table(scoreboard))
     on_a_terminal = terminalreporter.isatty()
     for line in failed_lines(scoreboard):

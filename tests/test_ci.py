@@ -99,9 +99,62 @@ def test_make_bundle_refuses_a_lab_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_scripts_are_valid_bash() -> None:
-    for script in ["setup.sh", "run_autograder", "make_bundle.sh"]:
-        done = subprocess.run(["bash", "-n", str(GRADESCOPE / script)], capture_output=True, text=True)
-        assert done.returncode == 0, f"{script}: {done.stderr}"
+    for script in [GRADESCOPE / "setup.sh", GRADESCOPE / "run_autograder", GRADESCOPE / "make_bundle.sh", GITHUB / "make_public_copy.sh"]:
+        done = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert done.returncode == 0, f"{script.name}: {done.stderr}"
+
+
+def unzipped(bundle: Path, into: Path) -> Path:
+    """/autograder as Gradescope lays it out: the bundle in source/, run_autograder copied beside."""
+    root = into / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission").mkdir()
+    (root / "results").mkdir()
+    return root
+
+
+def make_bundle(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(GRADESCOPE / "make_bundle.sh"), *args, "--out", str(out)],
+                          capture_output=True, text=True, timeout=WITHIN)
+
+
+def test_a_course_profile_travels_in_the_bundle_and_grades_handout_code(tmp_path: Path) -> None:
+    """make_bundle.sh --course FILE: the profile rides in the zip; run_autograder grades by it."""
+    profile = tmp_path / "my-course.toml"
+    profile.write_text('[labs.echo.programs."udp_server.py"]\nnames = ["UDPServer.py"]\n')
+    made = make_bundle(tmp_path / "a.zip", "--lab", "echo", "--course", str(profile))
+    assert made.returncode == 0, made.stderr
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        assert archive.read("course").decode().strip() == "course.d/my-course.toml"
+        assert archive.read("course.d/my-course.toml") == profile.read_bytes()
+    root = unzipped(tmp_path / "a.zip", tmp_path)
+    shutil.copytree(REFERENCE, root / "submission", dirs_exist_ok=True)
+    (root / "submission" / "udp_server.py").rename(root / "submission" / "UDPServer.py")
+    results, done = run_autograder(root)
+    assert results["tests"] and all(test["score"] == test["max_score"] for test in results["tests"]), done.stdout[-3000:]
+
+
+def test_a_profile_that_names_what_does_not_exist_is_refused_when_the_bundle_is_made(tmp_path: Path) -> None:
+    profile = tmp_path / "typo.toml"
+    profile.write_text('[labs.echo]\noff = ["test_udp_server_uppercases_each_datagrm"]\n')
+    made = make_bundle(tmp_path / "a.zip", "--course", str(profile))
+    unknown = make_bundle(tmp_path / "b.zip", "--course", "textbok")
+    assert made.returncode == 2 and "did you mean `test_udp_server_uppercases_each_datagram`" in made.stderr, made.stderr
+    assert unknown.returncode == 2 and "no course profile 'textbok'" in unknown.stderr
+    assert not (tmp_path / "a.zip").exists() and not (tmp_path / "b.zip").exists()
+
+
+def test_where_the_image_makes_no_namespaces_the_results_say_so_and_the_rest_is_graded(tmp_path: Path) -> None:
+    """The bundled textbook profile in a container that refuses namespaces (forced here)."""
+    assert make_bundle(tmp_path / "t.zip", "--lab", "webserver", "--course", "textbook").returncode == 0
+    root = unzipped(tmp_path / "t.zip", tmp_path)
+    shutil.copytree(REFERENCE, root / "submission", dirs_exist_ok=True)
+    results, done = run_autograder(root, NETLAB_NAMESPACES="off")
+    assert "no network namespaces here" in results["output"] and "webserver.py" in results["output"], done.stdout[-3000:]
+    graded = [test for test in results["tests"] if "http_client.py" in test["name"]]
+    assert graded and all(test["score"] == test["max_score"] for test in graded), done.stdout[-3000:]
 
 
 # run_autograder
@@ -205,6 +258,7 @@ def test_student_workflow_grades_each_push_and_keeps_the_reports() -> None:
     assert "push" in flow["on"]
     assert flow["permissions"] == {"contents": "read"}
     assert flow["env"]["NETLAB_REPOSITORY"] == "your-org/netlab"  # the placeholder an instructor edits
+    assert flow["env"]["NETLAB_COURSE"] == ""  # LABS.md unless the instructor names a profile
     job = flow["jobs"]["grade"]
     assert [w["python-version"] for w in uses(job, "actions/setup-python")] == ["3.11"]
     assert any(w.get("repository") == "${{ env.NETLAB_REPOSITORY }}" for w in uses(job, "actions/checkout"))
@@ -227,6 +281,8 @@ def test_instructor_workflow_shards_the_class_over_a_matrix_and_merges_the_grade
     run = commands(grade)
     assert 'clone_roster.py "$ROSTER" submissions --shard "$SHARD"' in run
     assert "netlab batch submissions --csv" in run
+    assert 'sudo env "PATH=$PATH" netlab batch' in run and "--pytest-arg=--isolate" in run  # sandboxed, as root
+    assert "course" in flow["on"]["workflow_dispatch"]["inputs"] and '--course "$COURSE"' in run
     assert {w["name"] for w in uses(grade, "actions/upload-artifact")} == {
         "gradebook-shard-${{ matrix.shard }}", "results-shard-${{ matrix.shard }}"}
     assert "grade" in merge["needs"]
@@ -245,6 +301,23 @@ def test_netlabs_own_workflow_runs_the_readme_and_grades_on_every_laptop_system(
     laptops = flow["jobs"]["laptops"]
     assert set(laptops["strategy"]["matrix"]["os"]) == {"macos-latest", "windows-latest"}
     assert "pytest graders/ --submission reference" in commands(laptops)
+
+
+def test_the_public_copy_grades_and_gives_no_lab_away(tmp_path: Path) -> None:
+    """What student.yml checks out: it grades (from its own graders), and holds no solution."""
+    copy = tmp_path / "netlab-public"
+    made = subprocess.run(["bash", str(GITHUB / "make_public_copy.sh"), str(copy)], capture_output=True, text=True, timeout=WITHIN)
+    assert made.returncode == 0, made.stderr
+    held = {path.relative_to(copy).as_posix() for path in copy.rglob("*")}
+    assert {"graders/plugin.py", "fixtures/www/index.html", "ci/github/step_summary.py", "LABS.md", "student_template/webserver.py"} <= held
+    assert not [name for name in held if name.split("/")[0] in ("reference", "tests", "scripts", ".github")
+                or name.startswith(("fixtures/bad", "fixtures/good", "fixtures/textbook", "fixtures/hostile"))]
+    submission = shutil.copytree(REFERENCE, tmp_path / "submission")
+    grading = subprocess.run([sys.executable, "-m", "pytest", "graders", "--submission", str(submission), "--lab", "echo",
+                              "-q", "-p", "no:cacheprovider"], cwd=copy, capture_output=True, text=True, timeout=WITHIN)
+    assert grading.returncode == 0 and f"submission: {submission}" in grading.stdout, grading.stdout[-3000:]
+    where = subprocess.run([sys.executable, "-c", "import graders; print(graders.__file__)"], cwd=copy, capture_output=True, text=True)
+    assert where.stdout.startswith(str(copy)), "the copy graded with another checkout's graders"
 
 
 def test_the_scripts_the_workflows_run_exist() -> None:

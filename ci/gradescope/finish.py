@@ -65,7 +65,8 @@ def results(status: int, found: dict | None, notes: list[str], log: Path | None)
     if found is not None and (status in (0, 1) or (status == TIMED_OUT and found.get("tests"))):
         if status == TIMED_OUT:
             notes = [*notes, "Grading hit the autograder's time limit: the checks that did not finish are missing below and score 0."]
-        return {**found, **({"output": "\n".join(notes)} if notes else {})}
+        said = [text for text in (found.get("output"), *notes) if text]  # the graders' own notes (a part not graded here) first
+        return {**found, **({"output": "\n".join(said)} if said else {})}
     why = WHY.get(status, f"the grading run ended with status {status}")
     if status in (0, 1):
         why = "the graders finished but wrote no results"

@@ -59,6 +59,14 @@ if [ -n "$grader_user" ] && [ "$(id -u)" = 0 ] && ! id -u "$grader_user" >/dev/n
   useradd --system --no-create-home --shell /usr/sbin/nologin "$grader_user"
 fi
 
-# A broken install fails the image build, where the instructor sees it, rather than every submission.
-(cd "$(mktemp -d)" && "$venv/bin/python" -m pytest "$netlab_home/graders" -p no:cacheprovider --collect-only -q --submission . >/dev/null)
+# A broken install, or a course profile that names what does not exist, fails the image build,
+# where the instructor sees it, rather than every submission.
+course_args=()
+if [ -f "$bundle/course" ]; then
+  course="$(head -n 1 "$bundle/course")"
+  if [ -f "$bundle/$course" ]; then course="$bundle/$course"; fi
+  course_args=(--course "$course")
+fi
+(cd "$(mktemp -d)" && "$venv/bin/python" -m pytest "$netlab_home/graders" -p no:cacheprovider --collect-only -q --submission . \
+  ${course_args[@]+"${course_args[@]}"} >/dev/null)
 echo "netlab installed in $venv with $("$venv/bin/python" --version)"
