@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import class_summary, course, gradebook
+from . import class_page, class_summary, course, gradebook
 from .grading_run import GradingRun, Outcome, course_option
 from .rubric import collect_checks
 from .scoring import Check
@@ -220,12 +220,14 @@ def describe(outcome: Outcome) -> str:
 
 
 def report(rows: list[gradebook.Row], checks: list[Check], args: argparse.Namespace) -> None:
-    """The class summary, printed (--summary) and drawn (--html)."""
-    parts = class_summary.summary(rows, checks)
+    """The class summary, printed (--summary) and drawn (--html) as a page that links each
+    submission's report, written beside its results.json (merge-csv knows no results: no links)."""
     if args.summary:
-        class_summary.print_summary(parts)
+        class_summary.print_summary(class_summary.summary(rows, checks))
     if args.html:
-        class_summary.save_html(parts, args.html)
+        results_dir = getattr(args, "results_dir", None)
+        pages = class_page.write_reports(rows, results_dir) if results_dir else {}
+        class_page.write_page(args.html, rows, checks, str(getattr(args, "submissions", None) or args.out), pages)
 
 
 def run_merge(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
 """How a class did, from its gradebook: per lab, the score distribution and each check's
-pass rate, lowest first (the checks most submissions fail come first).
+pass rate, lowest first (the checks most submissions fail come first). The figures are
+here, and printed to a terminal; ``class_page`` draws the same figures as a page.
 
 Rows whose grading did not run to its end (a filled ``error`` column) are left out of the
 figures and named above them: their zeros say nothing about the checks.
@@ -7,10 +8,7 @@ figures and named above them: their zeros say nothing about the checks.
 
 from __future__ import annotations
 
-import io
-import math
 import statistics
-from pathlib import Path
 
 from rich.console import Console, RenderableType
 from rich.markup import escape
@@ -26,9 +24,48 @@ RATE_BAR = 10  # characters of a 100% pass-rate bar
 WIDTH = 150  # columns: the longest check name and group fit, unfolded
 
 
+def graded_rows(rows: list[Row]) -> list[Row]:
+    """The rows whose grading ran to its end: the only ones the figures count."""
+    return [row for row in rows if not row[ERROR]]
+
+
+def score_bins(possible: int, most: int = BINS) -> list[tuple[int, int]]:
+    """At most ``most`` bins (low, high) of the scores 0..possible: 0 and full marks in bins of
+    their own, so a histogram tells who has everything from who nearly has it; the scores
+    between split evenly over the rest."""
+    if possible < 2:
+        return [(score, score) for score in range(possible + 1)]
+    between = possible - 1
+    count = min(max(1, most - 2), between)
+    middle = [(1 + i * between // count, (i + 1) * between // count) for i in range(count)]
+    return [(0, 0), *middle, (possible, possible)]
+
+
+def histogram(lab: str, graded: list[Row], checks: list[Check]) -> list[tuple[int, int, int]]:
+    """(low, high, submissions) per bin of the lab's scores, from 0 up."""
+    bins = score_bins(sum(check.points for check in checks))
+    scores = [int(row[lab]) for row in graded]
+    return [(low, high, sum(low <= score <= high for score in scores)) for low, high in bins]
+
+
+def median(lab: str, graded: list[Row]) -> float | None:
+    return statistics.median(int(row[lab]) for row in graded) if graded else None
+
+
+def failed_by(check: Check, graded: list[Row]) -> list[str]:
+    """The submissions that did not earn the check's points, by name."""
+    return sorted(row[SUBMISSION] for row in graded if int(row[check_column(check)]) != check.points)
+
+
+def by_pass_rate(checks: list[Check], graded: list[Row]) -> list[tuple[Check, int]]:
+    """Each check with how many submissions passed it, lowest first; rubric order among equals."""
+    passed = [(check, len(graded) - len(failed_by(check, graded))) for check in checks]
+    return sorted(passed, key=lambda pair: pair[1])
+
+
 def summary(rows: list[Row], checks: list[Check]) -> list[RenderableType]:
-    """The summary as rich renderables: printed to a terminal, or recorded as HTML."""
-    graded = [row for row in rows if not row[ERROR]]
+    """The summary as rich renderables, for a terminal."""
+    graded = graded_rows(rows)
     parts: list[RenderableType] = [Text(f"{len(rows)} submissions, {len(graded)} graded to the end")]
     parts += [Text(f"  not graded: {row[SUBMISSION]}: {row[ERROR]}", style="red") for row in rows if row[ERROR]]
     for lab in labs_of(checks):
@@ -40,28 +77,25 @@ def summary(rows: list[Row], checks: list[Check]) -> list[RenderableType]:
 def distribution(lab: str, graded: list[Row], checks: list[Check]) -> Table:
     """A text histogram of the lab's scores."""
     possible = sum(check.points for check in checks)
-    bins = min(BINS, possible + 1)
-    counts = [0] * bins
-    for row in graded:
-        counts[min(bins - 1, int(row[lab]) * bins // possible)] += 1
-    median = f", median {statistics.median(int(row[lab]) for row in graded):g}" if graded else ""
-    table = Table(title=f"{lab}: scores out of {possible} ({len(graded)} submissions{median})", title_justify="left")
+    middle = median(lab, graded)
+    table = Table(title=f"{lab}: scores out of {possible} ({len(graded)} submissions"
+                  f"{'' if middle is None else f', median {middle:g}'})", title_justify="left")
     table.add_column("points", justify="right")
     table.add_column("submissions", justify="right")
     table.add_column("", min_width=BAR)
-    most = max(counts, default=0) or 1
-    for index, count in enumerate(counts):
-        low = math.ceil(index * possible / bins)
-        high = possible if index == bins - 1 else math.ceil((index + 1) * possible / bins) - 1
-        label = f"{low}" if low == high else f"{low}–{high}"
-        table.add_row(label, str(count), Text(_bar(count, most), style="blue"))
+    bins = histogram(lab, graded, checks)
+    most = max((count for _, _, count in bins), default=0) or 1
+    for low, high, count in bins:
+        table.add_row(bin_label(low, high), str(count), Text(_bar(count, most), style="blue"))
     return table
+
+
+def bin_label(low: int, high: int) -> str:
+    return f"{low}" if low == high else f"{low}–{high}"
 
 
 def pass_rates(lab: str, graded: list[Row], checks: list[Check]) -> Table:
     """Each check's pass rate (full points), lowest first; rubric order among equals."""
-    passed = {check: sum(int(row[check_column(check)]) == check.points for row in graded) for check in checks}
-    ranked = sorted(checks, key=lambda check: passed[check])
     table = Table(title=f"{lab}: checks by pass rate, lowest first", title_justify="left")
     table.add_column("check", no_wrap=True)
     table.add_column("group")
@@ -69,11 +103,11 @@ def pass_rates(lab: str, graded: list[Row], checks: list[Check]) -> Table:
     table.add_column("passed", justify="right")
     table.add_column("rate", justify="right")
     table.add_column("", min_width=RATE_BAR)
-    for check in ranked:
-        rate = passed[check] / len(graded) if graded else 0.0
+    for check, passed in by_pass_rate(checks, graded):
+        rate = passed / len(graded) if graded else 0.0
         style = "green" if rate == 1 else "red" if rate < 0.5 else "yellow"
-        table.add_row(escape(check.name), check.group, str(check.points), f"{passed[check]}/{len(graded)}",
-                      f"[{style}]{rate:.0%}[/]", Text(_bar(passed[check], len(graded) or 1, RATE_BAR), style=style))
+        table.add_row(escape(check.name), check.group, str(check.points), f"{passed}/{len(graded)}",
+                      f"[{style}]{rate:.0%}[/]", Text(_bar(passed, len(graded) or 1, RATE_BAR), style=style))
     return table
 
 
@@ -86,12 +120,3 @@ def print_summary(parts: list[RenderableType]) -> None:
     console.width = max(console.width, WIDTH)
     for part in parts:
         console.print(part)
-
-
-def save_html(parts: list[RenderableType], path: Path) -> None:
-    """The same summary as a page (rich's own recording: the bars keep their colours)."""
-    console = Console(record=True, file=io.StringIO(), width=WIDTH, highlight=False)
-    for part in parts:
-        console.print(part)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    console.save_html(str(path), inline_styles=True)
