@@ -46,6 +46,10 @@ def netlab_batch(*argv: str | Path) -> int:
     return batch.run(parser.parse_args([str(arg) for arg in argv]))
 
 
+def path_lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
 def netlab_merge(*argv: str | Path) -> int:
     parser = argparse.ArgumentParser()
     batch.add_merge_arguments(parser)
@@ -53,9 +57,10 @@ def netlab_merge(*argv: str | Path) -> int:
 
 
 def read_csv(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """Header and rows by submission; the points-possible row under ``Points Possible``."""
     with path.open(newline="") as file:
         reader = csv.DictReader(file)
-        rows = {row["submission"]: row for row in reader}
+        rows = {row[reader.fieldnames[0]] if row[reader.fieldnames[0]] == "Points Possible" else row["submission"]: row for row in reader}
     return list(reader.fieldnames or []), rows
 
 
@@ -91,7 +96,9 @@ def test_gradebook_has_a_row_per_submission_and_a_column_per_check(graded: tuple
     header, rows = read_csv(gradebook)
     checks = [f"echo / {c.group} / {c.name}" for c in collect_checks(["echo"])]
     assert header == ["submission", "total", "echo", *checks, "error"]
-    assert sorted(rows) == ["alice", "bob", "carol", "dave"]
+    assert sorted(rows) == ["Points Possible", "alice", "bob", "carol", "dave"]
+    assert path_lines(gradebook)[1].startswith("Points Possible,"), "right under the header, as Canvas has it"
+    assert [rows["Points Possible"][c] for c in ("total", "echo", "error")] == [str(ECHO_POINTS), str(ECHO_POINTS), ""]
     assert [rows["alice"][c] for c in ("total", "echo", "error")] == [str(ECHO_POINTS), str(ECHO_POINTS), ""]
     assert rows["dave"]["total"] == "0" and rows["dave"]["error"] == "", "an empty submission is graded: 0 points"
 
@@ -124,6 +131,7 @@ def test_results_json_per_submission(graded: tuple[int, Path, Path]) -> None:
         written = json.loads((results / name / "results.json").read_text())
         assert (written["score"], written["max_score"]) == (int(rows[name]["total"]), ECHO_POINTS)
     assert sorted(p.name for p in results.iterdir()) == ["alice", "bob", "carol", "dave"]
+    assert rows["Points Possible"]["total"] == str(ECHO_POINTS)
 
 
 def test_shards_cover_the_class_once_and_merge_into_the_gradebook(
@@ -135,7 +143,7 @@ def test_shards_cover_the_class_once_and_merge_into_the_gradebook(
         shards.append(tmp_path / f"shard{k}.csv")
         netlab_batch(klass, "--lab", "echo", "--jobs", "2", "--shard", f"{k}/2", "--csv", shards[-1], "--results-dir", tmp_path / "results")
     names = [sorted(read_csv(shard)[1]) for shard in shards]
-    assert names == [["alice", "carol"], ["bob", "dave"]], "round robin over the sorted names"
+    assert names == [["Points Possible", "alice", "carol"], ["Points Possible", "bob", "dave"]], "round robin over the sorted names"
     assert netlab_merge(tmp_path / "merged.csv", *shards) == 0
     assert (tmp_path / "merged.csv").read_text() == gradebook.read_text()
 
