@@ -367,10 +367,10 @@ def describe(outcome: Outcome) -> str:
     (timed out with some checks finished), or not graded, and why."""
     if outcome.results is None:
         return f"[red]not graded[/] {escape(outcome.name)}: {escape(outcome.error)}"
-    score = f"{gradebook.number(outcome.results.get('score', 0))}/{gradebook.number(outcome.results.get('max_score', 0))}"
-    if outcome.error:
-        return f"[yellow]partly graded[/] {escape(outcome.name)}: {score} ({escape(outcome.error)})"
-    return f"[green]graded[/] {escape(outcome.name)}: {score} in {outcome.seconds:.0f} s"
+    score = gradebook.number(outcome.results.get("score", 0))
+    if outcome.error:  # its max_score is that of the checks that finished: not the lab's
+        return f"[yellow]partly graded[/] {escape(outcome.name)}: {score} points ({escape(outcome.error)})"
+    return f"[green]graded[/] {escape(outcome.name)}: {score}/{gradebook.number(outcome.results.get('max_score', 0))} in {outcome.seconds:.0f} s"
 
 
 def report(rows: list[gradebook.Row], checks: list[Check], args: argparse.Namespace) -> None:
