@@ -5,11 +5,12 @@ name or by the title ``--lms-title LAB=TITLE`` gives it; the students and their 
 from the roster (``roster``). Scores are plain numbers, ``.`` before at most two decimals,
 an integral one without ``.0``; a roster student with no submission gets 0.
 
-Canvas (what its importer reads, in instructure/canvas-lms ``lib/gradebook_importer.rb``,
-and its Instructor Guide, "How do I import grades in the Gradebook?", whose format is the
-Gradebook's own CSV export): a header ``Student, ID, SIS User ID, SIS Login ID, Section``
-(the first cell must contain ``Student``, the second ``ID``, the last student column
-``Section``) then one column per assignment, titled as the assignment is (or ``Title
+Canvas (what its importer reads: instructure/canvas-lms ``lib/gradebook_importer.rb``,
+``row_has_student_headers?``, ``update_column_count``, ``check_for_non_student_row``; and
+the universities' Canvas guides to "import a CSV file to Grades", e.g. Ohio State's
+CarmenCanvas guide: the import's format is the Gradebook's own CSV export): a header
+``Student, ID, SIS User ID, SIS Login ID, Section`` (the first cell must contain
+``Student``, the second ``ID``, the last student column ``Section``) then one column per assignment, titled as the assignment is (or ``Title
 (assignment id)``; an unknown title makes a new assignment); then a row whose first cell
 is ``Points Possible`` (Canvas's export writes ``    Points Possible``) with each
 assignment's points; then one row per student. A student is found by ID (Canvas's user
@@ -17,12 +18,15 @@ id), else SIS User ID, else SIS Login ID, else by name. ID is the roster's ``id`
 number of a folder ``NAME_NUMBER`` (``lms_download`` keeps Canvas's user id there);
 Student is the roster's name, else the submission's folder name.
 
-Moodle (MoodleDocs, "Grade import", CSV import; ``grade/import/csv/classes/load_data.php``):
+Moodle (MoodleDocs, "Grade import", CSV import, docs.moodle.org/311/en/Grade_import; and
+``grade/import/csv/classes/load_data.php``, ``map_user_data_with_value``: a blank grade or
+``-`` is no grade, others go through ``unformat_float``):
 the first row names the columns; one column identifies the user and is mapped, on the
 import page's "Identify user by", to a user field: ``Email address`` → ``useremail``,
 ``ID number`` → ``useridnumber``, ``Username`` → ``username``; each other column is mapped
 to a grade item. No points-possible row: a grade item's maximum is set in Moodle, and a
-row whose user Moodle does not know fails the whole import, so a submission with no
+row whose user Moodle does not know fails the whole import (``check_user_exists``:
+``usermappingerror``), so a submission with no
 identifier (not on the roster) is left out, and said. ``--moodle-id`` picks the field;
 by default the first the roster has of email, SIS id (ID number), login (username).
 """
