@@ -90,7 +90,11 @@ def shard(text: str) -> tuple[int, int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR", help="one sub-directory per submission")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = ROSTER_HELP
+    parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
+                        help="one sub-directory per submission, or an LMS's download as it comes (Canvas's or Moodle's "
+                             "files, folders and zips, STUDENT.zip files): unpacked into RESULTS_DIR/.unpacked/ first")
     parser.add_argument("--jobs", "-j", type=positive, default=JOBS_PER_CORE * cores(),
                         help=f"gradings at a time (default: {JOBS_PER_CORE} per core, {JOBS_PER_CORE * cores()} here: they mostly wait)")
     parser.add_argument("--csv", type=Path, default=Path("grades.csv"), help="the gradebook to write (default: grades.csv)")
@@ -99,11 +103,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where each submission's results.json and grading.log go (default: netlab-results/)")
     parser.add_argument("--lab", action="append", default=[], help="grade only this lab (repeatable)")
     parser.add_argument("--timeout", type=float, default=TIMEOUT,
-                        help=f"seconds one submission's grading may take before it is killed (default: {TIMEOUT:g})")
+                        help=f"seconds one submission's grading may take before it is interrupted; the checks it "
+                             f"finished count (default: {TIMEOUT:g})")
     parser.add_argument("--shard", type=shard, metavar="K/N", help="grade only the K-th of N round-robin slices of the sorted names")
-    parser.add_argument("--roster", type=Path, metavar="FILE",
-                        help="a CSV of the class (its columns lead each row; headers such as id, name, email, sis id, "
-                             "login, section, submission): a student with no submission gets a row saying so")
+    parser.add_argument("--roster", type=Path, metavar="FILE", help="a CSV of the class, joined to the submissions (below)")
     parser.add_argument("--columns", choices=gradebook.COLUMN_SETS, default="all",
                         help="the score columns: labs, checks, or all (default: all)")
     parser.add_argument("--canvas", type=Path, metavar="FILE", help="also write the grades as Canvas's gradebook import CSV")
@@ -116,6 +119,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_summary_arguments(parser)
     parser.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                         help="an option for every grading's pytest, after an '=': --pytest-arg=--isolate (repeatable)")
+
+
+ROSTER_HELP = """\
+--roster FILE: a CSV (UTF-8, "," or ";") whose first row names its columns; every column
+leads each row of the gradebook. Headers understood (any case; spaces, _ - . ignored):
+  submission  submission, folder, directory, dir          (the submission folder's name)
+  id          id, user id, canvas id, canvas user id      (the LMS's user id)
+  sis id      sis id, sis user id, student id, student number, id number, matriculation number
+  login       sis login id, login id, login, username, user name, netid
+  email       email, e-mail, email address, mail
+  name        name, student, student name, full name; or first (given) name + last name,
+              surname or family name
+  section     section, group
+A folder is a student's when it is their submission cell (if the roster has that column);
+else their id, SIS id, login, email or email's part before @ (any case); else, for a folder
+NAME_NUMBER (an LMS download's), their id or SIS id is NUMBER, else their name is NAME
+(letters only, either order). A student with no submission gets a row of zeros saying
+"no submission"; a submission on no roster row is graded and named; a match that is not
+one to one is refused, named.
+"""
 
 
 def add_summary_arguments(parser: argparse.ArgumentParser) -> None:
