@@ -296,6 +296,22 @@ def test_regrade_replaces_one_row_and_leaves_the_others_byte_for_byte(imported: 
     assert json.loads((results / "jonesbob_102" / "results.json").read_text())["score"] == ECHO_POINTS
 
 
+def test_regrade_of_a_late_submission_replaces_its_no_submission_row(imported: tuple[int, Path], download: Path, tmp_path: Path) -> None:
+    _, out = imported
+    book = shutil.copy(out / "grades.csv", tmp_path / "grades.csv")
+    late = shutil.copytree(download, tmp_path / "late")
+    for program in REFERENCE.glob("*.py"):
+        shutil.copy(program, late / f"whitecarol_late_103_9010_{program.name}")
+    before = path_lines(book)
+    assert netlab_batch(late, "--lab", "echo", "--roster", out / "roster.csv", "--csv", book, "--results-dir", tmp_path / "results",
+                        "--regrade", "whitecarol_103", "--canvas", tmp_path / "canvas.csv") == 0
+    after = path_lines(book)
+    assert [line for line in before if line not in after] == [line for line in before if line.startswith("Carol White,")]
+    (carol,) = [line for line in after if line.startswith("Carol White,")]
+    assert f",whitecarol_103,{ECHO_POINTS},{ECHO_POINTS}," in carol and carol.endswith(",")
+    assert lms_formats.canvas(tmp_path / "canvas.csv", ["echo"])["103"][5] == str(ECHO_POINTS), "the exports are written again"
+
+
 def test_regrade_refuses_a_name_with_no_row(graded: tuple[int, Path, Path], klass: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, gradebook, _ = graded
     book = shutil.copy(gradebook, tmp_path / "grades.csv")
