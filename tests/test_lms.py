@@ -178,3 +178,17 @@ def test_a_file_that_is_not_a_zip_is_a_bad_archive(tmp_path: Path) -> None:
 def test_a_plain_class_is_not_a_download(tmp_path: Path) -> None:
     (tmp_path / "alice").mkdir()
     assert not lms_download.is_download(tmp_path)
+
+
+def test_shards_with_a_roster_merge_into_one_gradebook(tmp_path: Path) -> None:
+    header, rows, points = book(tmp_path)
+    gradebook.write(tmp_path / "one.csv", header, rows, points)
+    gradebook.write(tmp_path / "1.csv", header, [rows[0], rows[2]], points)  # the first shard has the students with no submission
+    gradebook.write(tmp_path / "2.csv", header, [rows[1]], points)
+    merged_header, merged, merged_points = gradebook.merge([tmp_path / "1.csv", tmp_path / "2.csv"])
+    gradebook.write(tmp_path / "merged.csv", merged_header, merged, merged_points)
+    assert (tmp_path / "merged.csv").read_text() == (tmp_path / "one.csv").read_text()
+    assert (tmp_path / "one.csv").read_text().splitlines()[-1].startswith("Alan Turing,102,"), "no submission: last"
+    gradebook.write(tmp_path / "3.csv", header, [rows[2]], points)
+    with pytest.raises(gradebook.MergeRefused, match="Alan Turing"):
+        gradebook.merge([tmp_path / "3.csv", tmp_path / "3.csv"])
