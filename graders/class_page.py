@@ -17,7 +17,7 @@ from .gradebook import ERROR, SUBMISSION, TOTAL, Row, labs_of
 from .grading_run import LOG, RESULTS
 from .html_page import Html, bar, footer, join, link, page, prose, rate_class, tag, write
 from .html_report import anchor, write_report
-from .scoring import Check
+from .scoring import Check, whole
 
 NAMES_SHOWN = 12  # failing submissions listed in a check's row before the rest fold away
 
@@ -46,7 +46,7 @@ def write_page(path: Path, rows: list[Row], checks: list[Check], source: str, pa
 def render(rows: list[Row], checks: list[Check], source: str, links: dict[str, str], made: datetime) -> str:
     graded = graded_rows(rows)
     labs = labs_of(checks)
-    possible = {lab: sum(c.points for c in checks if c.lab == lab) for lab in labs}
+    possible = {lab: whole(sum(c.points for c in checks if c.lab == lab)) for lab in labs}
     title = f"netlab class summary: {source}"
     header = tag("header", tag("h1", title),
                  tag("p", f"Graded {made:%Y-%m-%d %H:%M} · {len(rows)} submissions, {len(graded)} graded to the end · ",
@@ -69,16 +69,16 @@ def not_graded(rows: list[Row], links: dict[str, str]) -> Html | None:
 
 
 def lab_section(lab: str, graded: list[Row], checks: list[Check], links: dict[str, str]) -> Html:
-    possible = sum(check.points for check in checks)
+    possible = whole(sum(check.points for check in checks))
     middle = median(lab, graded)
-    full = sum(int(row[lab]) == possible for row in graded)
+    full = sum(float(row[lab]) == possible for row in graded)
     facts = f"{len(graded)} submissions" + ("" if middle is None else f", median {middle:g} of {possible}, {full} with full marks")
     return tag("section", tag("h2", lab), tag("p", facts), score_histogram(lab, graded, checks),
                checks_table(lab, graded, checks, links), id=f"lab-{lab}")
 
 
 def score_histogram(lab: str, graded: list[Row], checks: list[Check]) -> Html:
-    possible = sum(check.points for check in checks)
+    possible = whole(sum(check.points for check in checks))
     bins = histogram(lab, graded, checks)
     most = max((count for _, _, count in bins), default=0) or 1
     rows = []
@@ -132,7 +132,7 @@ def submissions_table(rows: list[Row], possible: dict[str, int], links: dict[str
                *(tag("th", lab, class_="num") for lab in possible), tag("th", "not graded because"))
     body = []
     for row in sorted(rows, key=lambda r: r[SUBMISSION]):
-        scores = [tag("td", f"{row[lab]}/{points}", class_=f"num {'' if row[ERROR] else rate_class(int(row[lab]), points)}")
+        scores = [tag("td", f"{row[lab]}/{points}", class_=f"num {'' if row[ERROR] else rate_class(float(row[lab]), points)}")
                   for lab, points in possible.items()]
         body.append(tag("tr", tag("td", name_link(row[SUBMISSION], links)),
                         tag("td", f"{row[TOTAL]}/{total}", class_="num"), *scores, tag("td", row[ERROR])))

@@ -8,6 +8,7 @@ figures and named above them: their zeros say nothing about the checks.
 
 from __future__ import annotations
 
+import math
 import statistics
 
 from rich.console import Console, RenderableType
@@ -42,19 +43,28 @@ def score_bins(possible: int, most: int = BINS) -> list[tuple[int, int]]:
 
 
 def histogram(lab: str, graded: list[Row], checks: list[Check]) -> list[tuple[int, int, int]]:
-    """(low, high, submissions) per bin of the lab's scores, from 0 up."""
-    bins = score_bins(sum(check.points for check in checks))
-    scores = [int(row[lab]) for row in graded]
-    return [(low, high, sum(low <= score <= high for score in scores)) for low, high in bins]
+    """(low, high, submissions) per bin of the lab's scores, from 0 up. A fractional score (a
+    profile's 1.5 points) counts in the bin whose whole numbers it lies among: 0 and full marks
+    only when exact."""
+    possible = sum(check.points for check in checks)
+    bins = score_bins(math.ceil(possible))
+    scores = [float(row[lab]) for row in graded]
+    return [(low, high, sum(_in_bin(score, low, high, possible) for score in scores)) for low, high in bins]
+
+
+def _in_bin(score: float, low: int, high: int, possible: float) -> bool:
+    if low == high:
+        return score == low if low in (0, math.ceil(possible)) else low <= score < low + 1
+    return (low <= score < high + 1) if low > 0 else (0 < score < high + 1)
 
 
 def median(lab: str, graded: list[Row]) -> float | None:
-    return statistics.median(int(row[lab]) for row in graded) if graded else None
+    return statistics.median(float(row[lab]) for row in graded) if graded else None
 
 
 def failed_by(check: Check, graded: list[Row]) -> list[str]:
     """The submissions that did not earn the check's points, by name."""
-    return sorted(row[SUBMISSION] for row in graded if int(row[check_column(check)]) != check.points)
+    return sorted(row[SUBMISSION] for row in graded if float(row[check_column(check)]) != check.points)
 
 
 def by_pass_rate(checks: list[Check], graded: list[Row]) -> list[tuple[Check, int]]:

@@ -6,6 +6,11 @@ must not configure its own grading), its output in a log file (a flood goes to d
 to memory), and a wall-time limit; at the limit, and after every grading, whatever is left
 of its tree is killed, including processes that left it, found by a marker in their
 environment (the graders strip ``NETLAB_*`` variables from student programs, so it is not one).
+
+At the limit the grading is interrupted as Ctrl-C would (SIGINT, as the Gradescope
+autograder's ``timeout --signal=INT`` does): pytest stops the check under way, ends every
+program, and writes results.json with the checks that finished, which then count; it has
+``INTERRUPT_GRACE`` seconds for that before the tree is killed.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ LOG_TAIL = 4096  # bytes read from the end of a log for its last line
 LINE_CUT = 200  # characters of the log's last line kept in the error column
 RESULTS = "results.json"
 LOG = "grading.log"
+INTERRUPT_GRACE = 15.0  # seconds an interrupted grading has to write the checks that finished
+INTERRUPTED = 2  # pytest's exit status when interrupted
 
 
 @dataclass(frozen=True)
@@ -82,13 +89,27 @@ class GradingRun:
         try:
             status = self._popen.wait(timeout=max(0.0, self.started + within - time.monotonic()))
         except subprocess.TimeoutExpired:
-            self.kill()
-            return Outcome(self.name, None, f"timeout after {within:g} s", time.monotonic() - self.started)
+            return self._timed_out(within)
         self.kill()  # a student daemon the graders missed must not outlive its grading
         results, unreadable = _read_results(self.results)
         error = self._error(status, results, unreadable)
         # A grading that did not end by itself did not write the file last: a program may have.
         return Outcome(self.name, None if error else results, error, time.monotonic() - self.started, status)
+
+    def _timed_out(self, within: float) -> Outcome:
+        """Interrupt the grading; keep the checks it finished, if it wrote them in its grace."""
+        status: int | None = None
+        try:
+            if os.name == "posix":  # its own session: the group is pytest (and xdist's workers), not the programs
+                os.killpg(self._popen.pid, signal.SIGINT)
+                status = self._popen.wait(timeout=INTERRUPT_GRACE)
+        except (ProcessLookupError, PermissionError, subprocess.TimeoutExpired):
+            status = None
+        self.kill()
+        results, _ = _read_results(self.results) if status == INTERRUPTED else (None, "")
+        finished = len((results or {}).get("tests", []))
+        why = f"timeout after {within:g} s" + (f": only the {finished} checks that finished count" if finished else "")
+        return Outcome(self.name, results if finished else None, why, time.monotonic() - self.started)  # status None: stopped at its limit
 
     def _error(self, status: int, results: dict[str, Any] | None, unreadable: str) -> str:
         """Empty for a grading that ran to its end (0: all passed, 1: some failed)."""

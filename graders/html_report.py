@@ -18,6 +18,7 @@ from typing import Any
 
 from .compare import message_fields
 from .html_page import Html, footer, join, page, prose, rate_class, tag, with_line_ends, write
+from .scoring import Points, whole
 
 REPORT = "report.html"
 LABELS = {"expected": "Expected", "got": "Got", "wire": "Wire", "note": "Note"}  # a message's parts, in order
@@ -30,14 +31,14 @@ class Test:
     lab: str
     group: str
     check: str
-    score: int
-    max_score: int
+    score: Points
+    max_score: Points
     output: str
 
     @classmethod
     def of(cls, entry: dict[str, Any]) -> Test:
         lab, *group, check = str(entry["name"]).split(" / ")
-        return cls(lab, " / ".join(group), check, int(entry["score"]), int(entry["max_score"]), str(entry.get("output", "")))
+        return cls(lab, " / ".join(group), check, whole(entry["score"]), whole(entry["max_score"]), str(entry.get("output", "")))
 
     @property
     def passed(self) -> bool:
@@ -70,7 +71,7 @@ def write_report(results_json: Path, out: Path | None = None, name: str | None =
 def render(results: dict[str, Any], name: str, graded: datetime) -> str:
     tests = [Test.of(entry) for entry in results.get("tests", [])]
     labs = list(dict.fromkeys(test.lab for test in tests))
-    score, possible = sum(t.score for t in tests), sum(t.max_score for t in tests)
+    score, possible = whole(sum(t.score for t in tests)), whole(sum(t.max_score for t in tests))
     header = tag("header", tag("h1", f"netlab report: {name}"),
                  tag("p", tag("strong", f"Score {score}/{possible}", class_=rate_class(score, possible)),
                      f" · graded {graded:%Y-%m-%d %H:%M}", class_="meta"),
@@ -93,7 +94,7 @@ def scores_table(tests: list[Test]) -> Html:
 
 
 def score_row(lab: str, group: str, tests: list[Test]) -> Html:
-    earned, possible = sum(t.score for t in tests), sum(t.max_score for t in tests)
+    earned, possible = whole(sum(t.score for t in tests)), whole(sum(t.max_score for t in tests))
     passed = sum(t.passed for t in tests)
     cells = [tag("th" if lab == "total" else "td", lab), tag("td", group),
              tag("td", f"{earned}/{possible}", class_=f"num {rate_class(earned, possible)}"),
@@ -102,7 +103,7 @@ def score_row(lab: str, group: str, tests: list[Test]) -> Html:
 
 
 def lab_section(lab: str, tests: list[Test]) -> Html:
-    score, possible = sum(t.score for t in tests), sum(t.max_score for t in tests)
+    score, possible = whole(sum(t.score for t in tests)), whole(sum(t.max_score for t in tests))
     failed = [test for test in tests if not test.passed]
     passed = [test for test in tests if test.passed]
     parts: list[object] = [tag("h2", f"{lab}: ", tag("span", f"{score}/{possible}", class_=rate_class(score, possible)))]
@@ -124,7 +125,7 @@ def alike(failed: list[Test]) -> list[list[Test]]:
 def failure(tests: list[Test]) -> Html:
     """A failed check (or checks that failed alike): which, its rule, expected, got, wire, notes."""
     first = tests[0]
-    points = f"{sum(t.score for t in tests)}/{sum(t.max_score for t in tests)}"
+    points = f"{whole(sum(t.score for t in tests))}/{whole(sum(t.max_score for t in tests))}"
     if len(tests) == 1:
         title = tag("h4", tag("code", first.check, id=anchor(first.lab, first.check)), " ", tag("span", points, class_="fail"),
                     f" · {first.group}")

@@ -82,8 +82,10 @@ class Check:
 
 
 def whole(value: Points) -> Points:
-    """``3.0`` as ``3``: points print and serialize as the profile wrote them."""
-    return int(value) if float(value).is_integer() else value
+    """``3.0`` as ``3``, and a sum's float noise gone (0.1 + 0.2): points print and serialize as
+    the profile wrote them."""
+    value = round(float(value), 6)
+    return int(value) if value.is_integer() else value
 
 
 def first_paragraph(doc: str) -> str:
@@ -137,7 +139,7 @@ class Scoreboard:
         for result in self.ordered():
             key = (result.check.lab, result.check.group)
             earned, possible = totals.get(key, (0, 0))
-            totals[key] = (earned + result.earned, possible + result.check.points)
+            totals[key] = (whole(earned + result.earned), whole(possible + result.check.points))
         return totals
 
     @property

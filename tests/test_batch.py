@@ -8,6 +8,7 @@ import csv
 import json
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import psutil
@@ -16,6 +17,7 @@ import pytest
 from graders import batch
 from graders.programs import GONE_WITHIN
 from graders.rubric import collect_checks
+from tests import lms_formats
 from tests.grading import KNOWN_BAD, REFERENCE, KnownSubmission
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -46,6 +48,10 @@ def netlab_batch(*argv: str | Path) -> int:
     return batch.run(parser.parse_args([str(arg) for arg in argv]))
 
 
+def path_lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
 def netlab_merge(*argv: str | Path) -> int:
     parser = argparse.ArgumentParser()
     batch.add_merge_arguments(parser)
@@ -53,9 +59,10 @@ def netlab_merge(*argv: str | Path) -> int:
 
 
 def read_csv(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """Header and rows by submission; the points-possible row under ``Points Possible``."""
     with path.open(newline="") as file:
         reader = csv.DictReader(file)
-        rows = {row["submission"]: row for row in reader}
+        rows = {row[reader.fieldnames[0]] if row[reader.fieldnames[0]] == "Points Possible" else row["submission"]: row for row in reader}
     return list(reader.fieldnames or []), rows
 
 
@@ -91,7 +98,9 @@ def test_gradebook_has_a_row_per_submission_and_a_column_per_check(graded: tuple
     header, rows = read_csv(gradebook)
     checks = [f"echo / {c.group} / {c.name}" for c in collect_checks(["echo"])]
     assert header == ["submission", "total", "echo", *checks, "error"]
-    assert sorted(rows) == ["alice", "bob", "carol", "dave"]
+    assert sorted(rows) == ["Points Possible", "alice", "bob", "carol", "dave"]
+    assert path_lines(gradebook)[1].startswith("Points Possible,"), "right under the header, as Canvas has it"
+    assert [rows["Points Possible"][c] for c in ("total", "echo", "error")] == [str(ECHO_POINTS), str(ECHO_POINTS), ""]
     assert [rows["alice"][c] for c in ("total", "echo", "error")] == [str(ECHO_POINTS), str(ECHO_POINTS), ""]
     assert rows["dave"]["total"] == "0" and rows["dave"]["error"] == "", "an empty submission is graded: 0 points"
 
@@ -122,8 +131,9 @@ def test_results_json_per_submission(graded: tuple[int, Path, Path]) -> None:
     _, rows = read_csv(gradebook)
     for name in ("alice", "bob", "dave"):
         written = json.loads((results / name / "results.json").read_text())
-        assert (written["score"], written["max_score"]) == (int(rows[name]["total"]), ECHO_POINTS)
+        assert (written["score"], sum(test["max_score"] for test in written["tests"])) == (int(rows[name]["total"]), ECHO_POINTS)
     assert sorted(p.name for p in results.iterdir()) == ["alice", "bob", "carol", "dave"]
+    assert rows["Points Possible"]["total"] == str(ECHO_POINTS)
 
 
 def test_shards_cover_the_class_once_and_merge_into_the_gradebook(
@@ -135,7 +145,7 @@ def test_shards_cover_the_class_once_and_merge_into_the_gradebook(
         shards.append(tmp_path / f"shard{k}.csv")
         netlab_batch(klass, "--lab", "echo", "--jobs", "2", "--shard", f"{k}/2", "--csv", shards[-1], "--results-dir", tmp_path / "results")
     names = [sorted(read_csv(shard)[1]) for shard in shards]
-    assert names == [["alice", "carol"], ["bob", "dave"]], "round robin over the sorted names"
+    assert names == [["Points Possible", "alice", "carol"], ["Points Possible", "bob", "dave"]], "round robin over the sorted names"
     assert netlab_merge(tmp_path / "merged.csv", *shards) == 0
     assert (tmp_path / "merged.csv").read_text() == gradebook.read_text()
 
@@ -191,3 +201,137 @@ def test_a_hanging_grading_is_killed_with_its_tree_at_the_timeout(tmp_path: Path
     assert read_csv(tmp_path / "grades.csv")[1]["hangs"]["error"] == "timeout after 2 s"
     left = [p for p in psutil.process_iter(["cmdline"]) if str(klass) in " ".join(p.info["cmdline"] or [])]
     assert not left, f"processes of the killed grading left behind: {left}"
+
+
+def test_a_timed_out_grading_keeps_the_checks_it_finished(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(REFERENCE, klass / "slow")
+    shutil.copy(PROGRAMS / "hangs.py", klass / "slow" / "tcp_server.py")  # the UDP checks run first, then each TCP server check waits
+    status = netlab_batch(klass, "--lab", "echo", "--timeout", "12", "--csv", tmp_path / "grades.csv", "--results-dir", tmp_path / "results")
+    assert status == 1
+    row = read_csv(tmp_path / "grades.csv")[1]["slow"]
+    udp = [c for c in collect_checks(["echo"]) if c.name.startswith("test_udp_")]
+    assert all(row[f"echo / core / {c.name}"] == str(c.points) for c in udp), row
+    assert int(row["total"]) >= sum(c.points for c in udp)
+    assert row["error"].startswith("timeout after 12 s: only the ") and row["error"].endswith(" checks that finished count"), row["error"]
+
+
+def roster_file(path: Path) -> Path:
+    path.write_text("Name,ID,SIS User ID,Email,Section\n"
+                    "Alice Smith,101,S101,alice@uni.edu,A\n"
+                    "Bob Jones,102,S102,bob@uni.edu,A\n"
+                    "Carol White,103,S103,carol@uni.edu,B\n"
+                    "Eve Black,105,S105,eve@uni.edu,B\n")
+    return path
+
+
+def zipped(folder: Path, archive: Path) -> None:
+    shutil.make_archive(str(archive.with_suffix("")), "zip", folder)
+
+
+@pytest.fixture(scope="module")
+def download(tmp_path_factory: pytest.TempPathFactory, bad: KnownSubmission) -> Path:
+    """A Canvas download, as it comes: alice's files flat, bob's (known-bad) a zip, eve's a
+    zip that reaches out of its folder, zed's a zip though he is on no roster; carol sent nothing."""
+    root = tmp_path_factory.mktemp("download")
+    for program in REFERENCE.glob("*.py"):
+        shutil.copy(program, root / f"smithalice_101_9001_{program.name}")
+    zipped(bad.assemble(tmp_path_factory.mktemp("bob")), root / "jonesbob_102_9002_submission.zip")
+    with zipfile.ZipFile(root / "blackeve_105_9005_submission.zip", "w") as archive:
+        archive.writestr("../../outside.py", "print('escaped')")
+    zipped(REFERENCE, root / "zed_999_9009_submission.zip")
+    return root
+
+
+@pytest.fixture(scope="module")
+def imported(download: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    out = tmp_path_factory.mktemp("imported")
+    status = netlab_batch(download, "--lab", "echo", "--jobs", "2", "--roster", roster_file(out / "roster.csv"), "--csv", out / "grades.csv",
+                          "--results-dir", out / "results", "--canvas", out / "canvas.csv", "--moodle", out / "moodle.csv",
+                          "--lms-title", "echo=Lab 1: echo")
+    return status, out
+
+
+def test_a_download_is_unpacked_joined_to_the_roster_and_graded(imported: tuple[int, Path], bad: KnownSubmission) -> None:
+    status, out = imported
+    header, rows = read_csv(out / "grades.csv")
+    assert header[:6] == ["Name", "ID", "SIS User ID", "Email", "Section", "submission"], "the roster's columns lead"
+    assert status == 1, "eve's archive was refused"
+    by_name = {row["Name"] or row["submission"]: row for key, row in rows.items() if key != "Points Possible"}
+    lost = sum(c.points for c in collect_checks(["echo"]) if c.name in bad.fails)
+    assert [by_name["Alice Smith"][c] for c in ("submission", "total", "error")] == ["smithalice_101", str(ECHO_POINTS), ""]
+    assert [by_name["Bob Jones"][c] for c in ("submission", "total", "error")] == ["jonesbob_102", str(ECHO_POINTS - lost), ""]
+    assert [by_name["Carol White"][c] for c in ("submission", "total", "error")] == ["", "0", "no submission"]
+    assert by_name["Eve Black"]["error"].startswith("bad archive: blackeve_105_9005_submission.zip holds a path that leaves its folder")
+    assert by_name["zed_999"]["Name"] == "" and by_name["zed_999"]["total"] == str(ECHO_POINTS), "not on the roster: graded all the same"
+    assert not list(out.rglob("outside.py"))
+
+
+def test_the_canvas_and_moodle_files_are_what_they_import(imported: tuple[int, Path], bad: KnownSubmission) -> None:
+    _, out = imported
+    lost = sum(c.points for c in collect_checks(["echo"]) if c.name in bad.fails)
+    canvas = lms_formats.canvas(out / "canvas.csv", ["Lab 1: echo"])
+    assert lms_formats.rows_of(out / "canvas.csv")[1][5:] == [str(ECHO_POINTS)]
+    assert {key: row[5] for key, row in canvas.items()} == {"101": str(ECHO_POINTS), "102": str(ECHO_POINTS - lost), "103": "0", "105": "0", "999": str(ECHO_POINTS)}
+    assert canvas["101"][:5] == ["Alice Smith", "101", "S101", "", "A"]
+    moodle = lms_formats.moodle(out / "moodle.csv", "Email address", ["Lab 1: echo"])
+    assert {key: row[1] for key, row in moodle.items()} == {"alice@uni.edu": str(ECHO_POINTS), "bob@uni.edu": str(ECHO_POINTS - lost), "carol@uni.edu": "0", "eve@uni.edu": "0"}
+
+
+def test_regrade_replaces_one_row_and_leaves_the_others_byte_for_byte(imported: tuple[int, Path], download: Path, tmp_path: Path) -> None:
+    _, out = imported
+    book = shutil.copy(out / "grades.csv", tmp_path / "grades.csv")
+    results = shutil.copytree(out / "results", tmp_path / "results")
+    fixed = tmp_path / "bob-fixed"
+    shutil.copytree(download, fixed)
+    (fixed / "jonesbob_102_9002_submission.zip").unlink()
+    zipped(REFERENCE, fixed / "jonesbob_102_9003_submission.zip")
+    before = path_lines(book)
+    status = netlab_batch(fixed, "--lab", "echo", "--roster", out / "roster.csv", "--csv", book, "--results-dir", results, "--regrade", "jonesbob_102")
+    assert status == 0
+    after = path_lines(book)
+    changed = [i for i, (old, new) in enumerate(zip(before, after)) if old != new]
+    assert len(after) == len(before) and len(changed) == 1 and after[changed[0]].startswith("Bob Jones,102,"), changed
+    assert read_csv(book)[1]["jonesbob_102"]["total"] == str(ECHO_POINTS)
+    assert json.loads((results / "jonesbob_102" / "results.json").read_text())["score"] == ECHO_POINTS
+
+
+def test_regrade_of_a_late_submission_replaces_its_no_submission_row(imported: tuple[int, Path], download: Path, tmp_path: Path) -> None:
+    _, out = imported
+    book = shutil.copy(out / "grades.csv", tmp_path / "grades.csv")
+    late = shutil.copytree(download, tmp_path / "late")
+    for program in REFERENCE.glob("*.py"):
+        shutil.copy(program, late / f"whitecarol_late_103_9010_{program.name}")
+    before = path_lines(book)
+    assert netlab_batch(late, "--lab", "echo", "--roster", out / "roster.csv", "--csv", book, "--results-dir", tmp_path / "results",
+                        "--regrade", "whitecarol_103", "--canvas", tmp_path / "canvas.csv") == 0
+    after = path_lines(book)
+    assert [line for line in before if line not in after] == [line for line in before if line.startswith("Carol White,")]
+    (carol,) = [line for line in after if line.startswith("Carol White,")]
+    assert f",whitecarol_103,{ECHO_POINTS},{ECHO_POINTS}," in carol and carol.endswith(",")
+    assert lms_formats.canvas(tmp_path / "canvas.csv", ["echo"])["103"][5] == str(ECHO_POINTS), "the exports are written again"
+
+
+def test_regrade_refuses_a_name_with_no_row(graded: tuple[int, Path, Path], klass: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, gradebook, _ = graded
+    book = shutil.copy(gradebook, tmp_path / "grades.csv")
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "newcomer").mkdir()
+    assert netlab_batch(tmp_path / "class", "--lab", "echo", "--csv", book, "--results-dir", tmp_path / "r", "--regrade", "newcomer") == batch.USAGE
+    assert "has no row for 'newcomer'" in capsys.readouterr().err
+    assert Path(book).read_text() == gradebook.read_text()
+
+
+def test_columns_labs_keeps_the_labs_and_drops_the_checks(klass: Path, tmp_path: Path) -> None:
+    status = netlab_batch(klass, "--lab", "echo", "--columns", "labs", "--csv", tmp_path / "labs.csv", "--results-dir", tmp_path / "results",
+                          "--shard", "1/4")
+    header, rows = read_csv(tmp_path / "labs.csv")
+    assert status == 0 and header == ["submission", "total", "echo", "error"]
+    assert rows["Points Possible"]["echo"] == str(ECHO_POINTS) and rows["alice"]["echo"] == str(ECHO_POINTS)
+
+
+def test_each_grading_says_graded_or_why_not(graded: tuple[int, Path, Path], klass: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    netlab_batch(klass, "--lab", "echo", "--jobs", "2", "--shard", "1/2", "--csv", tmp_path / "g.csv", "--results-dir", tmp_path / "results")
+    err = capsys.readouterr().err
+    assert f"graded alice: {ECHO_POINTS}/{ECHO_POINTS} in " in err and "✓" not in err and "✗" not in err
+    assert "not graded carol: killed by signal" in err

@@ -386,4 +386,4 @@ def test_roster_shards_clone_each_repository_once_and_merge_into_one_gradebook(t
     subprocess.run([*NETLAB, "merge-csv", str(merged), *map(str, gradebooks)],
                    check=True, capture_output=True, timeout=WITHIN)
     totals = {row["submission"]: row["total"] for row in csv.DictReader(merged.open())}
-    assert totals == {"bob": "0", "carol": "0", "lab-alice": "23"}
+    assert totals == {"Points Possible": "23", "bob": "0", "carol": "0", "lab-alice": "23"}

@@ -1,0 +1,188 @@
+"""A class roster (``netlab batch --roster FILE``): who is in the class, joined to the submissions.
+
+The format: a CSV file (UTF-8, a byte-order mark allowed, ``,`` or ``;`` between cells)
+whose first row names its columns. Every column is kept, in its order, at the head of each
+gradebook row. These headers are understood, in any case, with spaces, ``_``, ``-`` or
+``.`` anywhere in them (``SIS User ID``, ``sis_user_id`` and ``sisuserid`` are one):
+
+=============  ======================================================================
+field          headers
+=============  ======================================================================
+submission     ``submission``, ``folder``, ``directory``, ``dir``: the folder's name
+id             ``id``, ``user id``, ``canvas id``, ``canvas user id``: the LMS's user id
+sis id         ``sis id``, ``sis user id``, ``student id``, ``student number``,
+               ``id number``, ``matriculation number``
+login          ``sis login id``, ``login id``, ``login``, ``username``, ``user name``, ``netid``
+email          ``email``, ``e-mail``, ``email address``, ``mail``
+name           ``name``, ``student``, ``student name``, ``full name``; or ``first name``
+               (``given name``) with ``last name`` (``surname``, ``family name``)
+section        ``section``, ``group``
+=============  ======================================================================
+
+A submission folder belongs to the student whose ``submission`` cell is its name, when the
+roster has that column (and only then). Otherwise to the student whose id, SIS id, login,
+email or email's part before ``@`` is its name (case aside), else, for a folder named
+``NAME_NUMBER`` (as ``lms_download`` names an LMS's download: Canvas's user id, Moodle's
+participant number), the student whose id or SIS id is NUMBER, else whose name, letters
+only and in either order of first and last, is NAME. A folder two students could own, two
+folders for one student, or two students with the same key, is refused, named.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SUBMISSION, ID, SIS_ID, LOGIN, EMAIL, NAME, SECTION = "submission", "id", "sis id", "login", "email", "name", "section"
+FIRST, LAST = "first name", "last name"
+HEADERS = {
+    SUBMISSION: ("submission", "folder", "directory", "dir"),
+    ID: ("id", "userid", "canvasid", "canvasuserid"),
+    SIS_ID: ("sisid", "sisuserid", "studentid", "studentnumber", "idnumber", "matriculationnumber"),
+    LOGIN: ("sisloginid", "loginid", "login", "username", "netid"),
+    EMAIL: ("email", "emailaddress", "mail"),
+    NAME: ("name", "student", "studentname", "fullname"),
+    FIRST: ("firstname", "givenname"),
+    LAST: ("lastname", "surname", "familyname"),
+    SECTION: ("section", "group"),
+}
+KEYS = (ID, SIS_ID, LOGIN, EMAIL)  # what a folder may be named after
+LMS_FOLDER = re.compile(r"^(?P<name>.+)_(?P<number>\d+)$")
+
+
+class RosterError(Exception):
+    """A roster that cannot be read or joined, and why."""
+
+
+def squeeze(header: str) -> str:
+    return re.sub(r"[\s_.\-]+", "", header.strip().lower())
+
+
+def letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Student:
+    """One roster row: its cells as the file has them, and the fields understood from them."""
+
+    cells: dict[str, str]
+    fields: dict[str, str]
+
+    def get(self, name: str) -> str:
+        return self.fields.get(name, "")
+
+    @property
+    def label(self) -> str:
+        return next((self.get(f) for f in (NAME, *KEYS, SUBMISSION) if self.get(f)), "(an empty roster row)")
+
+    def names(self) -> set[str]:
+        """Its name, letters only, first-last and last-first."""
+        words = self.get(NAME).split()
+        if not words:
+            return set()
+        return {letters("".join(words)), letters("".join(words[-1:] + words[:-1]))}
+
+
+@dataclass
+class Join:
+    """Submissions matched to students; those on no roster row; students with no submission."""
+
+    matched: dict[str, Student] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+    missing: list[Student] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Roster:
+    header: list[str]
+    students: list[Student]
+
+    @classmethod
+    def load(cls, path: Path) -> Roster:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            raise RosterError(f"cannot read the roster {path}: {error}") from error
+        lines = [line for line in text.splitlines() if line.strip()]
+        if not lines:
+            raise RosterError(f"the roster {path} is empty")
+        delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+        reader = csv.reader(lines, delimiter=delimiter)
+        header = [cell.strip() for cell in next(reader)]
+        if len(set(header)) != len(header) or not all(header):
+            raise RosterError(f"the roster {path} has an empty or repeated column name: {header}")
+        fields = understood(header)
+        if not set(fields) & {SUBMISSION, *KEYS, NAME, FIRST, LAST}:
+            raise RosterError(f"the roster {path} has no column to match submissions on (submission, id, sis id, login, email or name): {header}")
+        students = [student(header, fields, cells) for cells in reader]
+        return cls(header, students)
+
+    def join(self, names: list[str]) -> Join:
+        """Each submission folder's student; refused where the match is not one to one."""
+        joined = Join()
+        owner: dict[int, str] = {}
+        by_submission = any(SUBMISSION in s.fields for s in self.students)
+        for name in names:
+            found = self.owners(name, by_submission)
+            if len(found) > 1:
+                raise RosterError(f"submission {name!r} matches several roster rows: {', '.join(self.students[i].label for i in found)}")
+            if not found:
+                joined.unknown.append(name)
+                continue
+            if found[0] in owner:
+                raise RosterError(f"roster row {self.students[found[0]].label!r} matches two submissions: {owner[found[0]]!r} and {name!r}")
+            owner[found[0]] = name
+            joined.matched[name] = self.students[found[0]]
+        joined.missing = [s for i, s in enumerate(self.students) if i not in owner]
+        return joined
+
+    def owners(self, folder: str, by_submission: bool) -> list[int]:
+        """The rows ``folder`` may belong to, by the first rule of the module's docstring that finds any."""
+        if by_submission:
+            return [i for i, s in enumerate(self.students) if s.get(SUBMISSION) == folder.strip()]
+        for rule in (named_after, numbered, named):
+            found = [i for i, s in enumerate(self.students) if rule(s, folder.strip())]
+            if found:
+                return found
+        return []
+
+
+def understood(header: list[str]) -> dict[str, str]:
+    """Field name → the first column that gives it."""
+    found: dict[str, str] = {}
+    for column in header:
+        for name, spellings in HEADERS.items():
+            if squeeze(column) in spellings and name not in found:
+                found[name] = column
+    return found
+
+
+def student(header: list[str], fields: dict[str, str], row: list[str]) -> Student:
+    cells = dict(zip(header, [cell.strip() for cell in row] + [""] * (len(header) - len(row))))
+    values = {name: cells[column] for name, column in fields.items() if cells[column]}
+    if NAME not in values and (values.get(FIRST) or values.get(LAST)):
+        values[NAME] = f"{values.get(FIRST, '')} {values.get(LAST, '')}".strip()
+    return Student(cells, values)
+
+
+def named_after(student: Student, folder: str) -> bool:
+    """The folder is the student's id, SIS id, login, email, or email's part before ``@``."""
+    keys = {student.get(key).casefold() for key in KEYS if student.get(key)}
+    if student.get(EMAIL):
+        keys.add(student.get(EMAIL).split("@")[0].casefold())
+    return folder.casefold() in keys
+
+
+def numbered(student: Student, folder: str) -> bool:
+    """``NAME_NUMBER``, NUMBER the student's id or SIS id."""
+    lms = LMS_FOLDER.match(folder)
+    return lms is not None and lms["number"] in {student.get(ID), student.get(SIS_ID)} - {""}
+
+
+def named(student: Student, folder: str) -> bool:
+    """``NAME_NUMBER``, NAME the student's name (letters only, either order)."""
+    lms = LMS_FOLDER.match(folder)
+    return lms is not None and letters(lms["name"]) in student.names()

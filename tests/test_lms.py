@@ -1,0 +1,194 @@
+"""The gradebook's pieces without grading: fractional scores, the roster and its join,
+the Canvas and Moodle exports, and an LMS download unpacked (archives made here)."""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from graders import gradebook, lms_download, lms_export, roster
+from graders.grading_run import Outcome
+from graders.scoring import Check
+from tests import lms_formats
+
+CHECKS = [Check("echo", "core", "test_a", 2, ""), Check("echo", "core", "test_b", 1.5, ""),  # type: ignore[arg-type]
+          Check("webserver", "core", "test_c", 3, "")]
+
+
+def results(**earned: float) -> dict:
+    return {"score": sum(earned.values()), "tests": [{"name": f"echo / core / {name}", "score": score} for name, score in earned.items()]}
+
+
+@pytest.mark.parametrize(("value", "text"), [(3, "3"), (3.0, "3"), (1.5, "1.5"), (1 / 3, "0.33"), (0.1 + 0.2, "0.3"), (-0.0, "0")])
+def test_scores_print_as_numbers_without_a_trailing_0(value: float, text: str) -> None:
+    assert gradebook.number(value) == text
+
+
+def test_fractional_points_add_up_per_lab_and_in_the_total() -> None:
+    row = gradebook.row(Outcome("alice", results(test_a=2, test_b=1.5), "", 1.0), CHECKS)
+    assert (row["echo / core / test_b"], row["echo"], row["webserver"], row["total"]) == ("1.5", "3.5", "0", "3.5")
+    points = gradebook.points_row(gradebook.columns(CHECKS), CHECKS)
+    assert (points["submission"], points["echo"], points["total"], points["error"]) == ("Points Possible", "3.5", "6.5", "")
+
+
+def test_columns_labs_checks_or_all() -> None:
+    assert gradebook.columns(CHECKS, "labs", ["id"]) == ["id", "submission", "total", "echo", "webserver", "error"]
+    assert gradebook.columns(CHECKS, "checks") == ["submission", "total", "echo / core / test_a", "echo / core / test_b", "webserver / core / test_c", "error"]
+
+
+def write_roster(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_roster_headers_are_understood_in_their_usual_spellings(tmp_path: Path) -> None:
+    listed = roster.Roster.load(write_roster(tmp_path / "r.csv", "\ufeffStudent Name;E-mail Address;SIS_User_ID;Section\nAda Lovelace;ada@uni.edu;S1;A\n"))
+    assert listed.header == ["Student Name", "E-mail Address", "SIS_User_ID", "Section"]
+    (ada,) = listed.students
+    assert (ada.get(roster.NAME), ada.get(roster.EMAIL), ada.get(roster.SIS_ID), ada.get(roster.SECTION)) == ("Ada Lovelace", "ada@uni.edu", "S1", "A")
+    first_last = roster.Roster.load(write_roster(tmp_path / "f.csv", "First Name,Surname,Username\nAlan,Turing,aturing\n"))
+    assert first_last.students[0].get(roster.NAME) == "Alan Turing"
+
+
+def test_roster_without_a_column_to_match_on_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(roster.RosterError, match="no column to match"):
+        roster.Roster.load(write_roster(tmp_path / "r.csv", "Section,Grade\nA,1\n"))
+
+
+def test_folders_join_by_submission_column_key_lms_number_or_name(tmp_path: Path) -> None:
+    listed = roster.Roster.load(write_roster(tmp_path / "r.csv", "\n".join([
+        "name,id,email,sis id", "Ada Lovelace,101,ada@uni.edu,S1", "Alan Turing,102,turing@uni.edu,S2",
+        "Grace Hopper,,grace@uni.edu,", "Edsger Dijkstra,104,ed@uni.edu,S4"])))
+    joined = listed.join(["ada@uni.edu", "turingalan_102", "Grace Hopper_7", "S4", "stranger"])
+    assert {name: s.get(roster.NAME) for name, s in joined.matched.items()} == {
+        "ada@uni.edu": "Ada Lovelace", "turingalan_102": "Alan Turing", "Grace Hopper_7": "Grace Hopper", "S4": "Edsger Dijkstra"}
+    assert joined.unknown == ["stranger"] and joined.missing == []
+    by_column = roster.Roster.load(write_roster(tmp_path / "s.csv", "Folder,Email\nada-repo,ada@uni.edu\nbob-repo,bob@uni.edu\n"))
+    joined = by_column.join(["ada-repo", "ada"])
+    assert list(joined.matched) == ["ada-repo"] and joined.unknown == ["ada"] and [s.get(roster.EMAIL) for s in joined.missing] == ["bob@uni.edu"]
+
+
+def test_a_join_that_is_not_one_to_one_is_refused(tmp_path: Path) -> None:
+    listed = roster.Roster.load(write_roster(tmp_path / "r.csv", "name,email\nAda,ada@a.edu\nAda B,ada@b.edu\n"))
+    with pytest.raises(roster.RosterError, match="several roster rows"):
+        listed.join(["ada"])
+    with pytest.raises(roster.RosterError, match="two submissions"):
+        listed.join(["ada@a.edu", "ADA@A.EDU"])
+
+
+def book(tmp_path: Path) -> tuple[list[str], list[gradebook.Row], gradebook.Row]:
+    """A gradebook of three: on the roster, on the roster with no submission, not on it."""
+    listed = roster.Roster.load(write_roster(tmp_path / "r.csv", "Name,ID,SIS User ID,Email,Section\nAda Lovelace,101,S1,ada@uni.edu,A\nAlan Turing,102,S2,alan@uni.edu,B\n"))
+    joined = listed.join(["ada@uni.edu", "zed_999"])
+    header = gradebook.columns(CHECKS, "all", listed.header)
+    rows = [gradebook.row(Outcome("ada@uni.edu", results(test_a=2, test_b=1.5), "", 1.0), CHECKS, joined.matched["ada@uni.edu"].cells),
+            gradebook.row(Outcome("zed_999", results(test_a=2), "", 1.0), CHECKS, dict.fromkeys(listed.header, "")),
+            *(gradebook.missing(s.cells, CHECKS) for s in joined.missing)]
+    return header, rows, gradebook.points_row(header, CHECKS)
+
+
+def test_canvas_export_is_what_canvas_imports(tmp_path: Path) -> None:
+    header, rows, points = book(tmp_path)
+    lms_export.canvas(tmp_path / "canvas.csv", header, rows, points, ["echo", "webserver"], {"webserver": "Lab 2 (5501)"})
+    students = lms_formats.canvas(tmp_path / "canvas.csv", ["echo", "Lab 2 (5501)"])
+    assert lms_formats.rows_of(tmp_path / "canvas.csv")[1][5:] == ["3.5", "3"]
+    assert students["101"] == ["Ada Lovelace", "101", "S1", "", "A", "3.5", "0"]
+    assert students["102"] == ["Alan Turing", "102", "S2", "", "B", "0", "0"], "no submission: zeros"
+    assert students["999"] == ["zed_999", "999", "", "", "", "2", "0"], "not on the roster: its folder's name and number"
+
+
+def test_moodle_export_is_what_moodle_imports(tmp_path: Path) -> None:
+    header, rows, _ = book(tmp_path)
+    left_out = lms_export.moodle(tmp_path / "moodle.csv", header, rows, ["echo", "webserver"], {}, None)
+    students = lms_formats.moodle(tmp_path / "moodle.csv", "Email address", ["echo", "webserver"])
+    assert students == {"ada@uni.edu": ["ada@uni.edu", "3.5", "0"], "alan@uni.edu": ["alan@uni.edu", "0", "0"]}
+    assert left_out == ["zed_999"], "Moodle refuses a whole file with an unknown user: left out, and said"
+    lms_export.moodle(tmp_path / "by-id.csv", header, rows, ["echo"], {}, "idnumber")
+    assert lms_formats.moodle(tmp_path / "by-id.csv", "ID number", ["echo"])["S1"] == ["S1", "3.5"]
+    with pytest.raises(lms_export.ExportRefused, match="login"):
+        lms_export.moodle(tmp_path / "x.csv", header, rows, ["echo"], {}, "username")
+
+
+def zip_of(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -> Path:
+    """A zip made here: ``members`` as files, ``links`` as symbolic links (to /etc/passwd)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, "/etc/passwd")
+    return path
+
+
+def test_canvas_moodle_and_plain_downloads_unpack_one_folder_per_student(tmp_path: Path) -> None:
+    download = tmp_path / "download"
+    download.mkdir()
+    (download / "smithada_101_9001_webserver-1.py").write_text("# ada's server")
+    (download / "smithada_late_101_9002_udp_server.py").write_text("# ada's udp")
+    zip_of(download / "turingalan_102_9003_submission.zip", {"labs/webserver.py": b"# alan", "__MACOSX/labs/._webserver.py": b"junk"})
+    moodle = download / "Grace Hopper_7_assignsubmission_file_"
+    moodle.mkdir()
+    zip_of(moodle / "mine.zip", {"webserver.py": b"# grace"})
+    zip_of(download / "dijkstra.zip", {"webserver.py": b"# ed"})
+    (download / "notes.txt").write_text("not a submission")
+    assert lms_download.is_download(download)
+    unpacked = lms_download.unpack(download, tmp_path / "results")
+    files = {folder.name: sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) for folder in unpacked.folders}
+    assert files == {"smithada_101": ["udp_server.py", "webserver.py"], "turingalan_102": ["webserver.py"],
+                     "Grace Hopper_7": ["webserver.py"], "dijkstra": ["webserver.py"]}
+    assert unpacked.errors == {} and unpacked.skipped == ["notes.txt"]
+
+
+@pytest.mark.parametrize(("members", "links", "why"), [
+    ({"../../escaped.py": b"x"}, (), "leaves its folder"),
+    ({"/etc/cron.d/evil": b"x"}, (), "leaves its folder"),
+    ({"C:\\Windows\\evil.py": b"x"}, (), "leaves its folder"),
+    ({"webserver.py": b"x"}, ("webserver_link.py",), "symbolic link"),
+    ({"bomb.bin": bytes(2 * 2**20)}, (), "more than 1 MiB"),
+    ({f"f{i}.py": b"" for i in range(12)}, (), "more than 10"),
+])
+def test_a_bad_archive_costs_only_its_student(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, members: dict[str, bytes],
+                                              links: tuple[str, ...], why: str) -> None:
+    monkeypatch.setattr(lms_download, "MAX_BYTES", 2**20)
+    monkeypatch.setattr(lms_download, "MAX_MEMBERS", 10)
+    download = tmp_path / "download"
+    download.mkdir()
+    zip_of(download / "eve_103_9004_submission.zip", members, links)
+    zip_of(download / "ada_101_9001_submission.zip", {"webserver.py": b"# ada"})
+    unpacked = lms_download.unpack(download, tmp_path / "results")
+    assert why in unpacked.errors["eve_103"] and list(unpacked.errors) == ["eve_103"]
+    assert [p.name for p in (tmp_path / "results" / ".unpacked" / "ada_101").iterdir()] == ["webserver.py"]
+    assert list((tmp_path / "results" / ".unpacked" / "eve_103").iterdir()) == [], "nothing of a refused archive is kept"
+    assert not list(tmp_path.rglob("escaped.py")) and not list(tmp_path.rglob("*link*"))
+
+
+def test_a_file_that_is_not_a_zip_is_a_bad_archive(tmp_path: Path) -> None:
+    download = tmp_path / "download"
+    download.mkdir()
+    (download / "eve.zip").write_bytes(b"PK\x03\x04 but not really" + bytes(io.DEFAULT_BUFFER_SIZE))
+    unpacked = lms_download.unpack(download, tmp_path / "results")
+    assert unpacked.errors["eve"].startswith("bad archive: eve.zip does not unpack")
+
+
+def test_a_plain_class_is_not_a_download(tmp_path: Path) -> None:
+    (tmp_path / "alice").mkdir()
+    assert not lms_download.is_download(tmp_path)
+
+
+def test_shards_with_a_roster_merge_into_one_gradebook(tmp_path: Path) -> None:
+    header, rows, points = book(tmp_path)
+    gradebook.write(tmp_path / "one.csv", header, rows, points)
+    gradebook.write(tmp_path / "1.csv", header, [rows[0], rows[2]], points)  # the first shard has the students with no submission
+    gradebook.write(tmp_path / "2.csv", header, [rows[1]], points)
+    merged_header, merged, merged_points = gradebook.merge([tmp_path / "1.csv", tmp_path / "2.csv"])
+    gradebook.write(tmp_path / "merged.csv", merged_header, merged, merged_points)
+    assert (tmp_path / "merged.csv").read_text() == (tmp_path / "one.csv").read_text()
+    assert (tmp_path / "one.csv").read_text().splitlines()[-1].startswith("Alan Turing,102,"), "no submission: last"
+    gradebook.write(tmp_path / "3.csv", header, [rows[2]], points)
+    with pytest.raises(gradebook.MergeRefused, match="Alan Turing"):
+        gradebook.merge([tmp_path / "3.csv", tmp_path / "3.csv"])
