@@ -231,11 +231,17 @@ class MailServer:
         """Stop: no new sessions; one still open after CLOSE_WITHIN (its client hung on, say) is
         dropped with the loop rather than fail the check that happens to close the server."""
         self._relay.close()
-        self._server.close()
         try:
-            asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(CLOSE_WITHIN)
+            asyncio.run_coroutine_threadsafe(self._stop_serving(), self._loop).result(CLOSE_WITHIN)
         except TimeoutError:
             pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(START_WITHIN)
         self._loop.close()
+
+    async def _stop_serving(self) -> None:
+        """In the loop's thread: asyncio's Server is not thread-safe, and closing it from another
+        thread while a session ends in the loop's (a client that just exited) can wake its
+        waiters twice, a TypeError that failed whichever check closed the server."""
+        self._server.close()
+        await self._server.wait_closed()
