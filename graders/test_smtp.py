@@ -99,7 +99,7 @@ def mail_runs(module_launcher: Launcher, certificates: Certificates, attachments
         "plain": (MailMode(tls=trusted), []),
         "split": (MailMode(tls=trusted, split_replies=True), []),
         "rejected rcpt": (MailMode(tls=trusted, reject_rcpt=True), []),
-        "tls": (MailMode(tls=trusted, require_starttls=True), TLS_ARGS),
+        "tls": (MailMode(tls=trusted, require_starttls=True, credentials=(USER, PASSWORD)), TLS_ARGS),
         "untrusted": (MailMode(tls=certificates.untrusted, require_starttls=True), TLS_ARGS),
         "wrong name": (MailMode(tls=certificates.wrong_name, require_starttls=True), TLS_ARGS),
         "rejected auth": (MailMode(tls=trusted, require_starttls=True, reject_auth=True), TLS_ARGS),
