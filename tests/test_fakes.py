@@ -273,8 +273,9 @@ def test_mail_server_takes_a_message_line_of_megabytes() -> None:
             client.sendall(b"EHLO me\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n")
             while not reader.readline().startswith(b"354"):
                 pass
-            client.sendall(b"Subject: s\r\n\r\n" + line + b"\r\n.\r\n")
+            client.sendall(b"Subject: s\r\n\r\n" + line + b"\r\n.\r\nQUIT\r\n")
             assert reader.readline().startswith(b"250")
+            assert reader.readline().startswith(b"221")
     finally:
         server.close()
     assert server.records.mails[0].content == b"Subject: s\r\n\r\n" + line + b"\r\n"
