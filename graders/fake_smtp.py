@@ -3,15 +3,22 @@
 aiosmtpd speaks SMTP, STARTTLS and AUTH; it accepts LF-only lines and
 unstuffs dots, so it cannot tell what the client put on the wire. Two
 records fill that gap: ``session`` holds what the client sent as aiosmtpd
-read it (decrypted after STARTTLS), and ``wire`` holds the bytes that
+read it (decrypted after STARTTLS, which the server holds the key for; a
+completed handshake is an event in it), and ``wire`` holds the bytes that
 crossed the relay in front of it (encrypted after STARTTLS), in order.
 The test chooses the server's behaviour with a ``MailMode``; the server
 records, and the checks judge.
+
+Line lengths are those of real servers, not aiosmtpd's RFC minimums: a
+command line (AUTH's included) may be as long as Exim takes (16 KiB), and a
+message line as long as the message may be (Postfix and Exim both take any
+line length on reception), so a base64 attachment in one line arrives.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import re
 import socket
@@ -21,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import DATA_SIZE_DEFAULT, SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from .ports import LOOPBACK
 from .threaded_server import ThreadedTcpServer, recv_or_eof
@@ -32,6 +39,9 @@ GREETING_DELAY = 0.2  # seconds the relay holds the greeting, so a client that d
 SEGMENT_GAP = 0.05  # seconds between the lines of a reply, in the split mode
 START_WITHIN = 5.0
 CLOSE_WITHIN = 1.0  # seconds for open sessions to end once the server closes
+COMMAND_LIMIT = 16384  # bytes in a command line, AUTH PLAIN's included: Exim's SMTP_CMD_BUFFER_SIZE
+LINE_LIMIT = DATA_SIZE_DEFAULT  # bytes in a message line: any line the message size allows
+HANDSHAKE_DONE = "TLS handshake completed"  # the session's event when the server's side of it finished
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class MailMode:
 
     tls: ssl.SSLContext | None = None  # offer STARTTLS with this context
     require_starttls: bool = False
-    credentials: tuple[str, str] = ("student", "s3cret")
+    credentials: tuple[str, str] | None = None  # the AUTH accepted: these only, or None: any
     reject_rcpt: bool = False  # 550 to RCPT TO
     reject_auth: bool = False  # 535 to any AUTH
     split_replies: bool = False  # every reply line in its own TCP segment, with a gap
@@ -66,10 +76,14 @@ class Records:
 class RecordingSMTP(SMTP):
     """aiosmtpd's protocol, keeping what the client sent and what the server answered."""
 
+    line_length_limit = LINE_LIMIT  # aiosmtpd reads every line (and sizes its buffer) with this
+
     def __init__(self, handler: Any, records: Records, **options: Any) -> None:
         super().__init__(handler, **options)
         self.records = records
         self._held: list[bytes] = []  # the lines of a multi-line reply, until its last
+        self.command_size_limit = COMMAND_LIMIT  # before EHLO
+        self.command_size_limits = collections.defaultdict(lambda: COMMAND_LIMIT)  # after, per command
 
     def data_received(self, data: bytes) -> None:
         self.records.session.client(data)
@@ -101,6 +115,12 @@ class MailHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    def handle_STARTTLS(self, server: SMTP, session: Session, envelope: Envelope) -> bool:
+        """aiosmtpd calls this when the server's side of the handshake is done: a client that
+        refused the certificate never gets here."""
+        self.records.session.event(HANDSHAKE_DONE)
+        return True
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         self.records.mails.append(Mail(str(envelope.mail_from), list(envelope.rcpt_tos), content))
@@ -109,7 +129,8 @@ class MailHandler:
     def authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
         login = data.login.decode("utf-8", "replace") if isinstance(data, LoginPassword) else ""
         password = data.password.decode("utf-8", "replace") if isinstance(data, LoginPassword) else ""
-        accepted = not self.mode.reject_auth and (login, password) == self.mode.credentials
+        wanted = self.mode.credentials
+        accepted = not self.mode.reject_auth and (wanted is None or (login, password) == wanted)
         self.records.auth.append((mechanism, login, accepted))
         return AuthResult(success=accepted, handled=False)  # not handled: aiosmtpd answers 535 itself
 
@@ -231,11 +252,17 @@ class MailServer:
         """Stop: no new sessions; one still open after CLOSE_WITHIN (its client hung on, say) is
         dropped with the loop rather than fail the check that happens to close the server."""
         self._relay.close()
-        self._server.close()
         try:
-            asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(CLOSE_WITHIN)
+            asyncio.run_coroutine_threadsafe(self._stop_serving(), self._loop).result(CLOSE_WITHIN)
         except TimeoutError:
             pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(START_WITHIN)
         self._loop.close()
+
+    async def _stop_serving(self) -> None:
+        """In the loop's thread: asyncio's Server is not thread-safe, and closing it from another
+        thread while a session ends in the loop's (a client that just exited) can wake its
+        waiters twice, a TypeError that failed whichever check closed the server."""
+        self._server.close()
+        await self._server.wait_closed()

@@ -6,6 +6,7 @@ import email
 import email.policy
 import random
 import re
+import ssl
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from graders.certificates import Certificates, make_certificates
 from graders.documents import WWW
 from graders.failures import expect, expect_crlf_lines
-from graders.fake_smtp import MailMode, MailServer
+from graders.fake_smtp import HANDSHAKE_DONE, MailMode, MailServer
 from graders.programs import Launcher, Submission
 from graders.runs import PeerRun
 from graders.scoring import lab, points
@@ -70,18 +71,38 @@ class MailRun(PeerRun[MailServer]):
 
     def commands(self) -> list[str]:
         """The client's command lines, as the server read them (the message itself left out)."""
-        lines, in_data = [], False
-        for line in self.session.sent_by("C").split(b"\n"):
-            text = line.rstrip(b"\r").decode("utf-8", "replace")
-            if in_data:
-                in_data = text != "."
-            elif text:
-                lines.append(text)
-                in_data = text.upper() == "DATA" and self._data_accepted()
-        return lines
+        return command_lines(self.session.sent_by("C"), self._data_accepted())
+
+    def commands_in_tls(self) -> list[str]:
+        """The command lines it sent inside TLS, after the server's side of the handshake completed."""
+        turns = self.session.turns
+        done = next((i for i, turn in enumerate(turns) if turn.note == HANDSHAKE_DONE), len(turns))
+        return command_lines(b"".join(bytes(t.data) for t in turns[done:] if t.who == "C" and t.data), self._data_accepted())
 
     def _data_accepted(self) -> bool:
         return b"354" in self.session.sent_by("S")
+
+    def sent_after_starttls(self) -> bytes | None:
+        """The client's bytes on the wire after the server's `220 Ready to start TLS` (TLS records,
+        or clear text); None without that 220."""
+        turns = self.server.records.wire.turns
+        ready = next((i for i, t in enumerate(turns) if t.who == "S" and t.data is not None and t.data.startswith(b"220 Ready to start TLS")), None)
+        return None if ready is None else b"".join(bytes(t.data) for t in turns[ready + 1 :] if t.who == "C" and t.data is not None)
+
+    def handshake_completed(self) -> bool:
+        """The server's side of the TLS handshake finished: the client accepted the certificate."""
+        return any(turn.note == HANDSHAKE_DONE for turn in self.session.turns)
+
+    def data_section(self) -> bytes:
+        """The bytes it sent after its accepted DATA, as they were on the wire (not unstuffed, line
+        ends as sent), up to where the server's reading of the message ended: the first CRLF.CRLF."""
+        sent = self.session.sent_by("C")
+        data = DATA_COMMAND.search(sent)
+        if data is None or not self._data_accepted():
+            return b""
+        rest = sent[data.end() :]
+        end = -2 if rest.startswith(b".\r\n") else rest.find(b"\r\n.\r\n")
+        return rest if end == -1 else rest[: end + 2]
 
     def said(self, verb: str) -> list[str]:
         return [line for line in self.commands() if line.upper().startswith(verb)]
@@ -89,6 +110,31 @@ class MailRun(PeerRun[MailServer]):
     def message(self) -> EmailMessage | None:
         mails = self.server.records.mails
         return email.message_from_bytes(mails[0].content, policy=email.policy.default) if mails else None  # type: ignore[return-value]
+
+    def message_as_sent(self) -> EmailMessage | None:
+        """The message as the client wrote it: its own lines (ended by CRLF or by a bare LF, as it
+        ended them) unstuffed, one leading dot off each, where the server's parser splits at CRLF only."""
+        if not self.server.records.mails:
+            return None
+        lines = self.data_section().split(b"\n")
+        unstuffed = b"\n".join(line[1:] if line.startswith(b".") else line for line in lines)
+        return email.message_from_bytes(unstuffed, policy=email.policy.default)  # type: ignore[return-value]
+
+
+DATA_COMMAND = re.compile(rb"(?im)^DATA *\r?\n")
+
+
+def command_lines(sent: bytes, data_accepted: bool) -> list[str]:
+    """The command lines in what a client sent, the message after an accepted DATA left out."""
+    lines, in_data = [], False
+    for line in sent.split(b"\n"):
+        text = line.rstrip(b"\r").decode("utf-8", "replace")
+        if in_data:
+            in_data = text != "."
+        elif text:
+            lines.append(text)
+            in_data = text.upper() == "DATA" and data_accepted
+    return lines
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +145,7 @@ def mail_runs(module_launcher: Launcher, certificates: Certificates, attachments
         "plain": (MailMode(tls=trusted), []),
         "split": (MailMode(tls=trusted, split_replies=True), []),
         "rejected rcpt": (MailMode(tls=trusted, reject_rcpt=True), []),
-        "tls": (MailMode(tls=trusted, require_starttls=True), TLS_ARGS),
+        "tls": (MailMode(tls=trusted, require_starttls=True, credentials=(USER, PASSWORD)), TLS_ARGS),
         "untrusted": (MailMode(tls=certificates.untrusted, require_starttls=True), TLS_ARGS),
         "wrong name": (MailMode(tls=certificates.wrong_name, require_starttls=True), TLS_ARGS),
         "rejected auth": (MailMode(tls=trusted, require_starttls=True, reject_auth=True), TLS_ARGS),
@@ -193,7 +239,7 @@ def test_message_has_from_to_and_subject_headers(plain: MailRun) -> None:
         problems.append("no message")
     elif not (SENDER in (got["From"] or "") and RECIPIENT in (got["To"] or "") and got["Subject"] == SUBJECT):
         problems.append(", ".join(f"{name}: {value}" for name, value in got.items()))
-    elif not blank or b"Subject:" not in head:
+    elif not blank or re.search(rb"(?im)^subject:", head) is None:  # a header's name: any case
         problems.append("no empty line between the headers and the body")
     expect(
         not problems,
@@ -237,13 +283,14 @@ def test_body_arrives_as_given(plain: MailRun) -> None:
 
 @points(2)
 def test_a_body_line_starting_with_a_dot_is_dot_stuffed(plain: MailRun) -> None:
-    """Dot-stuffed: a body line starting with `.` is sent as `..`, so it arrives as written."""
-    message = plain.message()
+    """Dot-stuffed: a body line starting with `.` is sent as `..`, so it arrives as written
+    (judged on the lines as the client sent and ended them)."""
+    message = plain.message_as_sent()
     arrived = [line for line in body_lines(message) if is_dotted(line)] if message is not None else []
     expect(
         message is not None and arrived == DOTTED,
         expected=f"the lines {DOTTED} arriving as written (sent as {['.' + d for d in DOTTED]})",
-        got="no message" if message is None else f"the lines {arrived}",
+        got="no message" if message is None else f"the lines {arrived} once unstuffed (sent as {['.' + a for a in arrived]})",
         wire=plain.session,
     )
 
@@ -316,8 +363,15 @@ def test_a_rejected_rcpt_means_no_data_quit_and_exit_1(mail_runs: dict[str, Mail
 
 
 @points(1)
-def test_does_not_use_smtplib(submission: Submission) -> None:
-    """Forbidden module for `smtp`: `smtplib`."""
+def test_does_not_use_smtplib(submission: Submission, plain: MailRun) -> None:
+    """Forbidden module for `smtp`: `smtplib` (judged on a program that works: one that delivered
+    the plain session's message)."""
+    expect(
+        bool(plain.server.records.mails),
+        expected="the plain session's message delivered, then a program free of smtplib",
+        got=f"no message delivered; {plain.program.describe_exit()}",
+        wire=plain.session,
+    )
     expect_no_forbidden_imports([submission.program("smtp_client.py")], ("smtplib",), "smtp")
 
 
@@ -331,16 +385,14 @@ def test_starttls_encrypts_the_rest_of_the_session(mail_runs: dict[str, MailRun]
     """With `--starttls`: after `EHLO`, `STARTTLS`, `220`, then TLS, and `EHLO` again; nothing
     after STARTTLS goes in clear text."""
     run = session(mail_runs, "tls")
-    wire = run.server.records.wire.turns
-    ready = next((i for i, t in enumerate(wire) if t.who == "S" and t.data is not None and t.data.startswith(b"220 Ready to start TLS")), None)
-    after = b"".join(bytes(t.data) for t in wire[ready + 1 :] if t.who == "C" and t.data is not None) if ready is not None else b""
+    after = run.sent_after_starttls()
     commands = run.commands()
     ehlo_again = [i for i, c in enumerate(commands) if c.upper().startswith(("EHLO", "HELO"))]
     starttls = next((i for i, c in enumerate(commands) if c.upper() == "STARTTLS"), None)
     problems = []
     if starttls is not None and not any(i < starttls for i in ehlo_again):
         problems.append("STARTTLS before any EHLO")
-    if ready is None:
+    if after is None:
         problems.append("no STARTTLS accepted")
     elif not after or after[0] != TLS_RECORD:
         problems.append(f"after the 220 the client sent {after[:30]!r}, not a TLS handshake")
@@ -370,20 +422,68 @@ def test_auth_with_the_given_credentials(mail_runs: dict[str, MailRun]) -> None:
     )
 
 
+ALERT = 0x15  # a TLS alert record's first byte
+
+
+def tls_records(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """The TLS records ``data`` starts with, as (type, body), and what follows that is not one
+    (clear text, or a record cut short)."""
+    records, at = [], 0
+    while len(data) - at >= 5 and 20 <= data[at] <= 24 and data[at + 1] == 3:
+        end = at + 5 + int.from_bytes(data[at + 3 : at + 5], "big")
+        if end > len(data):
+            break
+        records.append((data[at], data[at + 5 : end]))
+        at = end
+    return records, data[at:]
+
+
+def alert_name(body: bytes) -> str:
+    """A clear-text alert's description, as OpenSSL names it (`unknown_ca`)."""
+    try:
+        return ssl.AlertDescription(body[1]).name.removeprefix("ALERT_DESCRIPTION_").lower()
+    except (IndexError, ValueError):
+        return f"alert {body.hex()}"
+
+
 def expect_refused_certificate(run: MailRun, why: str) -> None:
-    attempts = run.server.records.auth
+    """The scenario ran (connected, STARTTLS, a ClientHello) and the client ended the handshake:
+    the server's side never completed it, no AUTH, no message, exit 1."""
+    records, clear = tls_records(run.sent_after_starttls() or b"")
+    hello = bool(records) and records[0][0] == TLS_RECORD
+    credentials = bool(run.server.records.auth) or re.search(rb"(?im)^AUTH", clear) is not None
     expect(
-        run.program.exit_status == 1 and not attempts and not run.server.records.mails,
-        expected=f"the handshake refused ({why}): exit 1, no credentials sent",
-        got=f"{run.program.describe_exit()}; " + ("credentials sent" if attempts else "no credentials sent"),
-        wire=run.server.records.wire,
+        hello and not run.handshake_completed() and not credentials and not run.server.records.mails and run.program.exit_status == 1,
+        expected=f"STARTTLS, a ClientHello, then the client ends the handshake ({why}): no credentials, exit 1",
+        got=f"{describe_tls_attempt(run, why)}; {run.program.describe_exit()}",
+        wire=run.session if run.handshake_completed() else run.server.records.wire,
     )
+
+
+def describe_tls_attempt(run: MailRun, why: str) -> str:
+    """How far the client went with a certificate it should refuse, as the relay saw it and,
+    inside TLS, as the server read it."""
+    after = run.sent_after_starttls()
+    records, clear = tls_records(after or b"")
+    if not run.server.records.wire:
+        return "it never connected"
+    if after is None:
+        return f"no STARTTLS accepted; its commands: {run.commands()[:6]}"
+    if not records or records[0][0] != TLS_RECORD:
+        return f"STARTTLS, then {repr(after[:30]) if after else 'nothing'} after the 220, not a TLS ClientHello"
+    if run.handshake_completed():
+        logins = [login for _, login, _ in run.server.records.auth]
+        return (f"STARTTLS, a ClientHello, then it completed the handshake, accepting {why}, and sent inside TLS "
+                f"(read with the server's key): {run.commands_in_tls()[:6] or 'nothing'}" + (f"; AUTH as {logins}" if logins else ""))
+    alerts = [alert_name(body) for kind, body in records if kind == ALERT]
+    return ("STARTTLS, a ClientHello, then it ended the handshake" + (f" with the alert {', '.join(alerts)}" if alerts else "")
+            + (f"; then in clear text: {clear[:40]!r}" if clear else ""))
 
 
 @points(2, group=TLS)
 def test_a_certificate_from_an_unknown_authority_is_refused(mail_runs: dict[str, MailRun]) -> None:
     """A certificate it cannot verify: abort, exit 1, no credentials sent."""
-    expect_refused_certificate(session(mail_runs, "untrusted"), "a CA it does not trust")
+    expect_refused_certificate(session(mail_runs, "untrusted"), "a certificate from a CA it does not trust")
 
 
 @points(2, group=TLS)
@@ -397,9 +497,9 @@ def test_a_rejected_auth_means_exit_1(mail_runs: dict[str, MailRun]) -> None:
     """An unexpected code to AUTH (`535`): QUIT, exit 1, and no message sent."""
     run = session(mail_runs, "rejected auth")
     expect(
-        run.program.exit_status == 1 and not run.said("DATA"),
-        expected="no DATA after the 535, exit status 1",
-        got=("DATA sent; " if run.said("DATA") else "") + run.program.describe_exit(),
+        bool(run.said("AUTH")) and run.program.exit_status == 1 and not run.said("DATA"),
+        expected="AUTH, then after the 535 no DATA, exit status 1",
+        got=("no AUTH; " if not run.said("AUTH") else "") + ("DATA sent; " if run.said("DATA") else "") + run.program.describe_exit(),
         wire=run.session,
     )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import socket
+import ssl
 import time
 
 from graders.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
@@ -186,13 +188,11 @@ def test_mail_server_records_session_wire_and_message() -> None:
 
 
 def test_mail_server_starttls_with_the_session_ca(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import ssl
-
     from graders.certificates import make_certificates
     from graders.fake_smtp import MailMode, MailServer
 
     certificates = make_certificates(tmp_path)
-    server = MailServer(MailMode(tls=certificates.trusted, require_starttls=True, reject_rcpt=True))
+    server = MailServer(MailMode(tls=certificates.trusted, require_starttls=True, reject_rcpt=True, credentials=("student", "s3cret")))
     try:
         with socket.create_connection((LOOPBACK, server.port), timeout=5) as raw:
             reader = raw.makefile("rb")
@@ -213,3 +213,93 @@ def test_mail_server_starttls_with_the_session_ca(tmp_path) -> None:  # type: ig
         assert b"AUTH PLAIN" in server.records.session.sent_by("C")
     finally:
         server.close()
+
+
+def _starttls(port: int, context: ssl.SSLContext) -> ssl.SSLSocket:
+    """A client at ``port`` past EHLO and STARTTLS, wrapped in TLS with ``context``."""
+    raw = socket.create_connection((LOOPBACK, port), timeout=5)
+    reader = raw.makefile("rb")
+    reader.readline()
+    raw.sendall(b"EHLO me\r\nSTARTTLS\r\n")
+    while not reader.readline().startswith(b"220 "):
+        pass
+    try:
+        return context.wrap_socket(raw, server_hostname="127.0.0.1")
+    except ssl.SSLError:
+        raw.close()
+        raise
+
+
+def _auth_reply(port: int, context: ssl.SSLContext, login: bytes, password: bytes) -> bytes:
+    """The server's reply to AUTH PLAIN with these credentials, inside TLS."""
+    with _starttls(port, context) as tls:
+        reader = tls.makefile("rb")
+        tls.sendall(b"EHLO me\r\nAUTH PLAIN " + base64.b64encode(b"\0" + login + b"\0" + password) + b"\r\n")
+        while (line := reader.readline()).startswith(b"250"):
+            pass
+        return line
+
+
+def test_mail_server_accepts_any_credentials_unless_its_mode_names_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The core servers take a client's own credentials; AUTH PLAIN's line may be as long as Exim's 16 KiB."""
+    from graders.certificates import make_certificates
+    from graders.fake_smtp import COMMAND_LIMIT, MailMode, MailServer
+
+    certificates = make_certificates(tmp_path)
+    client = certificates.client_context()
+    anyone = MailServer(MailMode(tls=certificates.trusted))
+    named = MailServer(MailMode(tls=certificates.trusted, credentials=("student", "s3cret")))
+    long_password = b"p" * (COMMAND_LIMIT * 3 // 4 - 40)  # its AUTH PLAIN line: just under the limit
+    try:
+        assert _auth_reply(anyone.port, client, b"someone", b"else").startswith(b"235")
+        assert _auth_reply(anyone.port, client, b"someone", long_password).startswith(b"235")
+        assert _auth_reply(named.port, client, b"someone", b"else").startswith(b"535")
+        assert _auth_reply(named.port, client, b"student", b"s3cret").startswith(b"235")
+    finally:
+        anyone.close()
+        named.close()
+    assert [accepted for _, _, accepted in named.records.auth] == [False, True]
+
+
+def test_mail_server_takes_a_message_line_of_megabytes() -> None:
+    """aiosmtpd's own limit (1001 bytes) would answer 500: real servers take base64 in one line."""
+    from graders.fake_smtp import MailMode, MailServer
+
+    line = base64.b64encode(bytes(range(256)) * 4096)  # 1.4 MB, one line
+    server = MailServer(MailMode())
+    try:
+        with socket.create_connection((LOOPBACK, server.port), timeout=5) as client:
+            reader = client.makefile("rb")
+            client.sendall(b"EHLO me\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n")
+            while not reader.readline().startswith(b"354"):
+                pass
+            client.sendall(b"Subject: s\r\n\r\n" + line + b"\r\n.\r\nQUIT\r\n")
+            assert reader.readline().startswith(b"250")
+            assert reader.readline().startswith(b"221")
+    finally:
+        server.close()
+    assert server.records.mails[0].content == b"Subject: s\r\n\r\n" + line + b"\r\n"
+
+
+def test_mail_server_records_a_completed_handshake_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The session says whether the client accepted the certificate: a verifying client facing a
+    stranger's CA ends the handshake with an alert, and the event never comes."""
+    from graders.certificates import make_certificates
+    from graders.fake_smtp import HANDSHAKE_DONE, MailMode, MailServer
+
+    certificates = make_certificates(tmp_path)
+    trusting = ssl.create_default_context()
+    trusting.check_hostname, trusting.verify_mode = False, ssl.CERT_NONE
+    events = []
+    for context in (certificates.client_context(), trusting):
+        server = MailServer(MailMode(tls=certificates.untrusted, require_starttls=True))
+        try:
+            with _starttls(server.port, context) as tls:
+                tls.sendall(b"EHLO me\r\n")
+                tls.recv(100)
+        except ssl.SSLCertVerificationError:
+            pass
+        finally:
+            server.close()
+        events.append([turn.note for turn in server.records.session.turns if turn.note == HANDSHAKE_DONE])
+    assert events == [[], [HANDSHAKE_DONE]]
