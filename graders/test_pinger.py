@@ -57,9 +57,10 @@ class PingRun(PeerRun[PingServer]):
 
     @cached_property
     def pings(self) -> list[PingLine]:
-        pings = enumerate(self.server.pings, 1)
+        pings = list(enumerate(self.server.pings, 1))
+        sent = {k: ping.data.decode("utf-8", "replace") for k, ping in pings}
         replies = {k: ping.data.upper().decode("utf-8", "replace") for k, ping in pings if ping.data.strip()}  # as the server sends them
-        return ping_lines(self.lines, replies)
+        return ping_lines(self.lines, replies, sent)
 
     def line_for(self, number: int) -> PingLine | None:
         return next((line for line in self.pings if line.number == number), None)
