@@ -5,7 +5,9 @@ RTT, on one line or two (the reply, then the RTT). The RTT is read after
 ``rtt``, ``round-trip time`` or ``time=``: the first number followed by a
 unit, else the first number, in seconds. Replies are known by their text (the
 graders know what their server sent back), so a missing time-out line or a
-missing RTT costs its own check, not the reading of every other ping.
+missing RTT costs its own check, not the reading of every other ping; a line
+that shows the ping as sent, with no RTT, is no ping line (``Sent: Ping 1 t``
+before the reply is fine).
 """
 
 from __future__ import annotations
@@ -57,9 +59,10 @@ class PingLine:
     end: int = 0  # the index of the line after this ping's line(s)
 
 
-def ping_lines(lines: list[str], replies: dict[int, str]) -> list[PingLine]:
-    """The lines for pings 1 to 10, in order. ``replies`` maps a sequence number to the
-    reply text the server sent for it."""
+def ping_lines(lines: list[str], replies: dict[int, str], sent: dict[int, str] | None = None) -> list[PingLine]:
+    """The lines for pings 1 to 10, in order. ``replies`` maps ping ``k`` (the k-th datagram the
+    server got) to the reply text the server sent for it; ``sent`` maps it to the datagram itself,
+    so that a line showing what was sent (``Sent: Ping 1 ...``) is not read as a reply."""
     found: list[PingLine] = []
     expected = 1
     i = 0
@@ -67,12 +70,15 @@ def ping_lines(lines: list[str], replies: dict[int, str]) -> list[PingLine]:
         line = lines[i]
         seq, exact = _reply_in(line, replies)
         rtt = rtt_in(line)
+        rtt_next = i + 1 < len(lines) and _is_rtt_only(lines[i + 1], replies)
+        if seq is not None and not exact and rtt is None and not rtt_next and _echoes(line, (sent or {}).get(seq)):
+            seq = None  # no RTT, on it or after it: what was sent, printed before the reply or time-out
         if TIMED_OUT.search(line) and seq is None:
             found.append(PingLine(expected, True, text=line, end=i + 1))
             expected += 1
         elif seq is not None or rtt is not None:
             text = line
-            if rtt is None and i + 1 < len(lines) and _is_rtt_only(lines[i + 1], replies):
+            if rtt is None and rtt_next:
                 i += 1
                 rtt, text = rtt_in(lines[i]), f"{line} / {lines[i]}"
             if seq is not None and seq > expected:
@@ -92,6 +98,11 @@ def _reply_in(line: str, replies: dict[int, str]) -> tuple[int | None, bool]:
         if reply.lower() in lowered:
             return seq, False
     return None, False
+
+
+def _echoes(line: str, sent: str | None) -> bool:
+    """Whether ``line`` holds the datagram as sent, in its own case (not the uppercased reply)."""
+    return bool(sent) and sent in line
 
 
 def _is_rtt_only(line: str, replies: dict[int, str]) -> bool:

@@ -165,6 +165,45 @@ def test_ping_server_follows_its_schedule_and_records_arrivals() -> None:
         server.close()
 
 
+def test_ping_server_schedule_follows_the_order_of_arrival_not_the_numbers() -> None:
+    """A pinger numbering from 0 meets the same scenario: its 2nd datagram is the one dropped."""
+    from graders.fake_pinger import PingSchedule, PingServer
+
+    server = PingServer(PingSchedule(drop=frozenset({2}), delay={3: 0.2}))
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(1)
+            for message in (b"Ping 0 1.5", b"Ping 1 2.5", b"no number at all"):
+                client.sendto(message, (LOOPBACK, server.port))
+            replies = [client.recvfrom(100)[0] for _ in range(2)]
+        assert replies == [b"PING 0 1.5", b"NO NUMBER AT ALL"]
+        assert [ping.seq for ping in server.pings] == [0, 1, None]
+        held = server.held(3)
+        assert held is not None and held >= 0.2
+        assert server.held(2) is None  # dropped
+    finally:
+        server.close()
+
+
+def test_ping_server_dropping_all_answers_nothing_whatever_arrives() -> None:
+    from graders.fake_pinger import PingSchedule, PingServer
+
+    server = PingServer(PingSchedule(drop_all=True))
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(0.3)
+            for message in [f"Ping {seq} {time.time()}".encode() for seq in range(1, 12)] + [b"hello", b""]:
+                client.sendto(message, (LOOPBACK, server.port))
+            try:
+                answer: bytes | None = client.recvfrom(100)[0]
+            except TimeoutError:
+                answer = None
+        assert answer is None
+        assert len(server.pings) == 13 and server.replies == []
+    finally:
+        server.close()
+
+
 def test_mail_server_records_session_wire_and_message() -> None:
     from graders.fake_smtp import MailMode, MailServer
 

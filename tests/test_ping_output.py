@@ -61,6 +61,29 @@ def test_a_reply_printed_in_another_case_is_found_but_not_exact() -> None:
     assert (line.seq, line.exact) == (1, False)
 
 
+SENT = {seq: f"Ping {seq} 1732600000.{seq:06d}" for seq in range(1, 11)}
+
+
+def test_a_line_showing_what_was_sent_is_no_ping_line() -> None:
+    lines = [
+        f"Sent: {SENT[1]}", f"Reply: {REPLIES[1]} rtt=0.05 s",
+        f"Sent: {SENT[2]}", REPLIES[2], "RTT: 200 ms",
+        f"Sent: {SENT[3]}", "Request 3 timed out.",
+        f"sending {SENT[4]} ... Request timed out",
+    ]
+    found = ping_lines(lines, REPLIES, SENT)
+    assert [(p.number, p.timed_out, p.seq, p.exact) for p in found] == [
+        (1, False, 1, True), (2, False, 2, True), (3, True, None, False), (4, True, None, False),
+    ]
+
+
+def test_the_sent_message_printed_with_an_rtt_stands_for_its_reply_but_not_exactly() -> None:
+    """The message it sent, where the reply should be: a reply line, but not the reply as received."""
+    one_line = ping_lines([f"Reply: {SENT[1]} rtt=0.05 s"], REPLIES, SENT)
+    two_lines = ping_lines([f"Reply: {SENT[1]}", "rtt=0.05 s"], REPLIES, SENT)
+    assert [(p.seq, p.exact, p.rtt) for p in one_line + two_lines] == [(1, False, pytest.approx(0.05))] * 2
+
+
 def test_a_late_reply_shows_under_the_ping_it_was_taken_for() -> None:
     lines = [f"{REPLIES[1]} rtt=0.01", f"{REPLIES[1]} rtt=0.3", f"{REPLIES[2]} rtt=0.1"]
     found = ping_lines(lines, REPLIES)
