@@ -13,7 +13,7 @@ import pytest
 
 from graders import http_exchange
 from graders.clients import TcpClient
-from graders.documents import BIG_FILE, WWW, DocumentRoot, build_template, lay_out
+from graders.documents import BIG_FILE, CLIENT_DOCUMENTS, WWW, DocumentRoot, build_template, lay_out
 from graders.failures import CheckFailed, expect, expect_crlf_lines
 from graders.fake_origin import Exchange, Origin
 from graders.http_exchange import HttpResponse
@@ -243,41 +243,75 @@ def test_answers_at_once_while_another_client_idles(webserver: WebServer) -> Non
 
 
 CROWD = 20
+SLOW = 40  # more than a default ThreadPoolExecutor() ever has, min(32, CPUs + 4): the verdict is the same on any machine
 CROWD_WITHIN = 5.0
+CONNECT_WITHIN = 5.0  # for all 60 connections, before the 5 s of the answers start
+SYN_AGAIN_AFTER = 0.02  # a connect not done by then had its SYN dropped by a full backlog: try again at once
 
 
 @points(3, group=MULTITHREADED)
 def test_answers_20_clients_at_the_same_time_within_5_s(webserver: WebServer) -> None:
-    """20 clients at the same time are all answered within 5 seconds (19 of them slow to
-    send their request: they send it once the 20th client has its answer)."""
-    started = time.monotonic()
-    deadline = started + CROWD_WITHIN
+    """20 clients at the same time are all answered within 5 seconds, while 40 others that
+    connected first hold their connections without a request until the 20 have their answers
+    (then they send it, and are answered within those 5 seconds too)."""
+    slow_names, crowd_names = CLIENT_DOCUMENTS[:SLOW], CLIENT_DOCUMENTS[SLOW : SLOW + CROWD]
     with ExitStack() as connections:
-        # The slow ones connect first, so a server that serves clients in turn takes them first.
-        slow = [connections.enter_context(TcpClient(webserver.port)) for _ in range(CROWD - 1)]
-        last = connections.enter_context(TcpClient(webserver.port))
-        last.send(b"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        outcomes = {CROWD: _answer(last, deadline)}
-        for k, client in enumerate(slow, start=1):
-            client.send(f"GET /notes.txt?client={k} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-        outcomes.update({k: _answer(client, deadline) for k, client in enumerate(slow, start=1)})
+        # The slow ones connect first, so a server that serves clients in turn, or a pool of
+        # workers, takes them first.
+        connect_by = time.monotonic() + CONNECT_WITHIN
+        clients = {name: connections.enter_context(_connect(webserver.port, connect_by, name)) for name in slow_names + crowd_names}
+        started = time.monotonic()
+        deadline = started + CROWD_WITHIN
+        crowd_outcomes = _ask_all([clients[name] for name in crowd_names], crowd_names, deadline)
+        slow_outcomes = _ask_all([clients[name] for name in slow_names], slow_names, deadline)
     elapsed = time.monotonic() - started
-    bad = [f"client {k}: {outcome}" for k, outcome in sorted(outcomes.items()) if outcome != "200"]
+    bad = [(name, outcome) for name, outcome in {**crowd_outcomes, **slow_outcomes}.items() if outcome != "200"]
     expect(
         not bad,
-        expected=f"all {CROWD} clients answered (status 200) within {CROWD_WITHIN:g} s; the first 19 hold their "
-        f"connections open until the 20th has its answer",
-        got=f"{CROWD - len(bad)} answered in {elapsed:.1f} s; " + "; ".join(bad[:4]) + (" ..." if len(bad) > 4 else ""),
-        wire=last.transcript,
+        expected=f"the {CROWD} clients answered (status 200) within {CROWD_WITHIN:g} s while {SLOW} others, connected "
+        f"first, held their connections without a request; then those {SLOW} answered too, within the same {CROWD_WITHIN:g} s",
+        got=f"{_answered(crowd_outcomes)} of the {CROWD} answered, then {_answered(slow_outcomes)} of the {SLOW}, "
+        f"in {elapsed:.1f} s; " + "; ".join(f"GET /{name}: {outcome}" for name, outcome in bad[:4]) + (" ..." if len(bad) > 4 else ""),
+        wire=clients[bad[0][0] if bad else crowd_names[0]].transcript,
     )
 
 
-def _answer(client: TcpClient, deadline: float) -> str:
+def _connect(port: int, deadline: float, name: str) -> TcpClient:
+    """A connection, tried again at once when the server's full listen backlog dropped its SYN
+    (TCP would wait 1 s to resend it): the check grades threads, not the `listen()` backlog."""
+    while True:
+        try:
+            return TcpClient(port, within=SYN_AGAIN_AFTER)
+        except CheckFailed as failure:
+            if "timed out" not in failure.got or time.monotonic() > deadline:
+                raise CheckFailed(
+                    expected=f"the server to accept {SLOW + CROWD} connections within {CONNECT_WITHIN:g} s",
+                    got=f"the client for /{name}: {failure.got}",
+                    wire=failure.wire,
+                ) from None
+
+
+def _ask_all(clients: list[TcpClient], names: tuple[str, ...], deadline: float) -> dict[str, str]:
+    """Each client sends its request at once; then the status each got before the deadline."""
+    unsent: dict[str, str] = {}
+    for client, name in zip(clients, names):
+        try:
+            client.send(f"GET /{name} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        except CheckFailed as failure:
+            unsent[name] = failure.got.splitlines()[0]
+    return {name: unsent.get(name) or _status(client, deadline) for client, name in zip(clients, names)}
+
+
+def _status(client: TcpClient, deadline: float) -> str:
     """The status a client got before the deadline, or what went wrong."""
     try:
         return str(http_exchange.read_response(client, max(deadline - time.monotonic(), 0.01)).status)
     except CheckFailed as failure:
         return failure.got.splitlines()[0]
+
+
+def _answered(outcomes: dict[str, str]) -> int:
+    return sum(outcome == "200" for outcome in outcomes.values())
 
 
 # --- optional exercise 2: http_client.py ------------------------------------------
