@@ -15,7 +15,7 @@ from graders import http_exchange
 from graders.clients import TcpClient
 from graders.documents import BIG_FILE, CLIENT_DOCUMENTS, WWW, DocumentRoot, build_template, lay_out
 from graders.failures import CheckFailed, expect, expect_crlf_lines
-from graders.fake_origin import Exchange, Origin
+from graders.fake_origin import Exchange, Origin, Segments
 from graders.http_exchange import HttpResponse
 from graders.ports import free_port
 from graders.programs import Launcher, Program, Submission
@@ -317,6 +317,7 @@ def _answered(outcomes: dict[str, str]) -> int:
 # --- optional exercise 2: http_client.py ------------------------------------------
 
 CLIENT_WITHIN = 5.0
+SEGMENTS = Segments(pieces=3, gap=0.1)  # the head, then the body in 3 pieces: one read gets the head only
 PAGE = b"<html><body><h1>netlab origin</h1><p>caf\xc3\xa9</p></body></html>\n"
 
 
@@ -333,7 +334,9 @@ class ClientRun:
 
 
 def run_http_client(launcher: Launcher, filename: str, body: bytes, content_type: str, status: int = 200) -> ClientRun:
-    origin = Origin()
+    """One run against an origin that sends its response in segments, a pause between two, so
+    "reads until the server closes" is graded by every check that reads stdout."""
+    origin = Origin(segments=SEGMENTS)
     try:
         path = "/" + filename.lstrip("/")
         reason = "OK" if status == 200 else "Not Found"
