@@ -75,6 +75,16 @@ def expect_status(response: HttpResponse, code: int) -> None:
     )
 
 
+def expect_a_file_served_first(webserver: WebServer, why: str) -> None:
+    """A check that a server doing nothing would pass counts once the server serves a file."""
+    wanted = f"first, webserver.py serving /index.html with status 200 ({why})"
+    try:
+        response = webserver.get("/index.html")
+    except CheckFailed as failure:
+        raise CheckFailed(expected=wanted, got=failure.got, wire=failure.wire) from None
+    expect(response.status == 200, expected=wanted, got=f"status {response.status}", wire=response.transcript)
+
+
 def expect_body(response: HttpResponse, wanted: bytes, name: str) -> None:
     expect(
         response.body == wanted,
@@ -160,6 +170,7 @@ def test_missing_file_gets_404_with_html(webserver: WebServer) -> None:
 def test_paths_that_leave_the_root_never_get_the_file(webserver: WebServer) -> None:
     """A path that leaves the working directory (`/../x`, `/%2e%2e/x`, `/sub/../../x`,
     `//etc/hostname`, `/%2Fetc%2Fhostname`): 403 or 404, never the file."""
+    expect_a_file_served_first(webserver, "so its 403s and 404s refuse files it would otherwise serve")
     secret = webserver.root.secret
     absolute = secret.as_posix().lstrip("/")
     targets = [
@@ -220,13 +231,12 @@ def test_closes_the_connection_after_the_response(webserver: WebServer) -> None:
 
 
 @points(1)
-def test_does_not_use_http_server_or_socketserver(submission: Submission) -> None:
-    """Forbidden modules for `webserver`: `http.server`, `socketserver`."""
+def test_does_not_use_http_server_or_socketserver(webserver: WebServer, submission: Submission) -> None:
+    """Forbidden modules for `webserver`: `http.server`, `socketserver` (counted once
+    `webserver.py` serves a file)."""
+    expect_a_file_served_first(webserver, "a program that does nothing imports nothing: this check counts once it works")
     files = [submission.root / name for name in ("webserver.py", "http_client.py")]
-    present = [path for path in files if path.is_file()]
-    if not present:
-        submission.program("webserver.py")  # fails, saying it is missing
-    expect_no_forbidden_imports(present, ("http.server", "socketserver"), "webserver")
+    expect_no_forbidden_imports([path for path in files if path.is_file()], ("http.server", "socketserver"), "webserver")
 
 
 # --- optional exercise 1: multithreaded ------------------------------------------
@@ -359,11 +369,11 @@ def image_run(module_launcher: Launcher) -> ClientRun:
     return run_http_client(module_launcher, "/image.png", (WWW / "image.png").read_bytes(), "image/png")
 
 
-def expect_exchange(run: ClientRun) -> Exchange:
+def expect_exchange(run: ClientRun, why: str = "") -> Exchange:
     exchange = run.exchange()
     expect(
         exchange is not None,
-        expected="a request to the origin",
+        expected="a request to the origin" + (f" ({why})" if why else ""),
         got="no whole request head (request line, headers, empty line) reached it; " + run.program.describe_exit(),
         wire=run.origin.transcript,
     )
@@ -445,8 +455,10 @@ def test_http_client_exits_0_when_a_response_arrived(page_run: ClientRun, module
 
 
 @points(2, group=HTTP_CLIENT)
-def test_http_client_fails_with_a_message_when_it_cannot_connect(launcher: Launcher) -> None:
-    """Non-zero exit with a message on stderr when http_client.py could not connect."""
+def test_http_client_fails_with_a_message_when_it_cannot_connect(page_run: ClientRun, launcher: Launcher) -> None:
+    """Non-zero exit with a message on stderr when http_client.py could not connect (counted
+    once it sends a request to a server that listens)."""
+    expect_exchange(page_run, "first, where a server listens: a program that only exits 1 fails to connect anywhere")
     port = free_port()  # nothing listens there
     program = launcher.run("http_client.py", "127.0.0.1", str(port), "index.html", within=CLIENT_WITHIN)
     status = program.exit_status
