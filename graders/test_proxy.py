@@ -345,7 +345,8 @@ def test_a_client_that_leaves_early_does_not_stop_the_proxy(proxy: Proxy, origin
 def test_does_not_use_forbidden_modules(proxy: Proxy, origin: Origin, submission: Submission) -> None:
     """Forbidden modules for `proxy`: `http.server`, `http.client`, `urllib.request`, `requests`,
     `socketserver` (counted once `proxy.py` relays a page)."""
-    wanted = "first, proxy.py relaying /page.html with status 200 (a program that does nothing imports nothing: this check counts once it works)"
+    wanted = ("first, proxy.py relaying /page.html with status 200 (a program that does nothing imports nothing: "
+              "this check counts once it works)")
     try:
         response = proxy.ask(origin, "/page.html")
     except CheckFailed as failure:

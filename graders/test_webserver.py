@@ -269,7 +269,8 @@ def test_answers_20_clients_at_the_same_time_within_5_s(webserver: WebServer) ->
         # The slow ones connect first, so a server that serves clients in turn, or a pool of
         # workers, takes them first.
         connect_by = time.monotonic() + CONNECT_WITHIN
-        clients = {name: connections.enter_context(_connect(webserver.port, connect_by, name)) for name in slow_names + crowd_names}
+        clients = {name: connections.enter_context(_connect(webserver.port, connect_by, name))
+                   for name in slow_names + crowd_names}
         started = time.monotonic()
         deadline = started + CROWD_WITHIN
         crowd_outcomes = _ask_all([clients[name] for name in crowd_names], crowd_names, deadline)
