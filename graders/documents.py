@@ -1,8 +1,9 @@
 """The documents a web server under test serves, laid out fresh for every run.
 
 Each run gets ``<run>/www`` as the server's working directory (the fixture
-files plus a generated 10 MB file) and ``<run>/secret.txt`` beside it, outside
-the document root, which no request may ever reveal.
+files plus a generated 10 MB file and one small document per client of the
+crowd check) and ``<run>/secret.txt`` beside it, outside the document root,
+which no request may ever reveal.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ WWW = Path(__file__).resolve().parent.parent / "fixtures" / "www"
 BIG_FILE = "big.bin"
 BIG_SIZE = 10 * 1024 * 1024 + 17  # 10 MB and a few bytes, so no power of two hides a bug
 SECRET = b"netlab secret: this file is outside the document root\n"
+CLIENT_DOCUMENTS = tuple(f"client-{k:02}.txt" for k in range(1, 61))  # a plain name of its own for each client of a crowd
 
 
 def big_file_bytes() -> bytes:
@@ -38,6 +40,8 @@ def build_template(into: Path) -> Path:
     template = into / "www"
     shutil.copytree(WWW, template)
     (template / BIG_FILE).write_bytes(big_file_bytes())
+    for name in CLIENT_DOCUMENTS:
+        (template / name).write_bytes(f"{name}: the document of one client of the crowd\n".encode())
     return template
 
 

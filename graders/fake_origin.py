@@ -9,7 +9,9 @@ route's ``ETag`` or ``Last-Modified`` still matches, the route's current
 ``200`` once the test has served something new. Each response closes its
 connection, unless the origin is made with ``keep_alive=True``: then it keeps
 an HTTP/1.1 connection open, as real origins do, until the client closes it
-or asks for the close. With ``tls=`` it speaks HTTPS.
+or asks for the close. With ``tls=`` it speaks HTTPS. With ``segments=`` it
+sends each response in pieces, a pause between two, as a slow network would:
+a client that reads once gets the head and no body.
 """
 
 from __future__ import annotations
@@ -81,6 +83,32 @@ def parse_request(head: bytes, body: bytes = b"") -> Request:
 
 
 @dataclass(frozen=True)
+class Segments:
+    """How the origin sends a response: the head, then the body in ``pieces`` parts, each
+    ``gap`` seconds after the one before (the same cuts every run)."""
+
+    pieces: int = 3
+    gap: float = 0.1
+
+    def split(self, response: bytes) -> list[bytes]:
+        """The head, then the body in near-equal parts, never cut inside a UTF-8 character: a
+        client that decodes each read on its own fails the binary body's check, not the text's."""
+        end = HEAD_END.search(response)
+        if end is None:
+            return [response]
+        head, body = response[: end.end()], response[end.end() :]
+        cuts = [0] + [_character_start(body, len(body) * k // self.pieces) for k in range(1, self.pieces)] + [len(body)]
+        return [head] + [body[start:stop] for start, stop in zip(cuts, cuts[1:]) if stop > start]
+
+
+def _character_start(data: bytes, at: int) -> int:
+    """``at``, or the first index after it that does not hold a UTF-8 continuation byte."""
+    while at < len(data) and data[at] & 0xC0 == 0x80:
+        at += 1
+    return at
+
+
+@dataclass(frozen=True)
 class Exchange:
     """One request and the exact bytes the origin answered with (b"" while it stalls)."""
 
@@ -141,12 +169,21 @@ NOT_FOUND = Route(404, "Not Found", (("Content-Type", "text/html"),), b"<h1>404 
 class Origin(ThreadedTcpServer):
     """``origin = Origin(); origin.serve("/a", body=b"..."); origin.hits("/a"); origin.close()``."""
 
-    def __init__(self, keep_alive: bool = False, tls: ssl.SSLContext | None = None, port: int = 0, name: str | None = None) -> None:
-        """On ``port`` (0: a free one); ``name``: the host name URLs give it (else its address)."""
+    def __init__(
+        self,
+        keep_alive: bool = False,
+        tls: ssl.SSLContext | None = None,
+        port: int = 0,
+        name: str | None = None,
+        segments: Segments | None = None,
+    ) -> None:
+        """On ``port`` (0: a free one); ``name``: the host name URLs give it (else its address);
+        ``segments``: how to cut each response (else it goes in one piece)."""
         self.log: list[Exchange] = []
         self.keep_alive = keep_alive
         self.name = name
         self._tls = tls
+        self._segments = segments
         self._routes: dict[str, Route] = {}
         self._closed = threading.Event()
         super().__init__(port)
@@ -210,15 +247,28 @@ class Origin(ThreadedTcpServer):
                 self.transcript.event("the origin stalls: it holds the connection and never answers")
                 self._closed.wait()
                 return
-            try:
-                conn.sendall(response)
-            except OSError as error:
-                self.transcript.event(f"sending the response failed: {error}")
+            if not self._send(conn, response):
                 return
-            self.transcript.server(response)
             if closing:
                 break
         _close_writing(conn)
+
+    def _send(self, conn: socket.socket, response: bytes) -> bool:
+        """Send the response, in its segments if the origin cuts them; False if that failed."""
+        pieces, gap = (self._segments.split(response), self._segments.gap) if self._segments else ([response], 0.0)
+        if len(pieces) > 1:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # each piece a segment of its own
+        for index, piece in enumerate(pieces):
+            if index:
+                self.transcript.event(f"the origin pauses {gap:g} s")
+                self._closed.wait(gap)  # the pause itself, cut short by close()
+            try:
+                conn.sendall(piece)
+            except OSError as error:
+                self.transcript.event(f"sending the response failed: {error}")
+                return False
+            self.transcript.server(piece)
+        return True
 
     def _handshake(self, conn: socket.socket) -> ssl.SSLSocket | None:
         conn.settimeout(READ_WITHIN)

@@ -342,8 +342,16 @@ def test_a_client_that_leaves_early_does_not_stop_the_proxy(proxy: Proxy, origin
 
 
 @points(1)
-def test_does_not_use_forbidden_modules(submission: Submission) -> None:
-    """Forbidden modules for `proxy`: `http.server`, `http.client`, `urllib.request`, `requests`, `socketserver`."""
+def test_does_not_use_forbidden_modules(proxy: Proxy, origin: Origin, submission: Submission) -> None:
+    """Forbidden modules for `proxy`: `http.server`, `http.client`, `urllib.request`, `requests`,
+    `socketserver` (counted once `proxy.py` relays a page)."""
+    wanted = ("first, proxy.py relaying /page.html with status 200 (a program that does nothing imports nothing: "
+              "this check counts once it works)")
+    try:
+        response = proxy.ask(origin, "/page.html")
+    except CheckFailed as failure:
+        raise CheckFailed(expected=wanted, got=failure.got, wire=failure.wire) from None
+    expect(response.status == 200, expected=wanted, got=f"status {response.status}", wire=response.transcript)
     path = submission.program("proxy.py")
     expect_no_forbidden_imports([path], ("http.server", "http.client", "urllib.request", "requests", "socketserver"), "proxy")
 

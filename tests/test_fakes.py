@@ -8,7 +8,7 @@ import ssl
 import time
 
 from graders.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
-from graders.fake_origin import Origin
+from graders.fake_origin import Origin, Segments
 from graders.ports import LOOPBACK
 
 
@@ -124,6 +124,32 @@ def test_a_kept_alive_origin_answers_two_requests_on_one_connection() -> None:
                 second += chunk
         assert b"Connection: close" not in first and first.endswith(b"\r\n\r\na")
         assert b"Connection: close" in second and origin.hits("/a") == 2
+    finally:
+        origin.close()
+
+
+def test_segments_cut_the_head_off_and_the_body_in_parts_never_inside_a_character() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"
+    pieces = Segments(pieces=3).split(head + "aé€b".encode())  # 7 bytes: thirds would cut é and €
+    assert pieces == [head, "aé".encode(), "€".encode(), b"b"]
+    assert Segments(pieces=3).split(b"no head") == [b"no head"]
+
+
+def test_a_segmenting_origin_sends_the_head_alone_then_the_body_after_its_pauses() -> None:
+    """The first read gets the head only; the whole comes later, the pauses between."""
+    origin = Origin(segments=Segments(pieces=3, gap=0.1))
+    try:
+        origin.serve("/a", body=b"0123456789")
+        with socket.create_connection((LOOPBACK, origin.port), timeout=2) as client:
+            started = time.monotonic()
+            client.sendall(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
+            first = client.recv(65536)
+            rest = b""
+            while chunk := client.recv(65536):
+                rest += chunk
+        assert first.endswith(b"\r\n\r\n") and rest == b"0123456789"
+        assert time.monotonic() - started >= 0.3  # three pauses: head | 012 | 345 | 6789
+        assert origin.log[0].response == first + rest
     finally:
         origin.close()
 
