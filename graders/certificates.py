@@ -33,14 +33,17 @@ class Certificates:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
 
-def make_certificates(directory: Path) -> Certificates:
+def make_certificates(directory: Path, names: list[str] | tuple[str, ...] = ()) -> Certificates:
+    """The CA and the three server certificates; ``names``: more names (a course's server) the
+    good ones are for."""
     trusted_ca, stranger_ca = trustme.CA(), trustme.CA()
     ca_file = directory / "netlab-ca.pem"
     trusted_ca.cert_pem.write_to_path(str(ca_file))
+    identities = list(dict.fromkeys([*NAMES, *names]))
     return Certificates(
         ca_file,
-        _server_context(trusted_ca.issue_cert(*NAMES)),
-        _server_context(stranger_ca.issue_cert(*NAMES)),
+        _server_context(trusted_ca.issue_cert(*identities)),
+        _server_context(stranger_ca.issue_cert(*identities)),
         _server_context(trusted_ca.issue_cert("wrong-name.netlab.test")),
     )
 

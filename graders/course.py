@@ -12,9 +12,16 @@ visibility = { "optional 1" = "after_due_date", test_closes_the_connection_after
 time_limit = 60                              # seconds per check (pytest-timeout)
 
 [labs.webserver.programs."webserver.py"]    # a program, by its LABS.md file name
-names = ["WebServer.py", "webserver.py"]    # the file names to look for, in order
-port = 6789                                  # fixed: it takes no port on its command line
+names = ["WebServer.py", "lab2/*.py"]        # the files to look for, in order (sub-folders, globs)
+port = 6789                                  # fixed: it takes no port on its command line ("auto": any)
+files = ["404.html"]                         # copied into its working folder (beside the profile)
 ```
+
+A program's command line, input and environment, where the handout's differ from LABS.md's:
+``args = ["{server}"]`` (``{port}``: its port, or its server's; ``{server}``: its server's
+name, or the address a server binds), ``stdin = "mail.example.com\n"`` (for ``input()``),
+``env = { SMTP_PASSWORD = "s3cret" }``, and ``requirements = ["dnspython"]`` (packages the
+submissions import: said where they are missing).
 
 A group is named whole (``"optional 1: multithreaded"``) or by its label (``"optional 1"``,
 ``"core"``). Visibility is Gradescope's: ``visible`` (the default), ``hidden``,
@@ -43,9 +50,19 @@ PROGRAMS: dict[str, tuple[str, ...]] = {  # LABS.md: each lab's programs
     "smtp": ("smtp_client.py",),
     "proxy": ("proxy.py",),
 }
+DEFAULT_PORTS: dict[str, tuple[int, ...]] = {  # where a client with ``port = "auto"`` may also go: its lab's usual ports
+    "udp_client.py": (12000,),
+    "tcp_client.py": (12000,),
+    "udp_pinger.py": (12000,),
+    "heartbeat_client.py": (12000,),
+    "http_client.py": (6789, 80, 8080),
+    "smtp_client.py": (25, 587, 2525, 1025, 465),
+}
 LAB_KEYS = {"points", "off", "visibility", "time_limit", "programs"}
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's
-PROGRAM_KEYS = {"names", "port", "server"}
+PROGRAM_KEYS = {"names", "port", "server", "args", "stdin", "env", "files", "requirements"}
+AUTO = "auto"  # a port the program picks: a server's is seen where it listens, a client's read from its code
+PLACEHOLDERS = ("port", "server")  # what args, stdin and env may name in braces
 
 
 class ProfileError(ValueError):
@@ -56,13 +73,23 @@ class ProfileError(ValueError):
 class Program:
     """How one program of a lab is found and started under this course."""
 
-    names: tuple[str, ...]  # file names to look for, in order
-    port: int | None = None  # fixed port (its own, for a server; its peer's, for a client)
-    server: str | None = None  # fixed peer host name, for a client
+    names: tuple[str, ...]  # files to look for, in order: names, paths into sub-folders, globs
+    port: int | str | None = None  # fixed port (its own, for a server; its peer's, for a client), or AUTO
+    server: str | None = None  # fixed peer host name or address, for a client
+    args: tuple[str, ...] | None = None  # its command line, with placeholders; None: LABS.md's
+    stdin: str | None = None  # its input, where a check gives none
+    env: dict[str, str] = field(default_factory=dict)  # added to its environment, with placeholders
+    files: tuple[Path, ...] = ()  # copied into its working folder
+    requirements: tuple[str, ...] = ()  # packages it imports
 
     @property
     def fixed(self) -> bool:
+        """Whether it hard-codes its port or peer: it runs in a network namespace of its own."""
         return self.port is not None or self.server is not None
+
+    def filled(self, text: str, port: int | None, server: str) -> str:
+        """``text`` with ``{port}`` and ``{server}`` filled in (other braces left as they are)."""
+        return text.replace("{port}", str(port) if port is not None else "{port}").replace("{server}", server)
 
 
 @dataclass(frozen=True)
@@ -94,6 +121,10 @@ class Course:
     def fixes(self, lab: str) -> bool:
         """Whether a program of the lab hard-codes its port or its peer (textbook mode)."""
         return any(program.fixed for program in self.lab(lab).programs.values())
+
+    def requirements(self) -> list[str]:
+        """Every package a program of the course imports, as its profile lists them."""
+        return list(dict.fromkeys(r for lab in self.labs.values() for program in lab.programs.values() for r in program.requirements))
 
     def fixed_programs(self) -> list[str]:
         """The programs that hard-code their ports or peers, by their LABS.md file names."""
@@ -167,24 +198,25 @@ def load(spec: str | None) -> Course:
         data = data.get("tool", {}).get("netlab")
         if data is None:
             raise ProfileError(f"{path} has no [tool.netlab] table")
-    return parse(data, str(path))
+    return parse(data, str(path), path.resolve().parent)
 
 
 def bundled() -> list[str]:
     return sorted(path.stem for path in BUNDLED.glob("*.toml"))
 
 
-def parse(data: dict[str, Any], name: str) -> Course:
+def parse(data: dict[str, Any], name: str, base: Path = Path.cwd()) -> Course:
+    """A profile from its TOML data; ``base`` is where its ``files`` are."""
     _only(data, {"labs"}, name)
     labs = data.get("labs", {})
     _kind(labs, dict, f"{name}: labs")
     for lab in labs:
         if lab not in PROGRAMS:
             raise ProfileError(f"{name}: no lab `{lab}` (the labs are {', '.join(PROGRAMS)})")
-    return Course(name, {lab: _lab(lab, table, f"{name}: lab `{lab}`") for lab, table in labs.items()})
+    return Course(name, {lab: _lab(lab, table, f"{name}: lab `{lab}`", base) for lab, table in labs.items()})
 
 
-def _lab(lab: str, table: Any, where: str) -> LabProfile:
+def _lab(lab: str, table: Any, where: str, base: Path) -> LabProfile:
     _kind(table, dict, where)
     _only(table, LAB_KEYS, where)
     points = table.get("points", {})
@@ -213,23 +245,51 @@ def _lab(lab: str, table: Any, where: str) -> LabProfile:
         off=frozenset(off),
         visibility=dict(visibility),
         time_limit=float(limit) if limit is not None else None,
-        programs={filename: _program(filename, spec, f"{where}: program `{filename}`") for filename, spec in programs.items()},
+        programs={filename: _program(filename, spec, f"{where}: program `{filename}`", base) for filename, spec in programs.items()},
     )
 
 
-def _program(filename: str, spec: Any, where: str) -> Program:
+def _program(filename: str, spec: Any, where: str, base: Path) -> Program:
     _kind(spec, dict, where)
     _only(spec, PROGRAM_KEYS, where)
-    names = spec.get("names", [filename])
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n and "/" not in n for n in names):
-        raise ProfileError(f"{where}: names must be a list of file names")
+    names = _strings(spec, "names", where) or [filename]
+    if not all(_relative(name) for name in names):
+        raise ProfileError(f"{where}: names must be file names or paths inside the submission (`lab2/WebServer.py`)")
     port = spec.get("port")
-    if port is not None and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
-        raise ProfileError(f"{where}: port must be a port number, not {port!r}")
+    if port is not None and port != AUTO and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
+        raise ProfileError(f"{where}: port must be a port number or \"{AUTO}\", not {port!r}")
     server = spec.get("server")
     if server is not None and (not isinstance(server, str) or not server):
-        raise ProfileError(f"{where}: server must be a host name")
-    return Program(tuple(names), port, server)
+        raise ProfileError(f"{where}: server must be a host name or an address")
+    args = spec.get("args")
+    if args is not None and not isinstance(args, list):
+        raise ProfileError(f"{where}: args must be a list of arguments")
+    stdin = spec.get("stdin")
+    if stdin is not None and not isinstance(stdin, str):
+        raise ProfileError(f"{where}: stdin must be text")
+    env = spec.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(value, str) for value in env.values()):
+        raise ProfileError(f"{where}: env must be a table of names and texts")
+    files = tuple((base / name).resolve() for name in _strings(spec, "files", where))
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise ProfileError(f"{where}: files not found: {', '.join(missing)} (paths are relative to the profile)")
+    requirements = tuple(_strings(spec, "requirements", where))
+    return Program(tuple(names), port, server, tuple(_strings(spec, "args", where)) if args is not None else None,
+                   stdin, dict(env), files, requirements)
+
+
+def _strings(spec: dict[str, Any], key: str, where: str) -> list[str]:
+    value = spec.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ProfileError(f"{where}: {key} must be a list of texts")
+    return value
+
+
+def _relative(name: str) -> bool:
+    """A non-empty path inside the submission: not absolute, no `..`."""
+    parts = Path(name).parts
+    return bool(name) and not Path(name).is_absolute() and ".." not in parts and "\\" not in name
 
 
 def _only(table: dict[str, Any], allowed: set[str], where: str) -> None:

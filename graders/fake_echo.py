@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import time
 
-from .threaded_server import ThreadedTcpServer, ThreadedUdpServer, recv_or_eof
+from .threaded_server import Ports, ThreadedTcpServer, ThreadedUdpServer, recv_or_eof
 
 SEGMENT_GAP = 0.05  # seconds between the two halves of a split reply
 
@@ -18,7 +18,7 @@ SEGMENT_GAP = 0.05  # seconds between the two halves of a split reply
 class FakeUdpEcho(ThreadedUdpServer):
     """Replies to every datagram with its uppercase, as the lab's server does."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: Ports = 0) -> None:
         self.datagrams: list[bytes] = []
         super().__init__(port)
 
@@ -30,7 +30,7 @@ class FakeUdpEcho(ThreadedUdpServer):
 class FakeTcpEcho(ThreadedTcpServer):
     """Answers each line with its uppercase; optionally splits every reply in two segments."""
 
-    def __init__(self, split_replies: bool = False, port: int = 0) -> None:
+    def __init__(self, split_replies: bool = False, port: Ports = 0) -> None:
         self.split_replies = split_replies
         self.received = bytearray()
         super().__init__(port)

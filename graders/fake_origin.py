@@ -27,7 +27,7 @@ import h11
 
 from .http_exchange import HEAD_END
 from .ports import LOOPBACK
-from .threaded_server import ThreadedTcpServer, recv_or_eof
+from .threaded_server import Ports, ThreadedTcpServer, recv_or_eof
 from .wire import Transcript
 
 READ_WITHIN = 5.0  # seconds a client has to send its whole request
@@ -173,7 +173,7 @@ class Origin(ThreadedTcpServer):
         self,
         keep_alive: bool = False,
         tls: ssl.SSLContext | None = None,
-        port: int = 0,
+        port: Ports = 0,
         name: str | None = None,
         segments: Segments | None = None,
     ) -> None:

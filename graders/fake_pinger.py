@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .threaded_server import ThreadedUdpServer
+from .threaded_server import Ports, ThreadedUdpServer
 
 PING = re.compile(rb"^ping (\d+) ", re.IGNORECASE)
 
@@ -64,7 +64,7 @@ class PingServer(ThreadedUdpServer):
     """``server = PingServer(PingSchedule(drop={3, 7}, delay={5: 0.3}))``; ``server.pings``, in the
     order they arrived: ping ``k`` is ``server.pings[k - 1]``."""
 
-    def __init__(self, schedule: PingSchedule, port: int = 0) -> None:
+    def __init__(self, schedule: PingSchedule, port: Ports = 0) -> None:
         self.schedule = schedule
         self.pings: list[Ping] = []
         self.replies: list[Reply] = []
@@ -115,9 +115,9 @@ class PingServer(ThreadedUdpServer):
 class HeartbeatReceiver(ThreadedUdpServer):
     """Records every datagram with its arrival times; never answers (heartbeats get none)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: Ports = 0) -> None:
         self.datagrams: list[Ping] = []
-        super().__init__()
+        super().__init__(port)
 
     def handle(self, data: bytes, peer: tuple[str, int]) -> None:
         self.datagrams.append(Ping(data, time.time(), time.monotonic(), None))

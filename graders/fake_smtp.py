@@ -31,7 +31,7 @@ from typing import Any
 from aiosmtpd.smtp import DATA_SIZE_DEFAULT, SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from .ports import LOOPBACK
-from .threaded_server import ThreadedTcpServer, recv_or_eof
+from .threaded_server import Ports, ThreadedTcpServer, recv_or_eof
 from .wire import Transcript
 
 REPLY_END = re.compile(rb"(?m)^\d{3}(?: [^\n]*)?\n")  # the last line of a reply: a code, then a space or nothing
@@ -138,7 +138,7 @@ class MailHandler:
 class WireRelay(ThreadedTcpServer):
     """Forwards each connection to aiosmtpd, recording the raw bytes both ways."""
 
-    def __init__(self, backend_port: int, wire: Transcript, split_replies: bool, port: int = 0) -> None:
+    def __init__(self, backend_port: int, wire: Transcript, split_replies: bool, port: Ports = 0) -> None:
         self.backend_port = backend_port
         self.wire = wire
         self.split_replies = split_replies
@@ -221,7 +221,7 @@ class MailServer:
     exists (``create_server`` has returned), so there is nothing to wait for.
     """
 
-    def __init__(self, mode: MailMode, port: int = 0) -> None:
+    def __init__(self, mode: MailMode, port: Ports = 0) -> None:
         """On ``port`` (0: a free one)."""
         self.mode = mode
         self.records = Records()

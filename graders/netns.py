@@ -29,7 +29,9 @@ from pathlib import Path
 
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+SIOCSIFADDR, SIOCSIFNETMASK = 0x8916, 0x891C
 IFREQ = "16sH22x"  # struct ifreq: the interface's name, then ifr_flags in a 24-byte union
+IFREQ_ADDR = "16sHH4s16x"  # struct ifreq: the name, then a sockaddr_in (family, port, address) in the union
 
 
 def _libc() -> ctypes.CDLL:
@@ -43,6 +45,32 @@ def loopback_up() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         flags = struct.unpack(IFREQ, fcntl.ioctl(sock, SIOCGIFFLAGS, struct.pack(IFREQ, b"lo", 0)))[1]
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack(IFREQ, b"lo", flags | IFF_UP))
+
+
+def add_local_address(address: str) -> None:
+    """Make an IPv4 ``address`` one of loopback's in the calling thread's network namespace (an
+    alias ``lo:...``), so a client that names its server by address reaches the graders' fake."""
+    import fcntl  # POSIX only: imported here, so the plugin loads on Windows
+
+    label = f"lo:{address.replace('.', '')[-12:]}".encode()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for request, value in ((SIOCSIFADDR, address), (SIOCSIFNETMASK, "255.255.255.255")):
+            fcntl.ioctl(sock, request, struct.pack(IFREQ_ADDR, label, socket.AF_INET, 0, socket.inet_aton(value)))
+    _ALIASED.add(_here())
+
+
+def aliased() -> bool:
+    """Whether loopback has an address of a course's server here: the fakes then listen on every
+    address of the namespace, not on 127.0.0.1 only."""
+    return sys.platform == "linux" and _here() in _ALIASED
+
+
+def _here() -> int:
+    """The calling thread's network namespace, by its inode."""
+    return os.stat("/proc/thread-self/ns/net").st_ino
+
+
+_ALIASED: set[int] = set()  # the namespaces (inodes) where add_local_address gave loopback an address
 
 
 def unshare_network() -> str | None:

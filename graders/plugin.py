@@ -17,7 +17,7 @@ from . import course, netns
 from .course import Course
 from .failures import CheckFailed, Judgements
 from .isolation import Sandbox, enter_private_network, make_sandbox
-from .programs import Launcher
+from .programs import Launcher, missing_requirements
 from .submission import MissingProgram
 from .scoring import CORE, MARKDOWN, MISSING, TEXT, Check, Scoreboard
 from .summary import print_summary
@@ -86,6 +86,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except course.ProfileError as error:
         raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(Grading(config), "netlab-grading")
+    missing = missing_requirements(tuple(config.stash[COURSE].requirements()))
+    if missing:
+        _say(config, f"netlab --course: the profile's requirements {', '.join(missing)} are not installed here "
+                     f"(`python -m pip install {' '.join(missing)}`): the checks of the programs that import them fail until they are")
     if config.stash[COURSE].fixed_programs():
         _namespaces(config)
     if config.getoption("isolate", False):

@@ -9,9 +9,11 @@ kills it with every process it started, including ones that left its tree.
 
 from __future__ import annotations
 
+import importlib.metadata
 import ipaddress
 import itertools
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,18 +21,22 @@ import threading
 import time
 import uuid
 from contextlib import AbstractContextManager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import IO, Callable
 
 import psutil
 import pytest
+from packaging.requirements import InvalidRequirement, Requirement
 
 from . import netns
-from .course import LABS_MD, Course
+from .course import AUTO, DEFAULT_PORTS, LABS_MD, Course
 from .failures import CheckFailed
 from .isolation import Sandbox
-from .ports import Transport, bound_ports, free_port, port_is_taken
+from .ports import LOOPBACK, Transport, bound_ports, free_port, port_is_taken
+from .source_check import hosts_in_code, ports_in_code
 from .submission import Submission
+from .threaded_server import Ports
 
 OUTPUT_CAP = 1024 * 1024  # bytes kept per stream; the rest is read and counted
 LINE_SHOWN = 200  # characters of one output line a message shows
@@ -42,6 +48,7 @@ GONE_WITHIN = 5.0  # seconds for killed processes to be gone
 EMPTY_AGAIN = 0.05  # seconds: a program and its children must be seen gone twice, this far apart
 WRONG_PORT_AFTER = 1.0  # seconds a program may hold only other ports before it is taken to ignore its own
 DYING_WITHIN = 1.0  # seconds a server that let go of its port has to end, so its last words can be shown
+UNRESOLVED = ("gaierror", "Name or service not known", "Temporary failure in name resolution", "nodename nor servname")
 SANDBOX_ENV = {"MALLOC_ARENA_MAX": "2"}  # glibc's per-thread arenas would eat the address-space limit
 
 
@@ -117,10 +124,12 @@ class Program:
         env: dict[str, str] | None = None,
         sandbox: Sandbox | None = None,
         prefix: list[str] | None = None,
+        names: list[str] | None = None,
     ) -> None:
         self.path = path
         self.name = path.name
         self.args = args
+        self.names = names or []  # the host names that resolve to loopback for it (a course's)
         self.workdir = workdir
         self.marker = uuid.uuid4().hex
         self.started = time.monotonic()
@@ -201,14 +210,16 @@ class Program:
                 found.setdefault(process.pid, process)
         return list(found.values())
 
-    def wait_listening(self, port: int, transport: Transport, within: float = READY_WITHIN) -> None:
-        """Return once the tree holds ``port``; fail, saying why, at the deadline, or as soon
-        as the program has held another port for ``WRONG_PORT_AFTER`` (it ignored its argument)."""
+    def wait_listening(self, port: int | None, transport: Transport, within: float = READY_WITHIN, told: bool = True) -> int:
+        """The port, once the tree holds it (``None``: whichever it listens on first). Fail, saying
+        why, at the deadline, at its exit, or as soon as it has held another port for
+        ``WRONG_PORT_AFTER`` (it ignored the port it was ``told`` on its command line)."""
         started = time.monotonic()
         deadline = started + within
         next_scan = started + ESCAPE_SCAN_EVERY
         other_since: float | None = None
         empty_since: float | None = None
+        where = f"{transport.upper()} port {port}" if port else f"a {transport.upper()} port"
         while True:
             now = time.monotonic()
             # The full scan for processes that left the tree is costly: at a slower pace, or once the root is gone.
@@ -217,25 +228,27 @@ class Program:
                 next_scan = now + ESCAPE_SCAN_EVERY
             tree = self.processes(escaped=scan)
             held = bound_ports(tree, transport)
-            if port in held:
-                return
+            if port in held or (port is None and held):
+                return port or min(held)
             gone = self.returncode is not None and not self._programs_own(tree)
             # A scan can miss a daemon being born while its parent dies: believe "gone" twice, EMPTY_AGAIN apart.
             empty_since = (empty_since or now) if gone else None
             if empty_since is not None and now - empty_since >= EMPTY_AGAIN:
+                self.stdout.join(1)
                 self.stderr.join(1)  # its last words: the traceback
                 raise CheckFailed(
-                    expected=f"`{self.command}` listening on {transport.upper()} port {port}",
-                    got=f"it exited with status {self.returncode} before it did" + self.stderr_tail(),
+                    expected=f"`{self.command}` listening on {where}",
+                    got=f"it exited ({_status_words(self.returncode)}) before it did; " + self.describe_output(),
                 )
             other_since = (other_since or now) if held else None
             wrong_port = other_since is not None and now - other_since >= WRONG_PORT_AFTER
             if wrong_port or now >= deadline:
                 waited = now - started
                 seen = f"it holds {transport.upper()} port(s) {', '.join(map(str, sorted(held)))}" if held else f"it holds no {transport.upper()} port"
+                hint = " (is the port taken from the command line?)" if told else ""
                 raise CheckFailed(
-                    expected=f"`{self.command}` listening on {transport.upper()} port {port} within {within:g} s",
-                    got=f"{seen} after {waited:.1f} s (is the port taken from the command line?)" + self.stderr_tail(),
+                    expected=f"`{self.command}` listening on {where} within {within:g} s",
+                    got=f"{seen} after {waited:.1f} s{hint}" + self.stderr_tail(),
                 )
             time.sleep(POLL)
 
@@ -301,11 +314,15 @@ class Program:
             )
 
     def stderr_tail(self, lines: int = 6) -> str:
-        """The end of its stderr, as a suffix for a message (a traceback's last lines)."""
+        """The end of its stderr, as a suffix for a message (a traceback's last lines); a name it
+        could not resolve gets the names that do resolve here."""
         tail = self.stderr.lines()[-lines:]
         if not tail:
             return ""
-        return "; its stderr ends:\n" + "\n".join(f"  {_cut(line)}" for line in tail)
+        said = "; its stderr ends:\n" + "\n".join(f"  {_cut(line)}" for line in tail)
+        if any(marker in line for line in tail for marker in UNRESOLVED):
+            said += "\n  (here no name resolves but " + ", ".join(["localhost", *self.names]) + ": the graders' network has no DNS)"
+        return said
 
     def death_note(self) -> str:
         """A server's exit, for a failed check's message."""
@@ -367,6 +384,24 @@ def _environment(marker: str, extra: dict[str, str]) -> dict[str, str]:
     env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1")
     env[MARKER] = marker
     return env
+
+
+def missing_requirements(requirements: tuple[str, ...]) -> list[str]:
+    """The packages a course's program needs that are not installed beside netlab."""
+    missing = []
+    for requirement in requirements:
+        try:
+            importlib.metadata.distribution(Requirement(requirement).name)
+        except (importlib.metadata.PackageNotFoundError, InvalidRequirement):
+            missing.append(requirement)
+    return missing
+
+
+def _is_address(name: str) -> bool:
+    try:
+        return ipaddress.ip_address(name).version == 4
+    except ValueError:
+        return False
 
 
 def _resolves_anyway(name: str) -> bool:
@@ -482,11 +517,30 @@ class Launcher:
                         f"namespace can be made here: {self.no_namespaces}")
         return fixed
 
-    def peer_port(self, filename: str) -> int:
-        """The port a client's fake peer must listen on: the one it hard-codes, else any (0)."""
+    def peer_port(self, filename: str) -> Ports:
+        """Where a client's fake peer must listen: the port it hard-codes, or (``auto``, or a server
+        named without its port) each port its code names; else any (0)."""
         if not self._fixed(filename):
             return 0
-        return self.course.program_for(filename).port or 0
+        self._give_loopback_the_addresses(filename)  # before the fake that listens for it is made
+        spec = self.course.program_for(filename)
+        if isinstance(spec.port, int):
+            return spec.port
+        return ports_in_code(self.submission.program(filename), DEFAULT_PORTS.get(filename, ()))
+
+    def _give_loopback_the_addresses(self, filename: str) -> None:
+        for address in self.server_names(filename):
+            if _is_address(address) and not address.startswith("127."):
+                netns.add_local_address(address)
+
+    def server_names(self, filename: str) -> list[str]:
+        """The names a client may use for its server here: the profile's, and (``auto``) those
+        its code names; a certificate the client must trust names them all."""
+        spec = self.course.program_for(filename)
+        names = [spec.server] if spec.server else []
+        if spec.fixed and spec.port in (None, AUTO):
+            names += hosts_in_code(self.submission.program(filename))
+        return list(dict.fromkeys(names))
 
     def resolve_locally(self, name: str) -> None:
         """From now on, the programs this launcher starts resolve ``name`` to 127.0.0.1."""
@@ -494,23 +548,40 @@ class Launcher:
 
     def start(
         self, filename: str, *args: str, stdin: bytes | None = None, workdir: Path | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str] | None = None, port: int | None = None,
     ) -> Program:
-        """Start ``python FILE ARGS...`` (no arguments for a program that hard-codes its own);
-        ``env`` adds to the environment it inherits."""
+        """Start ``python FILE ARGS...``; as the course says, with its own arguments (none for a
+        program that hard-codes its port; ``{port}``, the ``port`` a server listens on or a
+        client's server does, and ``{server}`` filled in), its input where the check gives none,
+        its environment and files. ``env`` adds to the environment it inherits."""
         path = self.submission.program(filename)
         spec = self.course.program_for(filename)
         fixed = self._fixed(filename)
-        names = [name for name in [*self.local_names, spec.server] if name and not _resolves_anyway(name)]
+        missing = missing_requirements(spec.requirements)
+        if missing:
+            raise CheckFailed(
+                expected=f"`{path.name}`'s packages installed where netlab runs (the course profile's requirements)",
+                got=f"{', '.join(missing)} not installed: `python -m pip install {' '.join(missing)}`",
+            )
+        if fixed:
+            self._give_loopback_the_addresses(filename)
+        names = [*self.local_names, *self.server_names(filename)] if fixed else list(self.local_names)
+        names = [name for name in names if not _resolves_anyway(name)]
         prefix = netns.hosts_wrapper(netns.hosts_file(names, self.fresh_dir("hosts"))) if names else None
         workdir = workdir or self.fresh_dir(filename)
-        program = Program(path, [] if fixed else list(args), workdir, stdin, env, self.sandbox, prefix)
+        for extra in spec.files:
+            shutil.copy(extra, workdir / extra.name)
+        fill = partial(spec.filled, port=port, server=spec.server or LOOPBACK)
+        command = [fill(arg) for arg in spec.args] if spec.args is not None else [] if fixed else list(args)
+        given = stdin if stdin is not None else fill(spec.stdin).encode() if spec.stdin is not None else None
+        environment = {name: fill(value) for name, value in spec.env.items()} | (env or {})
+        program = Program(path, command, workdir, given, environment, self.sandbox, prefix, names)
         self.running.append(program)
         return program
 
-    def run(self, filename: str, *args: str, stdin: bytes | None = None, within: float = 10.0) -> Program:
+    def run(self, filename: str, *args: str, stdin: bytes | None = None, within: float = 10.0, port: int | None = None) -> Program:
         """Start a program and let it finish (it is killed at the deadline: see ``killed_after``)."""
-        program = self.start(filename, *args, stdin=stdin)
+        program = self.start(filename, *args, stdin=stdin, port=port)
         program.finish(within)
         return program
 
@@ -518,18 +589,19 @@ class Launcher:
         self, filename: str, transport: Transport = "tcp", *options: str, workdir: Path | None = None, tries: int = 3
     ) -> tuple[Program, int]:
         """Start ``python FILE PORT OPTIONS...`` on a free port, observed listening; retried on a
-        lost port race. A server that hard-codes its port is awaited there."""
+        lost port race. A server that hard-codes its port is awaited there; one whose port is
+        ``auto`` wherever it listens."""
         fixed = self.course.program_for(filename).port if self._fixed(filename) else None
         for attempt in range(tries):
-            port = fixed or free_port(transport)
-            program = self.start(filename, str(port), *options, workdir=workdir)
+            port = fixed if isinstance(fixed, int) else None if fixed == AUTO else free_port(transport)
+            program = self.start(filename, *([str(port)] if port else []), *options, workdir=workdir, port=port)
             try:
-                program.wait_listening(port, transport)
+                port = program.wait_listening(port, transport, told=fixed is None)
                 program.listening = (port, transport)
                 self.servers.append(program)
                 return program, port
             except CheckFailed:
-                lost_race = not fixed and program.returncode is not None and port_is_taken(port, transport)
+                lost_race = not fixed and program.returncode is not None and port is not None and port_is_taken(port, transport)
                 program.stop()
                 if not lost_race or attempt == tries - 1:
                     raise

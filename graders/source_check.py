@@ -1,11 +1,19 @@
-"""Which modules a program imports, read from its source with ``ast``; never by importing it."""
+"""What a program's source says, read with ``ast``, never by importing it: the modules it
+imports, and the ports and server names it hard-codes (for a course's ``port = "auto"``)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from .failures import CheckFailed
+
+PORTS_READ = 16  # at most this many ports are taken from one program's code
+HOST = re.compile(r"^(localhost|(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62})$", re.IGNORECASE)
+IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+NOT_HOSTS = (".py", ".html", ".htm", ".txt", ".png", ".jpg", ".jpeg", ".gif", ".json", ".css", ".js", ".pem", ".crt",
+             ".key", ".log", ".csv", ".bin", ".zip", ".md")  # names of files, not of servers
 
 
 def imported_modules(path: Path) -> dict[str, int]:
@@ -57,3 +65,48 @@ def expect_no_forbidden_imports(paths: list[Path], forbidden: tuple[str, ...], l
             expected=f"no import of {', '.join(forbidden)} (lab `{lab}` speaks the protocol over sockets)",
             got="; ".join(f"`{name}` imports {', '.join(modules)}" for name, modules in found.items()),
         )
+
+
+def _tree(path: Path) -> ast.AST | None:
+    try:
+        return ast.parse(path.read_bytes(), filename=path.name)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def ports_in_code(path: Path, defaults: tuple[int, ...] = ()) -> tuple[int, ...]:
+    """The ports a client's code may connect to: a number second in a pair (``("mail.x", 25)``),
+    given as ``port=``, or assigned to a name with ``port`` in it; then the lab's usual ones."""
+    found: list[int] = []
+    tree = _tree(path)
+    for node in ast.walk(tree) if tree is not None else ():
+        values: list[ast.expr] = []
+        if isinstance(node, ast.Tuple) and len(node.elts) == 2:
+            values = [node.elts[1]]
+        elif isinstance(node, ast.keyword) and (node.arg or "").lower() == "port":
+            values = [node.value]
+        elif isinstance(node, ast.Assign) and any("port" in _name(target).lower() for target in node.targets):
+            values = [node.value]
+        found += [port for value in values if (port := _port(value)) is not None]
+    return tuple(dict.fromkeys([*found, *defaults]))[:PORTS_READ]
+
+
+def hosts_in_code(path: Path) -> list[str]:
+    """The server names and IPv4 addresses a client's code names, as string literals."""
+    tree = _tree(path)
+    texts = [node.value.strip() for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)] if tree else []
+    names = [text for text in texts if IPV4.match(text) or (HOST.match(text) and not text.lower().endswith(NOT_HOSTS))]
+    return list(dict.fromkeys(names))
+
+
+def _name(target: ast.expr) -> str:
+    if isinstance(target, ast.Name):
+        return target.id
+    return target.attr if isinstance(target, ast.Attribute) else ""
+
+
+def _port(value: ast.expr) -> int | None:
+    literal = value.value if isinstance(value, ast.Constant) else None
+    if isinstance(literal, str) and literal.isdigit():
+        literal = int(literal)
+    return literal if isinstance(literal, int) and not isinstance(literal, bool) and 0 < literal < 65536 else None

@@ -37,14 +37,19 @@ class Submission:
         """The program's path; a missing file fails the check that needs it."""
         names = self.names.get(filename, (filename,))
         for name in names:
-            path = (self.root / name).resolve()
-            if path.is_file():
+            for path in self._found(name):
                 return path
         wanted = " or ".join(f"`{name}`" for name in names)
         raise MissingProgram(
             expected=f"{wanted} at the top of the submission",
             got=f"{wanted} not found in `{self.root}`" + "".join(f"\n{hint}" for hint in self.hints(filename, names)),
         )
+
+    def _found(self, name: str) -> list[Path]:
+        """The files ``name`` stands for, inside the submission: itself, or a glob's (sorted)."""
+        root = self.root.resolve()
+        paths = sorted(self.root.glob(name)) if any(char in name for char in "*?[") else [self.root / name]
+        return [path.resolve() for path in paths if path.is_file() and path.resolve().is_relative_to(root)]
 
     def hints(self, filename: str, names: tuple[str, ...]) -> list[str]:
         """What the directory holds instead, and what it suggests."""
@@ -60,7 +65,8 @@ class Submission:
             hints.append(f"did you mean `{near[0]}`? (file names are matched exactly, case included)")
         deeper = _in_sub_folders(self.root, names)
         if deeper:
-            hints.append(f"`{deeper}` is in a sub-folder: programs must be at the top of the submission")
+            hints.append(f"`{deeper}` is in a sub-folder: programs must be at the top of the submission "
+                         f"(or a course profile names it: names = [\"{deeper}\"])")
         return hints
 
 
@@ -73,7 +79,7 @@ def _listing(present: list[str]) -> str:
 
 def _in_sub_folders(root: Path, names: tuple[str, ...]) -> str | None:
     """A file of one of ``names`` (any case) below the top, as a path relative to ``root``."""
-    wanted = {name.lower() for name in names}
+    wanted = {Path(name).name.lower() for name in names}
     for depth in range(2, SEARCH_DEPTH + 2):
         for path in sorted(root.glob("/".join(["*"] * depth))):
             if path.name.lower() in wanted and path.is_file():

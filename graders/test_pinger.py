@@ -88,7 +88,7 @@ def ping_runs(module_launcher: Launcher) -> Iterator[dict[str, PingRun]]:
         for name, schedule in (("mixed", MIXED), ("all lost", ALL_LOST), ("late", LATE)):
             with module_launcher.network():  # each its own, where pingers hard-code the server's port
                 server = PingServer(schedule, port=module_launcher.peer_port("udp_pinger.py"))
-                runs[name] = PingRun(module_launcher.start("udp_pinger.py", "127.0.0.1", str(server.port)), server, RUN_WITHIN)
+                runs[name] = PingRun(module_launcher.start("udp_pinger.py", "127.0.0.1", str(server.port), port=server.port), server, RUN_WITHIN)
         yield runs
     finally:
         for run in runs.values():
@@ -316,14 +316,15 @@ class BeatRun:
 @pytest.fixture(scope="module")
 def beats(module_launcher: Launcher) -> BeatRun:
     """heartbeat_client.py --interval 0.2 --count 6, against the graders' receiver."""
-    receiver = HeartbeatReceiver()
-    try:
-        program = module_launcher.run(
-            "heartbeat_client.py", "127.0.0.1", str(receiver.port), "--interval", str(BEAT_INTERVAL),
-            "--count", str(BEAT_COUNT), within=BEAT_COUNT * 1.0 + 3,  # room for the default interval: 1 s
-        )
-    finally:
-        receiver.close()
+    with module_launcher.network():  # its own, where the client hard-codes its server's port
+        receiver = HeartbeatReceiver(port=module_launcher.peer_port("heartbeat_client.py"))
+        try:
+            program = module_launcher.run(
+                "heartbeat_client.py", "127.0.0.1", str(receiver.port), "--interval", str(BEAT_INTERVAL),
+                "--count", str(BEAT_COUNT), within=BEAT_COUNT * 1.0 + 3, port=receiver.port,  # room for the default interval: 1 s
+            )
+        finally:
+            receiver.close()
     return BeatRun(program, receiver)
 
 
@@ -387,14 +388,21 @@ STOPPED_WITHIN = SILENCE + 0.5  # LABS.md: within --timeout + 0.5 s
 
 @dataclass
 class Sender:
-    """A grader-side heartbeat client, with its own UDP port."""
+    """A grader-side heartbeat client, with its own UDP port (bound before it is made: the checks
+    read its port after the socket is closed)."""
 
     sock: socket.socket
     sent: list[tuple[int, float]] = field(default_factory=list)  # (seq, time.monotonic())
+    port: int = field(init=False)
 
-    @property
-    def port(self) -> int:
-        return self.sock.getsockname()[1]
+    def __post_init__(self) -> None:
+        self.port = self.sock.getsockname()[1]
+
+    @classmethod
+    def bound(cls) -> Sender:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((LOOPBACK, 0))
+        return cls(sock)
 
     def beat(self, server_port: int, seq: int, transcript: Transcript) -> None:
         data = f"Heartbeat {seq} {time.time() - TRANSIT}".encode()
@@ -419,33 +427,39 @@ def stopped_line(port: int) -> re.Pattern[str]:
 
 @pytest.fixture(scope="module")
 def beat_server(module_launcher: Launcher) -> Iterator[BeatServerRun]:
-    """heartbeat_server.py --timeout 1, with two clients on a fixed timeline."""
-    program, port = module_launcher.serve("heartbeat_server.py", "udp", "--timeout", str(SILENCE))
-    a, b = (Sender(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) for _ in range(2))
+    """heartbeat_server.py --timeout 1, with two clients on a fixed timeline (in a network of its
+    own where the server hard-codes its port)."""
+    with module_launcher.network():  # the clients' sockets too: a socket lives in the network it was made in
+        a, b = Sender.bound(), Sender.bound()
+        try:
+            run = heard_on_a_timeline(module_launcher, a, b)
+        finally:
+            a.sock.close()
+            b.sock.close()
+    yield run  # out of its network: the checks only read what it printed
+
+
+def heard_on_a_timeline(launcher: Launcher, a: Sender, b: Sender) -> BeatServerRun:
+    """Client A beats 1, 2, 3, 6, then falls silent; B beats every 0.3 s until past A's stop."""
+    program, port = launcher.serve("heartbeat_server.py", "udp", "--timeout", str(SILENCE))
     transcript = Transcript()
-    try:
-        for sender in (a, b):
-            sender.sock.bind((LOOPBACK, 0))
-        timeline = [(0.0, a, 1), (0.1, a, 2), (0.2, a, 3), (0.3, a, 6)]
-        timeline += [(0.05 + 0.3 * k, b, k + 1) for k in range(9)]  # until 2.45 s: past a's stop
-        a_stopped = stopped_line(a.port)
-        seen: float | None = None
-        start = time.monotonic()
-        for offset, sender, seq in sorted(timeline, key=lambda event: event[0]):
-            due = start + offset
-            if seen is None and program.stdout.wait_until(lambda text: bool(a_stopped.search(text)), due):
-                seen = time.monotonic()  # watched for while waiting for the next beat's time
-            time.sleep(max(0.0, due - time.monotonic()))  # the timeline's own pacing, once A's line is seen
-            sender.beat(port, seq, transcript)
-        a_last = a.sent[-1][1]
-        if seen is None and program.stdout.wait_until(lambda text: bool(a_stopped.search(text)), a_last + STOPPED_WITHIN + 0.5):
-            seen = time.monotonic()
-        last_b = re.compile(rf"heartbeat\s+{b.sent[-1][0]}\s+from\s+127\.0\.0\.1:{b.port}\b", re.IGNORECASE)
-        program.stdout.wait_until(lambda text: bool(last_b.search(text)), time.monotonic() + 1.0)  # its last line in
-        yield BeatServerRun(program, a, b, None if seen is None else seen - a_last, program.stdout.text(), transcript)
-    finally:
-        a.sock.close()
-        b.sock.close()
+    timeline = [(0.0, a, 1), (0.1, a, 2), (0.2, a, 3), (0.3, a, 6)]
+    timeline += [(0.05 + 0.3 * k, b, k + 1) for k in range(9)]  # until 2.45 s: past a's stop
+    a_stopped = stopped_line(a.port)
+    seen: float | None = None
+    start = time.monotonic()
+    for offset, sender, seq in sorted(timeline, key=lambda event: event[0]):
+        due = start + offset
+        if seen is None and program.stdout.wait_until(lambda text: bool(a_stopped.search(text)), due):
+            seen = time.monotonic()  # watched for while waiting for the next beat's time
+        time.sleep(max(0.0, due - time.monotonic()))  # the timeline's own pacing, once A's line is seen
+        sender.beat(port, seq, transcript)
+    a_last = a.sent[-1][1]
+    if seen is None and program.stdout.wait_until(lambda text: bool(a_stopped.search(text)), a_last + STOPPED_WITHIN + 0.5):
+        seen = time.monotonic()
+    last_b = re.compile(rf"heartbeat\s+{b.sent[-1][0]}\s+from\s+127\.0\.0\.1:{b.port}\b", re.IGNORECASE)
+    program.stdout.wait_until(lambda text: bool(last_b.search(text)), time.monotonic() + 1.0)  # its last line in
+    return BeatServerRun(program, a, b, None if seen is None else seen - a_last, program.stdout.text(), transcript)
 
 
 @points(2, group=HEARTBEAT)

@@ -35,8 +35,10 @@ BIG = 5 * 1024 * 1024 + 3
 
 
 @pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return make_certificates(tmp_path_factory.mktemp("tls"))
+def certificates(tmp_path_factory: pytest.TempPathFactory, module_launcher: Launcher) -> Certificates:
+    """A CA made for this grading; its server certificates also name the server a course's client
+    hard-codes (`mail.example.com`), which resolves to the graders' server."""
+    return make_certificates(tmp_path_factory.mktemp("tls"), module_launcher.server_names("smtp_client.py"))
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +160,7 @@ def mail_runs(module_launcher: Launcher, certificates: Certificates, attachments
         for name, (mode, extra) in plan.items():
             with module_launcher.network():  # each its own, where clients hard-code the server's port
                 server = MailServer(mode, port=module_launcher.peer_port("smtp_client.py"))
-                program = module_launcher.start("smtp_client.py", *base_args(server.port), *extra, env=certificates.env)
+                program = module_launcher.start("smtp_client.py", *base_args(server.port), *extra, env=certificates.env, port=server.port)
             runs[name] = MailRun(program, server, CLIENT_WITHIN)
         yield runs
     finally:

@@ -349,14 +349,15 @@ def run_http_client(
 ) -> ClientRun:
     """One run against an origin that sends its response in segments, a pause between two, so
     "reads until the server closes" is graded by every check that reads stdout."""
-    origin = Origin(segments=segments)
-    try:
-        path = "/" + filename.lstrip("/")
-        reason = "OK" if status == 200 else "Not Found"
-        origin.serve(path, body=body, status=status, reason=reason, content_type=content_type)
-        program = launcher.run("http_client.py", "127.0.0.1", str(origin.port), filename, within=CLIENT_WITHIN)
-    finally:
-        origin.close()
+    with launcher.network():  # its own, where the client hard-codes its server's port
+        origin = Origin(segments=segments, port=launcher.peer_port("http_client.py"))
+        try:
+            path = "/" + filename.lstrip("/")
+            reason = "OK" if status == 200 else "Not Found"
+            origin.serve(path, body=body, status=status, reason=reason, content_type=content_type)
+            program = launcher.run("http_client.py", "127.0.0.1", str(origin.port), filename, within=CLIENT_WITHIN, port=origin.port)
+        finally:
+            origin.close()
     return ClientRun(program, origin, filename)
 
 
@@ -464,8 +465,9 @@ def test_http_client_fails_with_a_message_when_it_cannot_connect(page_run: Clien
     """Non-zero exit with a message on stderr when http_client.py could not connect (counted
     once it sends a request to a server that listens)."""
     expect_exchange(page_run, "first, where a server listens: a program that only exits 1 fails to connect anywhere")
-    port = free_port()  # nothing listens there
-    program = launcher.run("http_client.py", "127.0.0.1", str(port), "index.html", within=CLIENT_WITHIN)
+    fixed = launcher.peer_port("http_client.py")  # in a network of this check's own: nothing listens there either
+    port = fixed if isinstance(fixed, int) and fixed else fixed[0] if fixed else free_port()  # nothing listens there
+    program = launcher.run("http_client.py", "127.0.0.1", str(port), "index.html", within=CLIENT_WITHIN, port=port)
     status = program.exit_status
     expect(
         status not in (None, 0) and program.stderr.text().strip() != "",

@@ -1,9 +1,14 @@
-"""A loopback TCP server in threads, the shape every fake TCP peer of the graders shares.
+"""Loopback TCP and UDP servers in threads, the shape every fake peer of the graders shares.
 
 As in aiosmtpd's controller: it is ready when constructed (its socket is
 listening before the constructor returns, so no one waits for it), serves each
 connection in a thread of its own, records what it saw, and ``close()`` stops
-it. Subclasses say what to do with one connection in ``handle``.
+it. Subclasses say what to do with one connection (or datagram) in ``handle``.
+
+A server takes a port (0: a free one), or several: for a client that hard-codes a port
+the graders read from its code (a course's ``port = "auto"``), it listens on each one it
+might use. Where a client names its server by address (``192.0.2.7``), the check's network
+namespace gives loopback that address, and the server listens on every address there.
 """
 
 from __future__ import annotations
@@ -12,8 +17,21 @@ import selectors
 import socket
 import threading
 
+from collections.abc import Sequence
+
+from . import netns
 from .ports import LOOPBACK
 from .wire import Transcript
+
+Ports = int | Sequence[int]  # one port (0: a free one), or the ports a client might use
+
+
+def _addresses(ports: Ports) -> list[tuple[str, int]]:
+    """Where to listen: loopback, or every address of the namespace where a client names its server
+    by an address that the check's namespace gave loopback."""
+    wanted = [ports] if isinstance(ports, int) else list(dict.fromkeys(ports))
+    host = "" if netns.aliased() else LOOPBACK
+    return [(host, port) for port in wanted or [0]]
 
 
 def recv_or_eof(sock: socket.socket) -> bytes:
@@ -25,22 +43,25 @@ def recv_or_eof(sock: socket.socket) -> bytes:
 
 
 class _Wakeable:
-    """A thread blocked on a socket, woken for ``close()`` through a socket pair of its own: no
+    """A thread blocked on sockets, woken for ``close()`` through a socket pair of its own: no
     connection or datagram to itself, which would also have to find it (in its network
     namespace, say)."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
+    def __init__(self, socks: list[socket.socket]) -> None:
+        self._socks = socks
         self._wake_read, self._wake_write = socket.socketpair()
         self._closing = False
 
-    def _ready(self) -> bool:
-        """Block until the socket has something, or ``close()`` was called (False)."""
+    def _ready(self) -> list[socket.socket]:
+        """Block until a socket has something: those that do; none once ``close()`` was called."""
         with selectors.DefaultSelector() as selector:
-            selector.register(self._sock, selectors.EVENT_READ)
+            for sock in self._socks:
+                selector.register(sock, selectors.EVENT_READ)
             selector.register(self._wake_read, selectors.EVENT_READ)
-            ready = {key.fileobj for key, _ in selector.select()}
-        return self._wake_read not in ready and not self._closing
+            ready = [key.fileobj for key, _ in selector.select()]
+        if self._wake_read in ready or self._closing:
+            return []
+        return ready  # type: ignore[return-value]
 
     def _wake(self) -> bool:
         """Wake the thread; False if it was woken before (closing twice is closing)."""
@@ -51,18 +72,18 @@ class _Wakeable:
         return True
 
     def _release(self) -> None:
-        for sock in (self._sock, self._wake_read, self._wake_write):
+        for sock in (*self._socks, self._wake_read, self._wake_write):
             sock.close()
 
 
 class ThreadedTcpServer(_Wakeable):
-    def __init__(self, port: int = 0) -> None:
-        """On ``port`` (0: a free one, the kernel's choice)."""
+    def __init__(self, port: Ports = 0) -> None:
+        """On ``port`` (0: a free one, the kernel's choice), or on each of several."""
         self.transcript = Transcript()
         self.connections = 0
-        self._listener = socket.create_server((LOOPBACK, port))
-        self.port: int = self._listener.getsockname()[1]
-        super().__init__(self._listener)
+        listeners = [socket.create_server(address) for address in _addresses(port)]
+        self.port: int = listeners[0].getsockname()[1]
+        super().__init__(listeners)
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
@@ -70,11 +91,12 @@ class ThreadedTcpServer(_Wakeable):
         raise NotImplementedError
 
     def _accept(self) -> None:
-        while self._ready():
-            conn, _ = self._listener.accept()
-            self.connections += 1
-            self.transcript.event(f"connection {self.connections} opened")
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        while ready := self._ready():
+            for listener in ready:
+                conn, _ = listener.accept()
+                self.connections += 1
+                self.transcript.event(f"connection {self.connections} opened")
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
@@ -94,13 +116,17 @@ class ThreadedUdpServer(_Wakeable):
     and records the reply.
     """
 
-    def __init__(self, port: int = 0) -> None:
-        """On ``port`` (0: a free one, the kernel's choice)."""
+    def __init__(self, port: Ports = 0) -> None:
+        """On ``port`` (0: a free one, the kernel's choice), or on each of several."""
         self.transcript = Transcript()
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._socket.bind((LOOPBACK, port))
-        self.port: int = self._socket.getsockname()[1]
-        super().__init__(self._socket)
+        sockets = []
+        for address in _addresses(port):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(address)
+            sockets.append(sock)
+        self.port: int = sockets[0].getsockname()[1]
+        self._replying: dict[tuple[str, int], socket.socket] = {}  # each peer is answered from the port it wrote to
+        super().__init__(sockets)
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -109,17 +135,19 @@ class ThreadedUdpServer(_Wakeable):
 
     def send(self, data: bytes, peer: tuple[str, int]) -> None:
         try:
-            self._socket.sendto(data, peer)
+            self._replying.get(peer, self._socks[0]).sendto(data, peer)
         except OSError as error:  # closed meanwhile, or the peer is gone
             self.transcript.event(f"sending failed: {error}")
             return
         self.transcript.server(data, datagram=True)
 
     def _serve(self) -> None:
-        while self._ready():
-            data, peer = self._socket.recvfrom(65535)
-            self.transcript.client(data, datagram=True)
-            self.handle(data, peer)
+        while ready := self._ready():
+            for sock in ready:
+                data, peer = sock.recvfrom(65535)
+                self._replying[peer] = sock
+                self.transcript.client(data, datagram=True)
+                self.handle(data, peer)
 
     def close(self) -> None:
         """Stop serving."""

@@ -28,7 +28,12 @@ def profile(tmp_path: Path, text: str, name: str = "netlab.toml") -> str:
         ('[labs.webserver.programs."webserver.py"]\nport = 70000\n', "port must be a port number"),
         ('[labs.webserver.programs."webserver.py"]\nnames = "WebServer.py"\n', "names must be a list"),
         ('[labs.webserver.programs."webserver.py"]\nhost = "x"\n', "unknown key `host`"),
-        ("[labs.webserver]\npoints = { test_serves_an_html_file = -1 }\n", "whole number of points"),
+        ("[labs.webserver]\npoints = { test_serves_an_html_file = -1 }\n", "must be a number of points"),
+        ("[labs.webserver]\nvisibility = { core = \"secret\" }\n", "visibility of `core` must be one of"),
+        ('[labs.webserver.programs."webserver.py"]\nnames = ["../WebServer.py"]\n', "paths inside the submission"),
+        ('[labs.webserver.programs."webserver.py"]\nfiles = ["404.html"]\n', "files not found"),
+        ('[labs.webserver.programs."webserver.py"]\nargs = "{port}"\n', "args must be a list"),
+        ('[labs.webserver.programs."webserver.py"]\nenv = { PORT = 6789 }\n', "env must be a table of names and texts"),
         ("[labs.webserver]\ntime_limit = 0\n", "time_limit must be a number of seconds"),
         ("[labs.webserver]\noff = \"test_serves_an_html_file\"\n", "off must be a list"),
         ("[labs\n", "not TOML"),
@@ -41,7 +46,8 @@ def test_a_profile_that_names_what_does_not_exist_is_refused(tmp_path: Path, tex
 
 def test_unknown_checks_are_refused_against_the_graders(tmp_path: Path) -> None:
     spec = course.load(profile(tmp_path, '[labs.echo]\noff = ["test_udp_server_uppercases_each_datagarm"]\n'))
-    with pytest.raises(ProfileError, match="lab `echo` has no check `test_udp_server_uppercases_each_datagarm`"):
+    with pytest.raises(ProfileError, match="lab `echo` has no check or group `test_udp_server_uppercases_each_datagarm` "
+                                           r"\(did you mean `test_udp_server_uppercases_each_datagram`\?\)"):
         collect_checks(["echo"], spec)
 
 
@@ -79,3 +85,15 @@ def test_a_bundled_name_wins_over_a_directory_of_that_name(tmp_path: Path, monke
     (tmp_path / "textbook").mkdir()  # a class's submissions folder, say
     monkeypatch.chdir(tmp_path)
     assert course.load("textbook").program_for("webserver.py").port == 6789
+
+
+def test_a_programs_command_line_input_environment_and_files_come_from_the_profile(tmp_path: Path) -> None:
+    (tmp_path / "404.html").write_text("<h1>gone</h1>")
+    spec = course.load(profile(tmp_path, '[labs.proxy.programs."proxy.py"]\nnames = ["lab4/ProxyServer.py"]\nport = "auto"\n'
+                                         'args = ["{server}", "{port}"]\nstdin = "y\\n"\nenv = { KEY = "{port}" }\n'
+                                         'files = ["404.html"]\nrequirements = ["dnspython"]\n'))
+    proxy = spec.program_for("proxy.py")
+    assert (proxy.names, proxy.port, proxy.args, proxy.stdin) == (("lab4/ProxyServer.py",), "auto", ("{server}", "{port}"), "y\n")
+    assert proxy.files == ((tmp_path / "404.html").resolve(),) and proxy.requirements == ("dnspython",)
+    assert [proxy.filled(arg, 8888, "127.0.0.1") for arg in proxy.args] == ["127.0.0.1", "8888"]
+    assert proxy.fixed

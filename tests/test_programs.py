@@ -98,7 +98,7 @@ def test_missing_program_fails_the_check_naming_file_and_directory(launcher: Lau
     """A submission without the file must fail the check that needs it with a message, not a harness crash."""
     with pytest.raises(CheckFailed) as failure:
         launcher.start("nope.py")
-    assert failure.value.got == f"`nope.py` not found in `{PROGRAMS}`"
+    assert failure.value.got.startswith(f"`nope.py` not found in `{PROGRAMS}`\nits .py files: crash_at_start.py, ")
     assert launcher.running == []
     assert list(tmp_path.iterdir()) == [], "no working directory is made for a program that does not exist"
 
@@ -173,7 +173,7 @@ def test_crash_at_start_reports_exit_status_and_traceback(launcher: Launcher) ->
         launcher.serve("crash_at_start.py")
     elapsed = time.monotonic() - started
     got = failure.value.got
-    assert "exited with status 1 before it did" in got
+    assert "it exited (exit status 1) before it did" in got
     assert "RuntimeError: boom: the server could not start" in got
     assert elapsed < READY_WITHIN / 2, f"the crash was reported after {elapsed:.2f} s, as if it were a hang"
     assert len(launcher.running) == 1, "a crash on a free port is not a lost port race: no retry"
@@ -308,7 +308,7 @@ def test_server_whose_listener_escaped_the_tree_is_observed_listening(
     launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The port held by a daemon that left the tree is the server's port, while its launcher still runs too."""
-    monkeypatch.setattr(Program.wait_listening, "__defaults__", (SHORT_READY,))
+    monkeypatch.setattr(Program.wait_listening, "__defaults__", (SHORT_READY, True))
     program, port = launcher.serve("daemonize.py")
     assert port in bound_ports(program.processes(), "tcp")
 

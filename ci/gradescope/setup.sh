@@ -59,6 +59,16 @@ if [ -n "$grader_user" ] && [ "$(id -u)" = 0 ] && ! id -u "$grader_user" >/dev/n
   useradd --system --no-create-home --shell /usr/sbin/nologin "$grader_user"
 fi
 
+# The packages a bundled course profile says submissions import (`requirements`), in the same venv.
+if [ -f "$bundle/course" ]; then
+  course="$(head -n 1 "$bundle/course")"
+  if [ -f "$bundle/$course" ]; then course="$bundle/$course"; fi
+  mapfile -t requirements < <("$venv/bin/python" -c 'import sys; from graders import course; print("\n".join(course.load(sys.argv[1]).requirements()))' "$course")
+  if [ "${#requirements[@]}" -gt 0 ] && [ -n "${requirements[0]}" ]; then
+    # shellcheck disable=SC2086
+    "$venv/bin/python" -m pip install --quiet --no-cache-dir ${NETLAB_PIP_ARGS-} "${requirements[@]}"
+  fi
+fi
 # A broken install, or a course profile that names what does not exist, fails the image build,
 # where the instructor sees it, rather than every submission.
 course_args=()
