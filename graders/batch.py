@@ -143,7 +143,8 @@ one to one is refused, named.
 
 def add_summary_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", action="store_true", help="print how the class did: scores per lab, pass rate per check")
-    parser.add_argument("--html", type=Path, metavar="PATH", help="draw the same summary as an HTML page")
+    parser.add_argument("--html", type=Path, metavar="PATH",
+                        help="the class's page: each lab's scores and checks, who failed what, linked to each submission's report.html")
 
 
 def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
@@ -196,9 +197,11 @@ def run(args: argparse.Namespace) -> int:
     except (Refused, lms_export.ExportRefused, OSError) as error:
         console.print(f"[red]{escape(str(error))}[/]")
         return USAGE
-    console.print(f"gradebook: {escape(str(args.csv))} ({len(rows)} rows); results: {escape(str(args.results_dir))}")
+    graded = [r for r in rows if r[gradebook.SUBMISSION]]
+    pages = class_page.write_reports(graded, args.results_dir)  # report.html beside each results.json, to release
+    console.print(f"gradebook: {escape(str(args.csv))} ({len(rows)} rows); results and reports: {escape(str(args.results_dir))}")
     if args.summary or args.html:
-        report([r for r in rows if r[gradebook.SUBMISSION]], checks, args)
+        report(graded, checks, args, pages)
     return 1 if any(outcome.error for outcome in outcomes) else 0
 
 
@@ -397,15 +400,13 @@ def describe(outcome: Outcome) -> str:
     return f"[green]graded[/] {escape(outcome.name)}: {score}/{gradebook.number(possible)} in {outcome.seconds:.0f} s"
 
 
-def report(rows: list[gradebook.Row], checks: list[Check], args: argparse.Namespace) -> None:
+def report(rows: list[gradebook.Row], checks: list[Check], args: argparse.Namespace, pages: dict[str, Path] | None = None) -> None:
     """The class summary, printed (--summary) and drawn (--html) as a page that links each
-    submission's report, written beside its results.json (merge-csv knows no results: no links)."""
+    submission's report (``pages``; merge-csv knows no results: no links)."""
     if args.summary:
         class_summary.print_summary(class_summary.summary(rows, checks))
     if args.html:
-        results_dir = getattr(args, "results_dir", None)
-        pages = class_page.write_reports(rows, results_dir) if results_dir else {}
-        class_page.write_page(args.html, rows, checks, str(getattr(args, "submissions", None) or args.out), pages)
+        class_page.write_page(args.html, rows, checks, str(getattr(args, "submissions", None) or args.out), pages or {})
 
 
 def run_merge(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from graders import batch, class_summary, html_page
+from graders.class_page import write_reports
 from graders.failures import CheckFailed
 from graders.gradebook import check_column
 from graders.gradebook import row as gradebook_row
@@ -98,7 +99,7 @@ def class_results(checks: list[Check]) -> dict[str, dict[str, object] | None]:
 
 @pytest.fixture(scope="module")
 def paged(checks: list[Check], tmp_path_factory: pytest.TempPathFactory) -> Paged:
-    """The class written as batch leaves it, then paged by batch.report (--html)."""
+    """The class written as batch leaves it, its reports written and paged by batch.report (--html)."""
     out = tmp_path_factory.mktemp("paged")
     outcomes = []
     for name, results in class_results(checks).items():
@@ -110,7 +111,7 @@ def paged(checks: list[Check], tmp_path_factory: pytest.TempPathFactory) -> Page
         outcomes.append(Outcome(name, results, "" if results else "killed by signal 9", 1.0))
     rows = [gradebook_row(outcome, checks) for outcome in outcomes]
     args = argparse.Namespace(summary=False, html=out / "pages" / "class.html", results_dir=out / "results", submissions=Path("class-2026"))
-    batch.report(rows, checks, args)
+    batch.report(rows, checks, args, write_reports(rows, args.results_dir))  # as batch.run does
     return Paged(args.html, out / "results", rows)
 
 
