@@ -9,7 +9,6 @@ kills it with every process it started, including ones that left its tree.
 
 from __future__ import annotations
 
-import functools
 import importlib.metadata
 import ipaddress
 import itertools
@@ -127,7 +126,6 @@ class Program:
         sandbox: Sandbox | None = None,
         prefix: list[str] | None = None,
         names: list[str] | None = None,
-        python: str = sys.executable,
     ) -> None:
         self.path = path
         self.name = path.name
@@ -142,7 +140,7 @@ class Program:
         tmp = workdir.with_name(workdir.name + "-tmp")  # beside, not in, the working directory
         tmp.mkdir(exist_ok=True)
         self._exited: int | None = None  # in a sandbox: the status its shell reported
-        command = [python, str(path), *args]
+        command = [sys.executable, str(path), *args]
         status_read, status_write = os.pipe() if sandbox else (-1, -1)
         if sandbox is not None:
             command = sandbox.wrap(command, self.marker, (workdir, tmp), status_write)
@@ -396,30 +394,6 @@ def _environment(marker: str, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-@functools.cache
-def programs_python() -> str:
-    """The interpreter for programs that use the standard library only (LABS.md): this one, or the
-    one beneath its virtual environment, whichever starts faster here (an editable install's path
-    hook costs 12 ms a start; another installation's ``.pth`` files can cost more). Timed once."""
-    candidates = list(dict.fromkeys([sys.executable, getattr(sys, "_base_executable", None) or sys.executable]))
-    if len(candidates) == 1:
-        return candidates[0]
-    return min(candidates, key=_start_seconds)
-
-
-def _start_seconds(python: str) -> float:
-    """The faster of two starts of ``python -c pass``; for one that does not run, forever."""
-    seconds = []
-    for _ in range(2):
-        started = time.monotonic()
-        try:
-            subprocess.run([python, "-c", "pass"], check=True, capture_output=True, timeout=10)
-        except (OSError, subprocess.SubprocessError):
-            return float("inf")
-        seconds.append(time.monotonic() - started)
-    return min(seconds)
-
-
 def missing_requirements(requirements: tuple[str, ...]) -> list[str]:
     """The packages a course's program needs that are not installed beside netlab."""
     missing = []
@@ -616,8 +590,7 @@ class Launcher:
         command = [fill(arg) for arg in spec.args] if spec.args is not None else [] if fixed else list(args)
         given = stdin if stdin is not None else fill(spec.stdin).encode() if spec.stdin is not None else None
         environment = {name: fill(value) for name, value in spec.env.items()} | (env or {})
-        python = sys.executable if spec.requirements else programs_python()
-        program = Program(path, command, workdir, given, environment, self.sandbox, prefix, names, python)
+        program = Program(path, command, workdir, given, environment, self.sandbox, prefix, names)
         self.running.append(program)
         return program
 

@@ -339,7 +339,7 @@ def test_hostile_submission_costs_only_its_own_points(hostile: Hostile, isolate:
         name = t["name"].rsplit(" / ", 1)[1]
         points = checks[name][1]
         assert (t["max_score"], t["score"]) == (points, 0 if name in wanted else points), f"{about}\nforged or wrong score: {t}"
-    score = sum(t["score"] for t in tests)
+    score, possible = sum(t["score"] for t in tests), sum(points for _, points in checks.values())
     assert grading.results["score"] == score, f"{about}\nresults.json says {grading.results['score']}, its checks {score}"
 
     # (e) no forged line of its own
