@@ -63,8 +63,13 @@ class ProfiledSubmission:
         return bool(course.load(str(self.profile)).fixed_programs())
 
     def submission(self, into: Path) -> Path:
-        """The reference with the student's files (and folders) put over it."""
-        return laid_over(overlaid(into), [item for item in self.path.iterdir() if item.name not in NOT_SUBMITTED])
+        """The reference without the programs the profile looks for under other names (so only the
+        student's can be graded), with the student's files (and folders) put over it."""
+        submission = overlaid(into)
+        for filename, names in course.load(str(self.profile)).file_names().items():
+            if filename not in names:
+                (submission / filename).unlink()
+        return laid_over(submission, [item for item in self.path.iterdir() if item.name not in NOT_SUBMITTED])
 
     def adapted(self, into: Path) -> Path | None:
         """The reference with the adapted copy put over it; None where the fixture has none."""
