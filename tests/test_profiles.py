@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import course, netns
+from graders import course
 from tests.grading import Grading, grade, overlaid
 from tests.test_textbook import TEXTBOOK, expect_messages, needs_namespaces
 
@@ -69,10 +69,9 @@ class ProfiledSubmission:
                 (submission / filename).unlink()
         return laid_over(submission, [item for item in self.path.iterdir() if item.name not in NOT_SUBMITTED])
 
-    def adapted(self, into: Path) -> Path | None:
-        """The reference with the adapted copy put over it; None where the fixture has none."""
-        folder = self.path / "adapted"
-        return laid_over(overlaid(into), list(folder.iterdir())) if folder.is_dir() else None
+    def adapted(self, into: Path) -> Path:
+        """The reference with the copy adapted to LABS.md put over it."""
+        return laid_over(overlaid(into), list((self.path / "adapted").iterdir()))
 
 
 def laid_over(submission: Path, items: list[Path]) -> Path:
@@ -136,10 +135,7 @@ def test_a_handout_shaped_program_is_graded_as_written(fixture: ProfiledSubmissi
         assert sum(text in line for line in grading.output.splitlines()) == 1, grading.output[-4000:]
     workdir = tmp_path / "adapted"
     workdir.mkdir()
-    adapted = fixture.adapted(workdir)
-    if adapted is None:
-        return
-    plain = grade(adapted, [fixture.lab], workdir)
+    plain = grade(fixture.adapted(workdir), [fixture.lab], workdir)
     kept = {t["name"].rsplit(" / ", 1)[1] for t in grading.tests}
     graded = {t["name"].rsplit(" / ", 1)[1] for t in plain.tests}
     differ = {check for check in kept if (check in grading.failed()) != (check in plain.failed())}
