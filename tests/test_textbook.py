@@ -6,13 +6,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from graders import netns
 from tests.conftest import HEAVY
-from tests.grading import GRADERS, REPO, KnownSubmission, grade, overlaid
+from tests.grading import GRADERS, REPO, Grading, KnownSubmission, grade, overlaid
 
 TEXTBOOK = REPO / "fixtures" / "textbook"
 NO_NAMESPACES = netns.refused_to_a_grading()
@@ -40,6 +41,19 @@ def test_a_textbook_known_bad_submission_fails_exactly_its_checks(bad: KnownSubm
     assert grading.failed() == bad.fails, f"{bad.id}: {bad.rule}\nfailed: {sorted(grading.failed())}\n{grading.output[-3000:]}"
     for check in bad.fails:
         assert grading.output_of(check).startswith("rule:"), grading.output_of(check)
+    expect_messages(grading, bad.path / "bad.toml")
+
+
+def expect_messages(grading: Grading, spec: Path) -> None:
+    """What a student of a textbook class reads: each text of ``said`` in its check's message, no
+    text of ``unsaid`` in its check's."""
+    messages = tomllib.loads(spec.read_text())
+    for check, texts in messages.get("said", {}).items():
+        missing = [text for text in texts if text not in grading.output_of(check)]
+        assert not missing, f"{check}: its message lacks {missing}:\n{grading.output_of(check)}"
+    for check, texts in messages.get("unsaid", {}).items():
+        found = [text for text in texts if text in grading.output_of(check)]
+        assert not found, f"{check}: its message says {found}:\n{grading.output_of(check)}"
 
 
 @needs_namespaces
