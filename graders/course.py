@@ -35,6 +35,7 @@ never grade silently.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -62,7 +63,14 @@ LAB_KEYS = {"points", "off", "visibility", "time_limit", "programs"}
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's
 PROGRAM_KEYS = {"names", "port", "server", "args", "stdin", "env", "files", "requirements"}
 AUTO = "auto"  # a port the program picks: a server's is seen where it listens, a client's read from its code
-PLACEHOLDERS = ("port", "server")  # what args, stdin and env may name in braces
+PLACEHOLDERS = ("port", "server", "args")  # what args, stdin and env may name in braces, for every program
+OWN_PLACEHOLDERS: dict[str, tuple[str, ...]] = {  # and what a check gives one program besides (LABS.md's options)
+    "smtp_client.py": ("sender", "recipient", "subject", "body", "username", "password"),
+    "http_client.py": ("filename",),
+    "heartbeat_client.py": ("interval", "count"),
+    "heartbeat_server.py": ("timeout",),
+}
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 class ProfileError(ValueError):
@@ -87,9 +95,16 @@ class Program:
         """Whether it hard-codes its port or peer: it runs in a network namespace of its own."""
         return self.port is not None or self.server is not None
 
-    def filled(self, text: str, port: int | None, server: str) -> str:
-        """``text`` with ``{port}`` and ``{server}`` filled in (other braces left as they are)."""
-        return text.replace("{port}", str(port) if port is not None else "{port}").replace("{server}", server)
+    def filled(self, text: str, values: dict[str, str]) -> str:
+        """``text`` with its placeholders filled in from ``values`` (one a check does not give stays as written)."""
+        return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+    def command_line(self, values: dict[str, str], options: list[str]) -> list[str] | None:
+        """Its command line as the profile writes it (``{args}`` alone: the check's options, each an
+        argument), or None where the profile writes none."""
+        if self.args is None:
+            return None
+        return [part for arg in self.args for part in (options if arg == "{args}" else [self.filled(arg, values)])]
 
 
 @dataclass(frozen=True)
@@ -275,8 +290,19 @@ def _program(filename: str, spec: Any, where: str, base: Path) -> Program:
     if missing:
         raise ProfileError(f"{where}: files not found: {', '.join(missing)} (paths are relative to the profile)")
     requirements = tuple(_strings(spec, "requirements", where))
+    _placeholders_known(filename, [*(args or []), stdin or "", *env.values()], where)
     return Program(tuple(names), port, server, tuple(_strings(spec, "args", where)) if args is not None else None,
                    stdin, dict(env), files, requirements)
+
+
+def _placeholders_known(filename: str, texts: list[str], where: str) -> None:
+    """Refuse a placeholder no check gives this program (a typo would reach it as written)."""
+    known = (*PLACEHOLDERS, *OWN_PLACEHOLDERS.get(filename, ()))
+    for text in texts:
+        for name in PLACEHOLDER.findall(str(text)):
+            if name not in known:
+                raise ProfileError(f"{where}: no placeholder `{{{name}}}`{_nearest(name, set(known))} "
+                                   f"(the placeholders are {', '.join('{' + known_name + '}' for known_name in known)})")
 
 
 def _strings(spec: dict[str, Any], key: str, where: str) -> list[str]:

@@ -21,7 +21,6 @@ import threading
 import time
 import uuid
 from contextlib import AbstractContextManager, nullcontext
-from functools import partial
 from pathlib import Path
 from typing import IO, Callable
 
@@ -308,10 +307,11 @@ class Program:
         return status
 
     def describe_exit(self) -> str:
-        """How it ended, for a message: its status, or the bound that killed it."""
+        """How it ended, for a message: its status, or the bound that killed it; and how it was run."""
+        ran = f" (run as `{self.command}`)"
         if self.killed_after is not None:
-            return f"it was still running after {self.killed_after:g} s and was killed" + self.stderr_tail()
-        return _status_words(self.returncode) + self.stderr_tail()
+            return f"it was still running after {self.killed_after:g} s and was killed{ran}" + self.stderr_tail()
+        return _status_words(self.returncode) + ran + self.stderr_tail()
 
     def wait_output(self, predicate: Callable[[str], bool], within: float, what: str) -> None:
         """Return once ``predicate(stdout text)`` holds; fail at the deadline or its exit."""
@@ -563,12 +563,14 @@ class Launcher:
 
     def start(
         self, filename: str, *args: str, stdin: bytes | None = None, workdir: Path | None = None,
-        env: dict[str, str] | None = None, port: int | None = None,
+        env: dict[str, str] | None = None, port: int | None = None, options: tuple[str, ...] = (),
+        values: dict[str, str] | None = None,
     ) -> Program:
-        """Start ``python FILE ARGS...``; as the course says, with its own arguments (none for a
-        program that hard-codes its port; ``{port}``, the ``port`` a server listens on or a
-        client's server does, and ``{server}`` filled in), its input where the check gives none,
-        its environment and files. ``env`` adds to the environment it inherits."""
+        """Start ``python FILE ARGS... OPTIONS...`` (``args``: where its server is, or its port; ``options``:
+        the rest). Under a course, with its own command line instead (none for a program that hard-codes
+        its port), its input where the check gives none, its environment and files; placeholders filled
+        from ``port`` (a server's own, a client's server's), its server, the options (``{args}``) and the
+        check's ``values`` (``{sender}``, ``{filename}``...). ``env`` adds to the environment it inherits."""
         path = self.submission.program(filename)
         spec = self.course.program_for(filename)
         fixed = self._fixed(filename)
@@ -586,22 +588,28 @@ class Launcher:
         workdir = workdir or self.fresh_dir(filename)
         for extra in spec.files:
             shutil.copy(extra, workdir / extra.name)
-        fill = partial(spec.filled, port=port, server=spec.server or LOOPBACK)
-        command = [fill(arg) for arg in spec.args] if spec.args is not None else [] if fixed else list(args)
-        given = stdin if stdin is not None else fill(spec.stdin).encode() if spec.stdin is not None else None
-        environment = {name: fill(value) for name, value in spec.env.items()} | (env or {})
+        filling = {"server": spec.server or LOOPBACK, "args": " ".join(options), **({"port": str(port)} if port else {}), **(values or {})}
+        command = spec.command_line(filling, list(options))
+        if command is None:
+            command = [] if fixed else [*args, *options]
+        given = stdin if stdin is not None else spec.filled(spec.stdin, filling).encode() if spec.stdin is not None else None
+        environment = {name: spec.filled(value, filling) for name, value in spec.env.items()} | (env or {})
         program = Program(path, command, workdir, given, environment, self.sandbox, prefix, names)
         self.running.append(program)
         return program
 
-    def run(self, filename: str, *args: str, stdin: bytes | None = None, within: float = 10.0, port: int | None = None) -> Program:
+    def run(
+        self, filename: str, *args: str, stdin: bytes | None = None, within: float = 10.0, port: int | None = None,
+        options: tuple[str, ...] = (), values: dict[str, str] | None = None,
+    ) -> Program:
         """Start a program and let it finish (it is killed at the deadline: see ``killed_after``)."""
-        program = self.start(filename, *args, stdin=stdin, port=port)
+        program = self.start(filename, *args, stdin=stdin, port=port, options=options, values=values)
         program.finish(within)
         return program
 
     def serve(
-        self, filename: str, transport: Transport = "tcp", *options: str, workdir: Path | None = None, tries: int = 3
+        self, filename: str, transport: Transport = "tcp", *options: str, workdir: Path | None = None, tries: int = 3,
+        values: dict[str, str] | None = None,
     ) -> tuple[Program, int]:
         """Start ``python FILE PORT OPTIONS...`` on a free port, observed listening; retried on a
         lost port race. A server that hard-codes its port is awaited there; one whose port is
@@ -609,7 +617,7 @@ class Launcher:
         fixed = self.course.program_for(filename).port if self._fixed(filename) else None
         for attempt in range(tries):
             port = fixed if isinstance(fixed, int) else None if fixed == AUTO else free_port(transport)
-            program = self.start(filename, *([str(port)] if port else []), *options, workdir=workdir, port=port)
+            program = self.start(filename, *([str(port)] if port else []), workdir=workdir, port=port, options=options, values=values)
             try:
                 port = program.wait_listening(port, transport, told=fixed is None)
                 program.listening = (port, transport)

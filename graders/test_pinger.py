@@ -320,8 +320,9 @@ def beats(module_launcher: Launcher) -> BeatRun:
         receiver = HeartbeatReceiver(port=module_launcher.peer_port("heartbeat_client.py"))
         try:
             program = module_launcher.run(
-                "heartbeat_client.py", "127.0.0.1", str(receiver.port), "--interval", str(BEAT_INTERVAL),
-                "--count", str(BEAT_COUNT), within=BEAT_COUNT * 1.0 + 3, port=receiver.port,  # room for the default interval: 1 s
+                "heartbeat_client.py", "127.0.0.1", str(receiver.port), options=("--interval", str(BEAT_INTERVAL), "--count", str(BEAT_COUNT)),
+                values={"interval": str(BEAT_INTERVAL), "count": str(BEAT_COUNT)}, within=BEAT_COUNT * 1.0 + 3,  # room for the default interval: 1 s
+                port=receiver.port,
             )
         finally:
             receiver.close()
@@ -441,7 +442,7 @@ def beat_server(module_launcher: Launcher) -> Iterator[BeatServerRun]:
 
 def heard_on_a_timeline(launcher: Launcher, a: Sender, b: Sender) -> BeatServerRun:
     """Client A beats 1, 2, 3, 6, then falls silent; B beats every 0.3 s until past A's stop."""
-    program, port = launcher.serve("heartbeat_server.py", "udp", "--timeout", str(SILENCE))
+    program, port = launcher.serve("heartbeat_server.py", "udp", "--timeout", str(SILENCE), values={"timeout": str(SILENCE)})
     transcript = Transcript()
     timeline = [(0.0, a, 1), (0.1, a, 2), (0.2, a, 3), (0.3, a, 6)]
     timeline += [(0.05 + 0.3 * k, b, k + 1) for k in range(9)]  # until 2.45 s: past a's stop
@@ -545,7 +546,7 @@ def test_heartbeat_server_keeps_serving_other_clients(beat_server: BeatServerRun
 def test_heartbeat_server_survives_a_malformed_datagram(launcher: Launcher) -> None:
     """One bad client never stops a server: after datagrams that are not heartbeats,
     heartbeat_server.py still prints the next heartbeat."""
-    program, port = launcher.serve("heartbeat_server.py", "udp", "--timeout", "5")
+    program, port = launcher.serve("heartbeat_server.py", "udp", "--timeout", "5", values={"timeout": "5"})
     transcript = Transcript()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
         client.bind((LOOPBACK, 0))

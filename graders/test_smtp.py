@@ -56,9 +56,12 @@ def attachments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {name: folder / name for name in files}
 
 
-def base_args(port: int) -> list[str]:
-    return ["--server", "127.0.0.1", "--port", str(port), "--sender", SENDER, "--recipient", RECIPIENT,
-            "--subject", SUBJECT, "--body", BODY]
+def where(port: int) -> list[str]:
+    return ["--server", "127.0.0.1", "--port", str(port)]
+
+
+MESSAGE = ["--sender", SENDER, "--recipient", RECIPIENT, "--subject", SUBJECT, "--body", BODY]
+VALUES = {"sender": SENDER, "recipient": RECIPIENT, "subject": SUBJECT, "body": BODY, "username": USER, "password": PASSWORD}
 
 
 TLS_ARGS = ["--starttls", "--username", USER, "--password", PASSWORD]
@@ -160,7 +163,8 @@ def mail_runs(module_launcher: Launcher, certificates: Certificates, attachments
         for name, (mode, extra) in plan.items():
             with module_launcher.network():  # each its own, where clients hard-code the server's port
                 server = MailServer(mode, port=module_launcher.peer_port("smtp_client.py"))
-                program = module_launcher.start("smtp_client.py", *base_args(server.port), *extra, env=certificates.env, port=server.port)
+                program = module_launcher.start("smtp_client.py", *where(server.port), options=(*MESSAGE, *extra), values=VALUES,
+                                                env=certificates.env, port=server.port)
             runs[name] = MailRun(program, server, CLIENT_WITHIN)
         yield runs
     finally:

@@ -17,7 +17,7 @@ from graders.documents import BIG_FILE, CLIENT_DOCUMENTS, WWW, DocumentRoot, bui
 from graders.failures import CheckFailed, expect, expect_crlf_lines
 from graders.fake_origin import Exchange, Origin, Segments
 from graders.http_exchange import HttpResponse
-from graders.ports import free_port
+from graders.ports import LOOPBACK, free_port
 from graders.programs import Launcher, Program, Submission
 from graders.scoring import lab, points
 from graders.source_check import expect_no_forbidden_imports
@@ -339,6 +339,7 @@ class ClientRun:
     program: Program
     origin: Origin
     filename: str
+    server_names: list[str]  # SERVER_HOST as it was given, or as a course's client hard-codes it
 
     def exchange(self) -> Exchange | None:
         return self.origin.log[0] if self.origin.log else None
@@ -355,10 +356,11 @@ def run_http_client(
             path = "/" + filename.lstrip("/")
             reason = "OK" if status == 200 else "Not Found"
             origin.serve(path, body=body, status=status, reason=reason, content_type=content_type)
-            program = launcher.run("http_client.py", "127.0.0.1", str(origin.port), filename, within=CLIENT_WITHIN, port=origin.port)
+            program = launcher.run("http_client.py", "127.0.0.1", str(origin.port), options=(filename,), values={"filename": filename},
+                                   within=CLIENT_WITHIN, port=origin.port)
         finally:
             origin.close()
-    return ClientRun(program, origin, filename)
+    return ClientRun(program, origin, filename, launcher.server_names("http_client.py") or [LOOPBACK])
 
 
 @pytest.fixture(scope="module")
@@ -403,11 +405,11 @@ def test_http_client_sends_a_get_request_line(page_run: ClientRun, image_run: Cl
 def test_http_client_sends_host_and_connection_close(page_run: ClientRun) -> None:
     """http_client.py sends `Host: SERVER_HOST:SERVER_PORT` and `Connection: close`."""
     request = expect_exchange(page_run).request
-    host = f"127.0.0.1:{page_run.origin.port}"
+    hosts = [f"{name}:{page_run.origin.port}" for name in page_run.server_names]
     connection = (request.header("Connection") or "").lower()
     expect(
-        request.header("Host") == host and connection == "close",
-        expected=f"Host: {host} and Connection: close",
+        request.header("Host") in hosts and connection == "close",
+        expected=f"Host: {' or '.join(hosts)} and Connection: close",
         got=f"Host: {request.header('Host')} and Connection: {request.header('Connection')}",
         wire=page_run.origin.transcript,
     )
@@ -467,7 +469,8 @@ def test_http_client_fails_with_a_message_when_it_cannot_connect(page_run: Clien
     expect_exchange(page_run, "first, where a server listens: a program that only exits 1 fails to connect anywhere")
     fixed = launcher.peer_port("http_client.py")  # in a network of this check's own: nothing listens there either
     port = fixed if isinstance(fixed, int) and fixed else fixed[0] if fixed else free_port()  # nothing listens there
-    program = launcher.run("http_client.py", "127.0.0.1", str(port), "index.html", within=CLIENT_WITHIN, port=port)
+    program = launcher.run("http_client.py", "127.0.0.1", str(port), options=("index.html",), values={"filename": "index.html"},
+                           within=CLIENT_WITHIN, port=port)
     status = program.exit_status
     expect(
         status not in (None, 0) and program.stderr.text().strip() != "",

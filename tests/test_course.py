@@ -34,6 +34,8 @@ def profile(tmp_path: Path, text: str, name: str = "netlab.toml") -> str:
         ('[labs.webserver.programs."webserver.py"]\nfiles = ["404.html"]\n', "files not found"),
         ('[labs.webserver.programs."webserver.py"]\nargs = "{port}"\n', "args must be a list"),
         ('[labs.webserver.programs."webserver.py"]\nenv = { PORT = 6789 }\n', "env must be a table of names and texts"),
+        ('[labs.smtp.programs."smtp_client.py"]\nstdin = "{sendr}\\n"\n', r"no placeholder `\{sendr\}` \(did you mean `sender`\?\)"),
+        ('[labs.webserver.programs."webserver.py"]\nargs = ["{filename}"]\n', r"no placeholder `\{filename\}`"),
         ("[labs.webserver]\ntime_limit = 0\n", "time_limit must be a number of seconds"),
         ("[labs.webserver]\noff = \"test_serves_an_html_file\"\n", "off must be a list"),
         ("[labs\n", "not TOML"),
@@ -95,5 +97,7 @@ def test_a_programs_command_line_input_environment_and_files_come_from_the_profi
     proxy = spec.program_for("proxy.py")
     assert (proxy.names, proxy.port, proxy.args, proxy.stdin) == (("lab4/ProxyServer.py",), "auto", ("{server}", "{port}"), "y\n")
     assert proxy.files == ((tmp_path / "404.html").resolve(),) and proxy.requirements == ("dnspython",)
-    assert [proxy.filled(arg, 8888, "127.0.0.1") for arg in proxy.args] == ["127.0.0.1", "8888"]
+    assert proxy.command_line({"port": "8888", "server": "127.0.0.1"}, []) == ["127.0.0.1", "8888"]
+    heartbeat = course.parse({"labs": {"pinger": {"programs": {"heartbeat_client.py": {"port": 12000, "args": ["-v", "{args}"]}}}}}, "t")
+    assert heartbeat.program_for("heartbeat_client.py").command_line({}, ["--interval", "0.2"]) == ["-v", "--interval", "0.2"]
     assert proxy.fixed

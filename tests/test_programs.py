@@ -433,7 +433,7 @@ def test_run_kills_a_program_that_outlives_its_bound(launcher: Launcher) -> None
     elapsed = time.monotonic() - started
     assert 0.5 <= elapsed < 1.5, f"run() took {elapsed:.2f} s"
     assert program.killed_after == 0.5
-    assert program.describe_exit() == "it was still running after 0.5 s and was killed"
+    assert program.describe_exit() == f"it was still running after 0.5 s and was killed (run as `{program.command}`)"
     assert program.returncode is not None
     assert not psutil.pid_exists(program.pid)
 
@@ -444,7 +444,7 @@ def test_wait_exit_fails_a_program_that_outlives_its_bound(launcher: Launcher) -
     with pytest.raises(CheckFailed) as failure:
         program.wait_exit(0.3)
     assert failure.value.expected == "`python hangs.py` to exit within 0.3 s"
-    assert failure.value.got == "it was still running after 0.3 s and was killed"
+    assert failure.value.got.startswith("it was still running after 0.3 s and was killed (run as `python ")
     assert not psutil.pid_exists(program.pid)
 
 
