@@ -18,10 +18,11 @@ files = ["404.html"]                         # copied into its working folder (b
 ```
 
 A program's command line, input and environment, where the handout's differ from LABS.md's:
-``args = ["{server}"]`` (``{port}``: its port, or its server's; ``{server}``: its server's
-name, or the address a server binds), ``stdin = "mail.example.com\n"`` (for ``input()``),
-``env = { SMTP_PASSWORD = "s3cret" }``, and ``requirements = ["dnspython"]`` (packages the
-submissions import: said where they are missing).
+``args = ["{server}"]``, ``stdin = "{server}\n{sender}\n"`` (for ``input()``),
+``env = { SMTP_PASSWORD = "{password}" }``, and ``requirements = ["dnspython"]`` (packages the
+submissions import: said where they are missing). Placeholders: ``{port}`` (its port, or its
+server's), ``{server}`` (its server's name, or the address a server binds), ``{args}`` (the
+options a check gives it, each an argument), and a check's own values (``OWN_PLACEHOLDERS``).
 
 A group is named whole (``"optional 1: multithreaded"``) or by its label (``"optional 1"``,
 ``"core"``). Visibility is Gradescope's: ``visible`` (the default), ``hidden``,
