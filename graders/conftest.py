@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from graders import course, netns
-from graders.plugin import course_of, namespaces_refused, sandbox_of, submission_dir
-from graders.programs import Launcher
-from graders.submission import Submission
+from graders.harness import course
+from graders.harness.launcher import Launcher
+from graders.harness.submission import Submission
+from graders.network import netns
+from graders.reports.plugin import course_of, namespaces_refused, sandbox_of, submission_dir
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from graders.clients import TcpClient, UdpClient
-from graders.failures import expect
-from graders.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
-from graders.programs import Launcher, Program
-from graders.scoring import lab, points
-from graders.wire import Transcript
+from graders.harness.launcher import Launcher
+from graders.harness.programs import Program
+from graders.peers.clients import TcpClient, UdpClient
+from graders.peers.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
+from graders.vocabulary.checks import lab, points
+from graders.vocabulary.failures import expect
+from graders.vocabulary.wire import Transcript
 
 pytestmark = lab("echo")
 

@@ -11,14 +11,15 @@ from functools import cached_property
 
 import pytest
 
-from graders.failures import expect
-from graders.fake_pinger import HeartbeatReceiver, PingSchedule, PingServer
-from graders.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics
-from graders.ports import LOOPBACK
-from graders.programs import Launcher, Program
-from graders.runs import PeerRun
-from graders.scoring import lab, points
-from graders.wire import Transcript
+from graders.harness.launcher import Launcher
+from graders.harness.programs import Program
+from graders.harness.runs import PeerRun
+from graders.network.ports import LOOPBACK
+from graders.peers.fake_pinger import HeartbeatReceiver, PingSchedule, PingServer
+from graders.peers.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics
+from graders.vocabulary.checks import lab, points
+from graders.vocabulary.failures import expect
+from graders.vocabulary.wire import Transcript
 
 pytestmark = lab("pinger")
 

@@ -11,20 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from graders import netns
-from graders.certificates import Certificates, make_certificates
-from graders.clients import TcpClient
-from graders.documents import WWW, big_file_bytes
-from graders.failures import CheckFailed, expect, expect_crlf_lines
-from graders.fake_origin import Origin, Request
-from graders.http_exchange import CLOSE_WITHIN, HEAD_END, HttpResponse
-from graders.netns import Namespace
-from graders.ports import LOOPBACK, free_port
-from graders.programs import Launcher, Program, Submission
-from graders.proxy_client import FORMS, Form, ProxyClient, request_bytes, through_tunnel
-from graders.scoring import lab, points
-from graders.source_check import expect_no_forbidden_imports
-from graders.wire import Transcript, describe_difference
+from graders.harness.launcher import Launcher
+from graders.harness.programs import Program
+from graders.harness.source_check import expect_no_forbidden_imports
+from graders.harness.submission import Submission
+from graders.network import netns
+from graders.network.netns import Namespace
+from graders.network.ports import LOOPBACK, free_port
+from graders.peers.certificates import Certificates, make_certificates
+from graders.peers.clients import TcpClient
+from graders.peers.documents import WWW, big_file_bytes
+from graders.peers.fake_origin import Origin, Request
+from graders.peers.http_exchange import CLOSE_WITHIN, HEAD_END, HttpResponse
+from graders.peers.proxy_client import FORMS, Form, ProxyClient, request_bytes, through_tunnel
+from graders.vocabulary.checks import lab, points
+from graders.vocabulary.failures import CheckFailed, expect, expect_crlf_lines
+from graders.vocabulary.wire import Transcript, describe_difference
 
 pytestmark = lab("proxy")
 

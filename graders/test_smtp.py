@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from graders.certificates import Certificates, make_certificates
-from graders.documents import WWW
-from graders.failures import expect, expect_crlf_lines
-from graders.fake_smtp import HANDSHAKE_DONE, MailMode, MailServer
-from graders.programs import Launcher, Submission
-from graders.runs import PeerRun
-from graders.scoring import lab, points
-from graders.source_check import expect_no_forbidden_imports
-from graders.wire import Transcript, describe_difference
+from graders.harness.launcher import Launcher
+from graders.harness.runs import PeerRun
+from graders.harness.source_check import expect_no_forbidden_imports
+from graders.harness.submission import Submission
+from graders.peers.certificates import Certificates, make_certificates
+from graders.peers.documents import WWW
+from graders.peers.fake_smtp import HANDSHAKE_DONE, MailMode, MailServer
+from graders.vocabulary.checks import lab, points
+from graders.vocabulary.failures import expect, expect_crlf_lines
+from graders.vocabulary.wire import Transcript, describe_difference
 
 pytestmark = lab("smtp")
 

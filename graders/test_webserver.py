@@ -11,17 +11,19 @@ from urllib.parse import quote
 
 import pytest
 
-from graders import http_exchange
-from graders.clients import TcpClient
-from graders.documents import BIG_FILE, CLIENT_DOCUMENTS, WWW, DocumentRoot, build_template, lay_out
-from graders.failures import CheckFailed, expect, expect_crlf_lines
-from graders.fake_origin import Exchange, Origin, Segments
-from graders.http_exchange import HttpResponse
-from graders.ports import LOOPBACK, free_port
-from graders.programs import Launcher, Program, Submission
-from graders.scoring import lab, points
-from graders.source_check import expect_no_forbidden_imports
-from graders.wire import describe_difference
+from graders.harness.launcher import Launcher
+from graders.harness.programs import Program
+from graders.harness.source_check import expect_no_forbidden_imports
+from graders.harness.submission import Submission
+from graders.network.ports import LOOPBACK, free_port
+from graders.peers import http_exchange
+from graders.peers.clients import TcpClient
+from graders.peers.documents import BIG_FILE, CLIENT_DOCUMENTS, WWW, DocumentRoot, build_template, lay_out
+from graders.peers.fake_origin import Exchange, Origin, Segments
+from graders.peers.http_exchange import HttpResponse
+from graders.vocabulary.checks import lab, points
+from graders.vocabulary.failures import CheckFailed, expect, expect_crlf_lines
+from graders.vocabulary.wire import describe_difference
 
 pytestmark = lab("webserver")
 

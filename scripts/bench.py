@@ -25,8 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from graders.isolation import Sandbox, make_sandbox  # noqa: E402
-from graders.programs import Launcher, Submission  # noqa: E402
+from graders.harness.isolation import Sandbox, make_sandbox  # noqa: E402
+from graders.harness.launcher import Launcher
+from graders.harness.submission import Submission  # noqa: E402
 
 
 def grading_seconds(labs: list[str], extra: list[str]) -> float:

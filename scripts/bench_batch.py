@@ -72,7 +72,7 @@ def peak_memory(pid: int, stop: threading.Event, peak: list[int]) -> None:
 def grade(klass: Path, jobs: int, out: Path, isolate: bool) -> tuple[float, float, int, Path]:
     """One batch: wall seconds, CPU seconds of its children, peak memory, the gradebook."""
     gradebook = out / "grades.csv"
-    command = [sys.executable, "-c", "import sys; from graders.cli import main; sys.exit(main(sys.argv[1:]))", "batch", str(klass), "--jobs", str(jobs), "--csv", str(gradebook),
+    command = [sys.executable, "-c", "import sys; from graders.commands.cli import main; sys.exit(main(sys.argv[1:]))", "batch", str(klass), "--jobs", str(jobs), "--csv", str(gradebook),
                "--results-dir", str(out / "results")] + (["--pytest-arg=--isolate"] if isolate else [])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()

@@ -25,8 +25,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from graders import course, netns  # noqa: E402
-from graders.programs import Launcher, Submission  # noqa: E402
+from graders.harness import course
+from graders.harness.launcher import Launcher
+from graders.harness.submission import Submission  # noqa: E402
+from graders.network import netns  # noqa: E402
 
 TEXTBOOK = REPO / "fixtures" / "textbook" / "good"
 BIND = 'serverSocket.bind(("", 6789))'

@@ -1,5 +1,5 @@
 """What Canvas's and Moodle's grade imports accept, as checks on a file: the tests hold
-netlab's exports to them (sources: the docstring of graders/lms_export.py)."""
+netlab's exports to them (sources: the docstring of graders/commands/lms_export.py)."""
 
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from graders import batch
-from graders.programs import GONE_WITHIN
-from graders.rubric import collect_checks
+from graders.commands import batch
+from graders.harness.programs import GONE_WITHIN
+from graders.reports.rubric import collect_checks
 from tests import lms_formats
 from tests.grading import KNOWN_BAD, REFERENCE, KnownSubmission
 

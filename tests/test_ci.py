@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 GRADESCOPE = REPO / "ci" / "gradescope"
 GITHUB = REPO / "ci" / "github"
 WITHIN = 120  # seconds for one script run; grading the echo lab takes a few
-NETLAB = [sys.executable, "-c", "import sys; from graders.cli import main; sys.exit(main())"]  # the `netlab` command
+NETLAB = [sys.executable, "-c", "import sys; from graders.commands.cli import main; sys.exit(main())"]  # the `netlab` command
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -83,7 +83,7 @@ def test_bundle_has_the_scripts_at_its_root_and_netlab_without_the_solutions(bun
         labs = archive.read("labs").decode().split()
     assert {"setup.sh", "run_autograder", "finish.py", "labs"} <= names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
-    assert {"netlab/pyproject.toml", "netlab/README.md", "netlab/LABS.md", "netlab/graders/plugin.py",
+    assert {"netlab/pyproject.toml", "netlab/README.md", "netlab/LABS.md", "netlab/graders/reports/plugin.py",
             "netlab/graders/test_echo.py", "netlab/fixtures/www/index.html"} <= names
     assert not [n for n in names if n.startswith(("netlab/reference", "netlab/tests", "netlab/fixtures/bad",
                                                   "netlab/student_template")) or "__pycache__" in n]
@@ -309,7 +309,7 @@ def test_the_public_copy_grades_and_gives_no_lab_away(tmp_path: Path) -> None:
     made = subprocess.run(["bash", str(GITHUB / "make_public_copy.sh"), str(copy)], capture_output=True, text=True, timeout=WITHIN)
     assert made.returncode == 0, made.stderr
     held = {path.relative_to(copy).as_posix() for path in copy.rglob("*")}
-    assert {"graders/plugin.py", "fixtures/www/index.html", "ci/github/step_summary.py", "LABS.md", "student_template/webserver.py"} <= held
+    assert {"graders/reports/plugin.py", "fixtures/www/index.html", "ci/github/step_summary.py", "LABS.md", "student_template/webserver.py"} <= held
     assert not [name for name in held if name.split("/")[0] in ("reference", "tests", "scripts", ".github")
                 or name.startswith(("fixtures/bad", "fixtures/good", "fixtures/textbook", "fixtures/hostile"))]
     submission = shutil.copytree(REFERENCE, tmp_path / "submission")

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from graders import compare, course
-from graders.compare import Outcome, Pair, Row
-from graders.failures import CheckFailed
-from graders.wire import Transcript
+from graders.commands import compare
+from graders.commands.compare import Outcome, Pair, Row
+from graders.harness import course
+from graders.vocabulary import failures
+from graders.vocabulary.failures import CheckFailed
+from graders.vocabulary.wire import Transcript
 from tests.grading import KNOWN_BAD, REFERENCE, KnownSubmission
 
 CHECK = "webserver / core / test_missing_file_gets_404_with_html"
@@ -106,7 +108,7 @@ def test_a_failure_message_reads_back_into_its_parts() -> None:
     wire.client(b"GET / HTTP/1.1\r\n\r\n")
     wire.server(b"HTTP/1.1 200 OK\r\n\r\n")
     message = CheckFailed("status 404", "status 200\nand more", wire).render("the rule", ["a note", "another"])
-    fields = compare.message_fields(message)
+    fields = failures.fields(message)
     assert fields["rule"] == "the rule"
     assert fields["expected"] == "status 404"
     assert fields["got"] == "status 200\nand more"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graders import course
-from graders.course import ProfileError
-from graders.rubric import collect_checks
+from graders.harness import course
+from graders.harness.course import ProfileError
+from graders.reports.rubric import collect_checks
 
 
 def profile(tmp_path: Path, text: str, name: str = "netlab.toml") -> str:

@@ -7,9 +7,9 @@ import socket
 import ssl
 import time
 
-from graders.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
-from graders.fake_origin import Origin, Segments
-from graders.ports import LOOPBACK
+from graders.network.ports import LOOPBACK
+from graders.peers.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
+from graders.peers.fake_origin import Origin, Segments
 
 
 def test_udp_echo_uppercases_and_records() -> None:
@@ -171,7 +171,7 @@ def fetch(port: int, request: bytes) -> bytes:
 
 
 def test_ping_server_follows_its_schedule_and_records_arrivals() -> None:
-    from graders.fake_pinger import PingSchedule, PingServer
+    from graders.peers.fake_pinger import PingSchedule, PingServer
 
     server = PingServer(PingSchedule(drop=frozenset({2}), delay={3: 0.2}, twice={1: 0.1}))
     try:
@@ -193,7 +193,7 @@ def test_ping_server_follows_its_schedule_and_records_arrivals() -> None:
 
 def test_ping_server_schedule_follows_the_order_of_arrival_not_the_numbers() -> None:
     """A pinger numbering from 0 meets the same scenario: its 2nd datagram is the one dropped."""
-    from graders.fake_pinger import PingSchedule, PingServer
+    from graders.peers.fake_pinger import PingSchedule, PingServer
 
     server = PingServer(PingSchedule(drop=frozenset({2}), delay={3: 0.2}))
     try:
@@ -212,7 +212,7 @@ def test_ping_server_schedule_follows_the_order_of_arrival_not_the_numbers() -> 
 
 
 def test_ping_server_dropping_all_answers_nothing_whatever_arrives() -> None:
-    from graders.fake_pinger import PingSchedule, PingServer
+    from graders.peers.fake_pinger import PingSchedule, PingServer
 
     server = PingServer(PingSchedule(drop_all=True))
     try:
@@ -231,7 +231,7 @@ def test_ping_server_dropping_all_answers_nothing_whatever_arrives() -> None:
 
 
 def test_mail_server_records_session_wire_and_message() -> None:
-    from graders.fake_smtp import MailMode, MailServer
+    from graders.peers.fake_smtp import MailMode, MailServer
 
     server = MailServer(MailMode())
     try:
@@ -253,8 +253,8 @@ def test_mail_server_records_session_wire_and_message() -> None:
 
 
 def test_mail_server_starttls_with_the_session_ca(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from graders.certificates import make_certificates
-    from graders.fake_smtp import MailMode, MailServer
+    from graders.peers.certificates import make_certificates
+    from graders.peers.fake_smtp import MailMode, MailServer
 
     certificates = make_certificates(tmp_path)
     server = MailServer(MailMode(tls=certificates.trusted, require_starttls=True, reject_rcpt=True, credentials=("student", "s3cret")))
@@ -307,8 +307,8 @@ def _auth_reply(port: int, context: ssl.SSLContext, login: bytes, password: byte
 
 def test_mail_server_accepts_any_credentials_unless_its_mode_names_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The core servers take a client's own credentials; AUTH PLAIN's line may be as long as Exim's 16 KiB."""
-    from graders.certificates import make_certificates
-    from graders.fake_smtp import COMMAND_LIMIT, MailMode, MailServer
+    from graders.peers.certificates import make_certificates
+    from graders.peers.fake_smtp import COMMAND_LIMIT, MailMode, MailServer
 
     certificates = make_certificates(tmp_path)
     client = certificates.client_context()
@@ -328,7 +328,7 @@ def test_mail_server_accepts_any_credentials_unless_its_mode_names_them(tmp_path
 
 def test_mail_server_takes_a_message_line_of_megabytes() -> None:
     """aiosmtpd's own limit (1001 bytes) would answer 500: real servers take base64 in one line."""
-    from graders.fake_smtp import MailMode, MailServer
+    from graders.peers.fake_smtp import MailMode, MailServer
 
     line = base64.b64encode(bytes(range(256)) * 4096)  # 1.4 MB, one line
     server = MailServer(MailMode())
@@ -349,8 +349,8 @@ def test_mail_server_takes_a_message_line_of_megabytes() -> None:
 def test_mail_server_records_a_completed_handshake_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The session says whether the client accepted the certificate: a verifying client facing a
     stranger's CA ends the handshake with an alert, and the event never comes."""
-    from graders.certificates import make_certificates
-    from graders.fake_smtp import HANDSHAKE_DONE, MailMode, MailServer
+    from graders.peers.certificates import make_certificates
+    from graders.peers.fake_smtp import HANDSHAKE_DONE, MailMode, MailServer
 
     certificates = make_certificates(tmp_path)
     trusting = ssl.create_default_context()

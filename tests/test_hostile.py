@@ -64,7 +64,7 @@ from tests.conftest import HEAVY
 
 pytestmark = HEAVY
 
-from graders.isolation import make_sandbox
+from graders.harness.isolation import make_sandbox
 from tests.grading import GRADERS, GRADING_WITHIN, REFERENCE, REPO
 
 HOSTILE = REPO / "fixtures" / "hostile"
@@ -280,7 +280,7 @@ def rubric(lab: str) -> dict[str, tuple[str, int]]:
     """The lab's checks, as the graders themselves list them: name -> (group, points)."""
     script = (
         "import json, sys\n"
-        "from graders.rubric import collect_checks\n"
+        "from graders.reports.rubric import collect_checks\n"
         "checks = collect_checks([sys.argv[1]])\n"
         "print('RUBRIC ' + json.dumps([[c.name, c.group, c.points] for c in checks]))\n"
     )

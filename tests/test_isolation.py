@@ -12,9 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from graders.isolation import PROCESSES, REPO, make_sandbox
-from graders.ports import free_port, port_is_taken
-from graders.programs import Launcher, Submission
+from graders.harness.isolation import PROCESSES, REPO, make_sandbox
+from graders.harness.launcher import Launcher
+from graders.harness.submission import Submission
+from graders.network.ports import free_port, port_is_taken
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 SANDBOX, MISSING = make_sandbox(PROGRAMS)
@@ -95,8 +96,9 @@ def test_a_program_that_kills_its_parent_leaves_the_grading_run_alive(tmp_path: 
         # netlab-kill-target: a grading run that a student program tries to take down
         import sys
         from pathlib import Path
-        from graders.isolation import make_sandbox
-        from graders.programs import Launcher, Submission
+        from graders.harness.isolation import make_sandbox
+        from graders.harness.launcher import Launcher
+        from graders.harness.submission import Submission
         sandbox = make_sandbox(Path(sys.argv[1]))[0]
         launcher = Launcher(Submission(Path(sys.argv[1])), Path(sys.argv[2]), sandbox)
         try:
@@ -116,7 +118,7 @@ def test_the_private_network_has_loopback_and_no_route_out() -> None:
     probe = textwrap.dedent(
         """
         import socket, sys
-        from graders.isolation import enter_private_network
+        from graders.harness.isolation import enter_private_network
         refused = enter_private_network()
         if refused:
             print("refused:", refused); sys.exit(0)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from graders import gradebook, lms_download, lms_export, roster
-from graders.grading_run import Outcome
-from graders.scoring import Check
+from graders.commands import gradebook, lms_download, lms_export, roster
+from graders.commands.grading_run import Outcome
+from graders.vocabulary.checks import Check
 from tests import lms_formats
 
 CHECKS = [Check("echo", "core", "test_a", 2, ""), Check("echo", "core", "test_b", 1.5, ""),  # type: ignore[arg-type]

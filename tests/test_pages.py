@@ -28,16 +28,17 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from graders import batch, class_summary, html_page
-from graders.class_page import write_reports
-from graders.failures import CheckFailed
-from graders.gradebook import check_column
-from graders.gradebook import row as gradebook_row
-from graders.grading_run import Outcome
-from graders.html_report import write_report
-from graders.rubric import collect_checks
-from graders.scoring import Check
-from graders.wire import Transcript
+from graders.commands import batch, class_summary
+from graders.commands.class_page import write_reports
+from graders.commands.gradebook import check_column
+from graders.commands.gradebook import row as gradebook_row
+from graders.commands.grading_run import Outcome
+from graders.reports import html_page
+from graders.reports.html_report import write_report
+from graders.reports.rubric import collect_checks
+from graders.vocabulary.checks import Check
+from graders.vocabulary.failures import CheckFailed
+from graders.vocabulary.wire import Transcript
 from tests.grading import KNOWN_BAD, REFERENCE, KnownSubmission
 
 HOSTILE = '<img src=x onerror="document.body.dataset.ran=1">'  # a submission's name: a directory may be called that

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.ping_output import ping_lines, rtt_in, statistics
+from graders.peers.ping_output import ping_lines, rtt_in, statistics
 
 REPLIES = {seq: f"PING {seq} 1732600000.{seq:06d}" for seq in range(1, 11)}
 

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 DEMO = '''
-from graders.failures import CheckFailed
-from graders.scoring import lab, points
-from graders.wire import Transcript
+from graders.vocabulary.failures import CheckFailed
+from graders.vocabulary.checks import lab, points
+from graders.vocabulary.wire import Transcript
 
 pytestmark = lab("demo")
 
@@ -37,7 +37,7 @@ def test_optional():
 '''
 
 OTHER = '''
-from graders.scoring import lab, points
+from graders.vocabulary.checks import lab, points
 
 pytestmark = lab("other")
 
@@ -196,9 +196,9 @@ def test_junitxml_carries_points_as_properties(graders: pytest.Pytester) -> None
 
 
 JUDGED = '''
-from graders.failures import expect
-from graders.scoring import lab, points
-from graders.wire import Transcript
+from graders.vocabulary.failures import expect
+from graders.vocabulary.checks import lab, points
+from graders.vocabulary.wire import Transcript
 
 pytestmark = lab("judged")
 
@@ -230,8 +230,8 @@ MISSING = '''
 import pytest
 from pathlib import Path
 
-from graders.scoring import lab, points
-from graders.submission import Submission
+from graders.vocabulary.checks import lab, points
+from graders.harness.submission import Submission
 
 pytestmark = lab("demo")
 
@@ -288,6 +288,6 @@ def test_an_optional_exercise_whose_program_is_missing_is_not_attempted(pytester
 def test_the_plugin_loads_where_fcntl_does_not_exist() -> None:
     """Windows has no fcntl: the plugin loads through its entry point in every pytest run there,
     for other projects too, so nothing POSIX-only may be imported at its import."""
-    probe = "import sys; sys.modules['fcntl'] = None; import graders.plugin, graders.conftest; print('loaded')"
+    probe = "import sys; sys.modules['fcntl'] = None; import graders.reports.plugin, graders.conftest; print('loaded')"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "loaded", done.stderr[-2000:]

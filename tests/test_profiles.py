@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import course
+from graders.harness import course
 from tests.grading import Grading, grade, overlaid
 from tests.test_textbook import TEXTBOOK, expect_messages, needs_namespaces
 

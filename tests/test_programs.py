@@ -22,10 +22,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from graders import programs
-from graders.failures import CheckFailed
-from graders.ports import LOOPBACK, bound_ports, free_port, port_is_taken
-from graders.programs import OUTPUT_CAP, READY_WITHIN, WRONG_PORT_AFTER, CappedOutput, Launcher, Program, Submission
+from graders.harness import launcher as launcher_module
+from graders.harness import programs
+from graders.harness.launcher import Launcher
+from graders.harness.programs import OUTPUT_CAP, READY_WITHIN, WRONG_PORT_AFTER, CappedOutput, Program
+from graders.harness.submission import Submission
+from graders.network.ports import LOOPBACK, bound_ports, free_port, port_is_taken
+from graders.vocabulary.failures import CheckFailed
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 REPO = Path(__file__).resolve().parent.parent
@@ -153,7 +156,7 @@ def test_serve_retries_when_it_loses_the_race_for_its_port(launcher: Launcher, m
         squatter.listen()
         taken = squatter.getsockname()[1]
         handed_out = iter([taken])
-        monkeypatch.setattr(programs, "free_port", lambda transport="tcp": next(handed_out, None) or free_port(transport))
+        monkeypatch.setattr(launcher_module, "free_port", lambda transport="tcp": next(handed_out, None) or free_port(transport))
         program, port = launcher.serve("tcp_server.py")
     assert port != taken
     assert [p.args for p in launcher.running] == [[str(taken)], [str(port)]]
@@ -348,7 +351,8 @@ def test_program_that_kills_its_parent_does_not_end_the_grading_run(tmp_path: Pa
         # netlab-kill-target: a grading run that a student program tries to take down
         import sys
         from pathlib import Path
-        from graders.programs import Launcher, Submission
+        from graders.harness.launcher import Launcher
+        from graders.harness.submission import Submission
         launcher = Launcher(Submission(Path(sys.argv[1])), Path(sys.argv[2]))
         try:
             program = launcher.run("kills_parent.py", within=5)
@@ -374,7 +378,8 @@ def test_stop_does_not_wait_for_init_to_reap_killed_orphans(tmp_path: Path) -> N
         """
         import sys, threading, time
         from pathlib import Path
-        from graders.programs import Launcher, Submission
+        from graders.harness.launcher import Launcher
+        from graders.harness.submission import Submission
         launcher = Launcher(Submission(Path(sys.argv[1])), Path(sys.argv[2]))
         program, port = launcher.serve("fork_keeps_port.py")
         while not (program.workdir / "child.pid").exists():

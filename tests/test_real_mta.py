@@ -34,7 +34,7 @@ from typing import Iterator
 import psutil
 import pytest
 
-from graders.ports import LOOPBACK, bound_ports, free_port, port_is_taken
+from graders.network.ports import LOOPBACK, bound_ports, free_port, port_is_taken
 from tests.grading import REFERENCE, REPO
 
 INSTALL = "apt-get install exim4-daemon-light"

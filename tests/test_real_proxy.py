@@ -36,7 +36,7 @@ import psutil
 import pytest
 import trustme
 
-from graders.ports import LOOPBACK, bound_ports, free_port
+from graders.network.ports import LOOPBACK, bound_ports, free_port
 from tests.grading import REFERENCE
 
 CURL = shutil.which("curl")

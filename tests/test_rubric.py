@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from graders.rubric import collect_checks
+from graders.reports.rubric import collect_checks
 from tests.grading import known_bad
 
 
@@ -28,7 +28,7 @@ def test_every_check_has_a_rule_and_points() -> None:
 
 
 def netlab(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from graders.cli import main; raise SystemExit(main())", *args]
+    command = [sys.executable, "-c", "from graders.commands.cli import main; raise SystemExit(main())", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
@@ -49,7 +49,7 @@ def test_rubric_table_has_a_total() -> None:
 
 def test_a_reader_that_stops_early_ends_no_rubric_in_a_traceback() -> None:
     """`netlab rubric --csv | head -1`: the pipe closes under it; no BrokenPipeError."""
-    command = [sys.executable, "-c", "from graders.cli import main; raise SystemExit(main())", "rubric", "--csv"]
+    command = [sys.executable, "-c", "from graders.commands.cli import main; raise SystemExit(main())", "rubric", "--csv"]
     reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert reader.stdout is not None and reader.stderr is not None
     reader.stdout.close()  # a reader gone before the first line

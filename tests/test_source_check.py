@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.failures import CheckFailed
-from graders.source_check import expect_no_forbidden_imports, forbidden_in
+from graders.harness.source_check import expect_no_forbidden_imports, forbidden_in
+from graders.vocabulary.failures import CheckFailed
 
 FORBIDDEN = ("http.server", "socketserver")
 

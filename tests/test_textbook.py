@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import netns
+from graders.network import netns
 from tests.conftest import HEAVY
 from tests.grading import GRADERS, REPO, Grading, KnownSubmission, grade, overlaid
 
@@ -95,7 +95,7 @@ def test_compare_and_batch_take_the_course(tmp_path: Path) -> None:
     reference; `netlab batch --course textbook` grades a class of them."""
     bad = next(case for case in BAD if case.lab == "smtp")
     good, worse = textbook_submission(tmp_path / "good"), textbook_submission(tmp_path / "bad", bad)
-    netlab = [sys.executable, "-c", "import sys; from graders.cli import main; sys.exit(main(sys.argv[1:]))"]
+    netlab = [sys.executable, "-c", "import sys; from graders.commands.cli import main; sys.exit(main(sys.argv[1:]))"]
     compared = subprocess.run([*netlab, "compare", str(worse), "--reference", str(good), "--course", "textbook", "--lab", "smtp"],
                               cwd=REPO, capture_output=True, text=True, timeout=300)
     assert compared.returncode == 1 and f"✗ smtp / core / {next(iter(bad.fails))}" in compared.stdout, compared.stdout[-3000:]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.isolation import PIDS_CGROUP_ROOTS
+from graders.harness.isolation import PIDS_CGROUP_ROOTS
 from tests.conftest import HEAVY
 from tests.grading import GRADERS, REPO, overlaid
 
@@ -105,7 +105,7 @@ def readable_copy(home: Path, *layers: Path) -> Path:
 
 def test_the_user_can_read_netlab(home: Path) -> None:
     """Else every test below fails for a reason that is not netlab's: say it plainly first."""
-    done = run_as_user(home, "-c", "import graders.plugin")
+    done = run_as_user(home, "-c", "import graders.reports.plugin")
     assert done.returncode == 0, f"`nobody` cannot import netlab from {REPO}: {done.stderr[-1000:]}"
 
 
@@ -151,7 +151,7 @@ def test_a_user_whose_namespaces_fail_half_way_keeps_its_loopback(home: Path) ->
         "    if self.name == 'uid_map': raise PermissionError(1, 'Operation not permitted', str(self))\n"
         "    return real(self, *args, **kwargs)\n"
         "pathlib.Path.write_text = refuse\n"
-        "from graders import netns\n"
+        "from graders.network import netns\n"
         "print(netns.prepare())\n"
         "server = socket.create_server(('127.0.0.1', 0))\n"
         "socket.create_connection(server.getsockname(), timeout=1).close()\n"

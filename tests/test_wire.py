@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graders.wire import Transcript, describe_difference, render_bytes
+from graders.vocabulary.wire import Transcript, describe_difference, render_bytes
 
 
 def test_transcript_merges_a_sides_segments_and_shows_line_ends() -> None:

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.batch import select_shard, shard
+from graders.commands.batch import select_shard, shard
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")  # no hidden names: netlab batch skips those
 CLONE_WITHIN = 180  # seconds for one clone; a student repository is a few files

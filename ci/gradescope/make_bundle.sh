@@ -34,12 +34,12 @@ done
 # A profile that names what does not exist would fail every submission: refuse it here, with
 # netlab's own reader where this Python has netlab's dependencies (setup.sh checks it again).
 if [ -n "$profile" ]; then
-  if [ ! -f "$profile" ] && [ ! -f "$repo/graders/courses/$profile.toml" ]; then
-    echo "no course profile '$profile': neither a file nor one of: $(cd "$repo/graders/courses" && ls -- *.toml | sed 's/\.toml$//' | tr '\n' ' ')" >&2
+  if [ ! -f "$profile" ] && [ ! -f "$repo/graders/harness/courses/$profile.toml" ]; then
+    echo "no course profile '$profile': neither a file nor one of: $(cd "$repo/graders/harness/courses" && ls -- *.toml | sed 's/\.toml$//' | tr '\n' ' ')" >&2
     exit 2
   fi
   # `netlab rubric --course` collects the graders and checks every name the profile gives.
-  if ! checked="$(cd "$repo" && python3 -c 'import sys; from graders.cli import main; sys.exit(main())' rubric --csv --course "$profile" 2>&1 >/dev/null)"; then
+  if ! checked="$(cd "$repo" && python3 -c 'import sys; from graders.commands.cli import main; sys.exit(main())' rubric --csv --course "$profile" 2>&1 >/dev/null)"; then
     case "$checked" in
       "netlab rubric: "*) echo "course profile '$profile': ${checked#netlab rubric: }" >&2; exit 2 ;;
       *) echo "note: could not check the profile with this python3 (${checked##*$'\n'}); setup.sh will" >&2 ;;

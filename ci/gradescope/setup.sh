@@ -63,7 +63,7 @@ fi
 if [ -f "$bundle/course" ]; then
   course="$(head -n 1 "$bundle/course")"
   if [ -f "$bundle/$course" ]; then course="$bundle/$course"; fi
-  mapfile -t requirements < <("$venv/bin/python" -c 'import sys; from graders import course; print("\n".join(course.load(sys.argv[1]).requirements()))' "$course")
+  mapfile -t requirements < <("$venv/bin/python" -c 'import sys; from graders.harness import course; print("\n".join(course.load(sys.argv[1]).requirements()))' "$course")
   if [ "${#requirements[@]}" -gt 0 ] && [ -n "${requirements[0]}" ]; then
     # shellcheck disable=SC2086
     "$venv/bin/python" -m pip install --quiet --no-cache-dir ${NETLAB_PIP_ARGS-} "${requirements[@]}"

@@ -1,0 +1,87 @@
+"""A student's submission: the directory of programs, and what to say when one is missing.
+
+A missing program fails its checks with "`X` not found in `DIR`" (LABS.md), and the
+message helps the student find the slip: the ``.py`` files that are there, the nearest
+name (`Webserver.py`), a file of that name in a sub-folder, or a name that says the
+program was written to the textbook's handout (`WebServer.py`: grade with ``--course``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graders.vocabulary.failures import CheckFailed
+
+LISTED = 12  # .py files a message names before it says how many more
+SEARCH_DEPTH = 3  # sub-folder levels looked into for a misplaced program
+
+
+class MissingProgram(CheckFailed):
+    """The program a check needs is not in the submission: its part was not attempted, or the
+    file has another name or place."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A directory of a student's programs; ``names`` gives, per LABS.md file name, the names a
+    course profile looks for instead (``WebServer.py``), in order; ``handout_names`` the names
+    the bundled handout profile would look for, to suggest it."""
+
+    root: Path
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    handout_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def program(self, filename: str) -> Path:
+        """The program's path; a missing file fails the check that needs it."""
+        names = self.names.get(filename, (filename,))
+        for name in names:
+            for path in self._found(name):
+                return path
+        wanted = " or ".join(f"`{name}`" for name in names)
+        raise MissingProgram(
+            expected=f"{wanted} at the top of the submission",
+            got=f"{wanted} not found in `{self.root}`" + "".join(f"\n{hint}" for hint in self.hints(filename, names)),
+        )
+
+    def _found(self, name: str) -> list[Path]:
+        """The files ``name`` stands for, inside the submission: itself, or a glob's (sorted)."""
+        root = self.root.resolve()
+        paths = sorted(self.root.glob(name)) if any(char in name for char in "*?[") else [self.root / name]
+        return [path.resolve() for path in paths if path.is_file() and path.resolve().is_relative_to(root)]
+
+    def hints(self, filename: str, names: tuple[str, ...]) -> list[str]:
+        """What the directory holds instead, and what it suggests."""
+        present = sorted(path.name for path in self.root.glob("*.py")) if self.root.is_dir() else []
+        hints = [_listing(present)]
+        lowered = {name.lower(): name for name in present}
+        near = [lowered[match] for name in names for match in difflib.get_close_matches(name.lower(), lowered, n=1, cutoff=0.75)]
+        handout = [name for name in self.handout_names.get(filename, ()) if name in present and name not in names]
+        if handout:
+            hints.append(f"`{handout[0]}` is the textbook handout's name for it: grade with `--course textbook` "
+                         "(or a course profile that names it)")
+        elif near:
+            hints.append(f"did you mean `{near[0]}`? (file names are matched exactly, case included)")
+        deeper = _in_sub_folders(self.root, names)
+        if deeper:
+            hints.append(f"`{deeper}` is in a sub-folder: programs must be at the top of the submission "
+                         f"(or a course profile names it: names = [\"{deeper}\"])")
+        return hints
+
+
+def _listing(present: list[str]) -> str:
+    if not present:
+        return "the directory holds no .py file"
+    more = f" and {len(present) - LISTED} more" if len(present) > LISTED else ""
+    return "its .py files: " + ", ".join(present[:LISTED]) + more
+
+
+def _in_sub_folders(root: Path, names: tuple[str, ...]) -> str | None:
+    """A file of one of ``names`` (any case) below the top, as a path relative to ``root``."""
+    wanted = {Path(name).name.lower() for name in names}
+    for depth in range(2, SEARCH_DEPTH + 2):
+        for path in sorted(root.glob("/".join(["*"] * depth))):
+            if path.name.lower() in wanted and path.is_file():
+                return path.relative_to(root).as_posix()
+    return None

@@ -1,0 +1,54 @@
+"""Loopback ports: free ones to hand out, and the ones a process tree holds.
+
+Readiness is observed, never probed (DESIGN.md principle 5): a connect-and-
+close probe is itself a client that leaves without a request, which kills the
+typical textbook server before the first check has run.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Literal
+
+import psutil
+
+Transport = Literal["tcp", "udp"]
+Ports = int | Sequence[int]  # where a fake server listens: one port (0: a free one), or each a client might use
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port(transport: Transport = "tcp") -> int:
+    """A port nothing on loopback holds now (the kernel's choice)."""
+    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def port_is_taken(port: int, transport: Transport = "tcp") -> bool:
+    """Whether binding ``port`` on loopback fails now."""
+    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, kind) as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return True
+    return False
+
+
+def bound_ports(processes: list[psutil.Process], transport: Transport) -> set[int]:
+    """Ports the processes listen on (TCP) or have bound (UDP)."""
+    ports: set[int] = set()
+    for process in processes:
+        try:
+            connections = process.net_connections(kind=transport)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        for conn in connections:
+            if not conn.laddr:
+                continue
+            if transport == "udp" or conn.status == psutil.CONN_LISTEN:
+                ports.add(conn.laddr.port)
+    return ports

@@ -1,0 +1,152 @@
+"""Loopback TCP and UDP servers in threads, the shape every fake peer of the graders shares.
+
+As in aiosmtpd's controller: it is ready when constructed (its socket is
+listening before the constructor returns, so no one waits for it), serves each
+connection in a thread of its own, records what it saw, and ``close()`` stops
+it. Subclasses say what to do with one connection (or datagram) in ``handle``.
+
+A server takes a port (0: a free one), or several: for a client that hard-codes a port
+the graders read from its code (a course's ``port = "auto"``), it listens on each one it
+might use. Where a client names its server by address (``192.0.2.7``), the check's network
+namespace gives loopback that address, and the server listens on every address there.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import threading
+
+from graders.network import netns
+from graders.network.ports import LOOPBACK, Ports
+from graders.vocabulary.wire import Transcript
+
+
+def _addresses(ports: Ports) -> list[tuple[str, int]]:
+    """Where to listen: loopback, or every address of the namespace where a client names its server
+    by an address that the check's namespace gave loopback."""
+    wanted = [ports] if isinstance(ports, int) else list(dict.fromkeys(ports))
+    host = "" if netns.aliased() else LOOPBACK
+    return [(host, port) for port in wanted or [0]]
+
+
+def recv_or_eof(sock: socket.socket) -> bytes:
+    """The next bytes from a peer; b"" once it closed, reset or broke the connection."""
+    try:
+        return sock.recv(65536)
+    except OSError:
+        return b""
+
+
+class _Wakeable:
+    """A thread blocked on sockets, woken for ``close()`` through a socket pair of its own: no
+    connection or datagram to itself, which would also have to find it (in its network
+    namespace, say)."""
+
+    def __init__(self, socks: list[socket.socket]) -> None:
+        self._socks = socks
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._closing = False
+
+    def _ready(self) -> list[socket.socket]:
+        """Block until a socket has something: those that do; none once ``close()`` was called."""
+        with selectors.DefaultSelector() as selector:
+            for sock in self._socks:
+                selector.register(sock, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            ready = [key.fileobj for key, _ in selector.select()]
+        if self._wake_read in ready or self._closing:
+            return []
+        return ready  # type: ignore[return-value]
+
+    def _wake(self) -> bool:
+        """Wake the thread; False if it was woken before (closing twice is closing)."""
+        if self._closing:
+            return False
+        self._closing = True
+        self._wake_write.send(b"x")
+        return True
+
+    def _release(self) -> None:
+        for sock in (*self._socks, self._wake_read, self._wake_write):
+            sock.close()
+
+
+class ThreadedTcpServer(_Wakeable):
+    def __init__(self, port: Ports = 0) -> None:
+        """On ``port`` (0: a free one, the kernel's choice), or on each of several."""
+        self.transcript = Transcript()
+        self.connections = 0
+        listeners = [socket.create_server(address) for address in _addresses(port)]
+        self.port: int = listeners[0].getsockname()[1]
+        super().__init__(listeners)
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _accept(self) -> None:
+        while ready := self._ready():
+            for listener in ready:
+                conn, _ = listener.accept()
+                self.connections += 1
+                self.transcript.event(f"connection {self.connections} opened")
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            self.handle(conn)
+
+    def close(self) -> None:
+        """Stop accepting; connections from now on are refused."""
+        if self._wake():
+            self._thread.join(2)
+            self._release()
+
+
+class ThreadedUdpServer(_Wakeable):
+    """A loopback UDP server in a thread: bound when constructed, stopped by ``close()``.
+
+    Subclasses say what to do with one datagram in ``handle``; ``send`` replies
+    and records the reply.
+    """
+
+    def __init__(self, port: Ports = 0) -> None:
+        """On ``port`` (0: a free one, the kernel's choice), or on each of several."""
+        self.transcript = Transcript()
+        sockets = []
+        for address in _addresses(port):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(address)
+            sockets.append(sock)
+        self.port: int = sockets[0].getsockname()[1]
+        self._replying: dict[tuple[str, int], socket.socket] = {}  # each peer is answered from the port it wrote to
+        super().__init__(sockets)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+        raise NotImplementedError
+
+    def send(self, data: bytes, peer: tuple[str, int]) -> None:
+        try:
+            self._replying.get(peer, self._socks[0]).sendto(data, peer)
+        except OSError as error:  # closed meanwhile, or the peer is gone
+            self.transcript.event(f"sending failed: {error}")
+            return
+        self.transcript.server(data, datagram=True)
+
+    def _serve(self) -> None:
+        while ready := self._ready():
+            for sock in ready:
+                data, peer = sock.recvfrom(65535)
+                self._replying[peer] = sock
+                self.transcript.client(data, datagram=True)
+                self.handle(data, peer)
+
+    def close(self) -> None:
+        """Stop serving."""
+        if self._wake():
+            self._thread.join(2)
+            self._release()

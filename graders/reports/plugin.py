@@ -1,0 +1,268 @@
+"""The pytest glue: options, lab selection, failure messages, score reports.
+
+Registered through the ``pytest11`` entry point, so ``--submission``,
+``--lab`` and ``--results-json`` exist wherever netlab is installed. Tests
+without a ``lab`` mark are left alone, so the plugin is silent outside graders.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from graders import REPO
+from graders.harness import course
+from graders.harness.course import Course
+from graders.harness.isolation import Sandbox, enter_private_network, make_sandbox
+from graders.harness.launcher import Launcher, missing_requirements
+from graders.harness.submission import MissingProgram
+from graders.network import netns
+from graders.reports.scoring import MARKDOWN, MISSING, TEXT, Scoreboard
+from graders.reports.summary import print_summary
+from graders.vocabulary.checks import CORE, Check
+from graders.vocabulary.failures import CheckFailed, Judgements
+
+DEFAULT_SUBMISSION = REPO / "student_template"
+
+_check = pytest.StashKey[Check]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("netlab", "netlab grading")
+    group.addoption(
+        "--submission",
+        metavar="DIR",
+        help="the directory of programs to grade (default: $NETLAB_SUBMISSION, else student_template/)",
+    )
+    group.addoption(
+        "--lab",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="grade only this lab (repeatable): echo, webserver, ...",
+    )
+    group.addoption("--results-json", metavar="PATH", help="write Gradescope's results.json here")
+    group.addoption(
+        "--results-format",
+        choices=(TEXT, MARKDOWN),
+        default=TEXT,
+        help="how results.json's test outputs read on Gradescope: text (in a <pre>), or md (the wire in a code block)",
+    )
+    group.addoption(
+        "--course",
+        metavar="PROFILE",
+        help="a course profile: a netlab.toml, a pyproject.toml with [tool.netlab], or a bundled name "
+        "(textbook); default: $NETLAB_COURSE, else LABS.md as it stands",
+    )
+    group.addoption(
+        "--isolate",
+        action="store_true",
+        help="Linux: a private loopback-only network for the grading, each program in PID and mount "
+        "namespaces with rlimits (what cannot be granted is said once, and grading goes on without it)",
+    )
+    group.addoption(
+        "--record-judged",
+        action="store_true",
+        help="keep, for passing checks too, what each expectation judged (for `netlab compare`)",
+    )
+
+
+def submission_dir(config: pytest.Config) -> Path:
+    """The submission named by --submission, $NETLAB_SUBMISSION, or the template."""
+    chosen = config.getoption("submission") or os.environ.get("NETLAB_SUBMISSION")
+    return Path(chosen).resolve() if chosen else DEFAULT_SUBMISSION
+
+
+SANDBOX = pytest.StashKey["Sandbox | None"]()
+COURSE = pytest.StashKey[Course]()
+NO_NAMESPACES = pytest.StashKey["str | None"]()
+SAID = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        config.stash[COURSE] = course.load(config.getoption("course", None) or os.environ.get("NETLAB_COURSE"))
+    except course.ProfileError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.pluginmanager.register(Grading(config), "netlab-grading")
+    missing = missing_requirements(tuple(config.stash[COURSE].requirements()))
+    if missing:
+        _say(config, f"netlab --course: the profile's requirements {', '.join(missing)} are not installed here "
+                     f"(`python -m pip install {' '.join(missing)}`): the checks of the programs that import them fail until they are")
+    if config.stash[COURSE].fixed_programs():
+        _namespaces(config)
+    if config.getoption("isolate", False):
+        _isolate(config)
+
+
+def _namespaces(config: pytest.Config) -> None:
+    """A course whose programs hard-code their ports needs network namespaces: as root, or as
+    root of a user namespace made now, while pytest is one thread. Said once where refused."""
+    why = "turned off by NETLAB_NAMESPACES=off" if os.environ.get("NETLAB_NAMESPACES") == "off" else None
+    why = why or netns.prepare()
+    config.stash[NO_NAMESPACES] = why
+    if why:
+        fixed = ", ".join(config.stash[COURSE].fixed_programs())
+        _say(config, f"netlab --course: no network namespaces here ({why}): the checks of {fixed}, which "
+                     "hard-code their ports or servers, are skipped; the rest is graded")
+
+
+def namespaces_refused(config: pytest.Config) -> str | None:
+    """Why the fixed-port checks cannot run here; None when they can (or need not)."""
+    return config.stash.get(NO_NAMESPACES, None)
+
+
+def _isolate(config: pytest.Config) -> None:
+    """Enter the private network and make the sandbox, before any program starts; say once what
+    could not be had (xdist workers do the same, silently: the controller speaks for them)."""
+    refused = [f"no private network: {why}" for why in [enter_private_network()] if why]
+    sandbox, missing = make_sandbox(submission_dir(config))
+    config.stash[SANDBOX] = sandbox
+    for line in refused + missing:
+        _say(config, f"netlab --isolate: {line}; grading goes on without it")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove what the grading made outside its temporary directories (its cgroup)."""
+    sandbox = sandbox_of(config)
+    if sandbox is not None:
+        sandbox.close()
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    """A line for the terminal at the session's start (the terminal is not there at configure
+    time); xdist workers stay silent, the controller speaks for them."""
+    if not hasattr(config, "workerinput"):
+        config.stash.setdefault(SAID, []).append(line)
+
+
+def sandbox_of(config: pytest.Config) -> Sandbox | None:
+    return config.stash.get(SANDBOX, None)
+
+
+def course_of(config: pytest.Config) -> Course:
+    return config.stash.get(COURSE, course.LABS_MD)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    graded = [(item, Check.of(item)) for item in items if item.get_closest_marker("lab")]
+    for item, check in graded:
+        if check is None:
+            raise pytest.UsageError(f"grader check {item.nodeid} has no @points(...) mark")
+    checks = [check for _, check in graded if check is not None]
+    profile = course_of(config)
+    try:
+        profile.check_names(checks)
+    except course.ProfileError as error:
+        raise pytest.UsageError(str(error)) from None
+    if graded and not submission_dir(config).is_dir():
+        raise pytest.UsageError(f"submission directory {submission_dir(config)} does not exist")
+    labs = {check.lab for check in checks}
+    wanted = config.getoption("lab")
+    unknown = sorted(set(wanted) - labs)
+    if graded and unknown:
+        raise pytest.UsageError(f"unknown lab {', '.join(unknown)}; the labs are {', '.join(sorted(labs))}")
+    dropped = []
+    for item, check in graded:
+        graded_as = profile.grade(check)  # type: ignore[arg-type]
+        if graded_as is None or (wanted and graded_as.lab not in wanted):
+            dropped.append(item)
+            continue
+        item.stash[_check] = graded_as
+        item.user_properties.extend(graded_as.properties())
+        if (limit := profile.lab(graded_as.lab).time_limit) is not None:
+            item.add_marker(pytest.mark.timeout(limit))
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
+    """With --record-judged: what the check's expectations judged, in its report's properties."""
+    recording = item.config.getoption("record_judged") and _check in item.stash
+    if recording:
+        Judgements.start()
+    yield
+    if recording:
+        item.user_properties.append(("judged", Judgements.stop()))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """A failed check reads as rule / expected / got / wire, without a traceback; an optional
+    exercise whose program is missing reads as one "not attempted" skip.
+
+    The report is made here, so pytest never formats the check's traceback: on Python
+    3.11 that parses source with ast, which can fail when a fake server's thread formats
+    a traceback at the same moment ("AST constructor recursion depth mismatch").
+    """
+    if call.excinfo is None or not isinstance(call.excinfo.value, CheckFailed) or _check not in item.stash:
+        return None
+    check = item.stash[_check]
+    failure = call.excinfo.value
+    text = failure.report(check.cited_rule, _servers_that_died(item))
+    missing = isinstance(failure, MissingProgram)
+    properties = [*item.user_properties, (MISSING, text.text)] if missing else item.user_properties
+    outcome, longrepr = ("skipped", _not_attempted(item, failure)) if missing and check.group != CORE else ("failed", text)
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        {name: 1 for name in item.keywords},
+        outcome,  # type: ignore[arg-type]
+        longrepr,  # type: ignore[arg-type]
+        call.when,  # type: ignore[arg-type]
+        [(f"Captured {key} {when}", content) for when, key, content in item._report_sections],
+        call.duration,
+        call.start,
+        call.stop,
+        properties,
+    )
+
+
+def _not_attempted(item: pytest.Item, failure: CheckFailed) -> tuple[str, int, str]:
+    """A skip's longrepr: where, and why."""
+    path, line, _ = item.location
+    return str(path), (line or 0) + 1, "not attempted: " + failure.got.splitlines()[0]
+
+
+def _servers_that_died(item: pytest.Item) -> list[str]:
+    """A server that exited during a check is often the whole story: say so beside the message."""
+    launchers = [value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Launcher)]
+    return [program.death_note() for launcher in launchers for program in launcher.servers_that_died()]
+
+
+class Grading:
+    """The scoreboard of one run: fed by every report, printed and written at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.scoreboard = Scoreboard()
+        self.is_worker = hasattr(config, "workerinput")  # an xdist worker: the controller reports
+        self.started = time.monotonic()
+
+    def pytest_sessionstart(self) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        for line in self.config.stash.get(SAID, []):
+            if reporter is not None:
+                reporter.write_line(line, yellow=True)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.scoreboard.record(report)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:  # type: ignore[no-untyped-def]
+        if self.scoreboard and not self.is_worker:
+            print_summary(self.scoreboard, terminalreporter, submission_dir(self.config))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return
+        path = self.config.getoption("results_json")
+        if path:
+            said = "\n".join(self.config.stash.get(SAID, []))
+            self.scoreboard.write_gradescope(Path(path), said, self.config.getoption("results_format"), time.monotonic() - self.started)
+        if session.exitstatus == pytest.ExitCode.OK and self.scoreboard.failed():
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a skipped check (not attempted, no namespace here) did not pass

@@ -1,0 +1,122 @@
+"""What a run earned, and Gradescope's results.json: read from the test reports alone.
+
+The scoreboard is fed every report (the controller's, under pytest-xdist) and reads each
+check's lab, group, points and rule back from its ``user_properties``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from graders.vocabulary.checks import CORE, Check, Points, whole
+from graders.vocabulary.failures import as_markdown
+
+MISSING = "missing program"  # a report property: the message of a check whose program is missing
+TEXT, MARKDOWN = "text", "md"  # the output formats of Gradescope's that results.json is written in
+
+
+@dataclass
+class Result:
+    check: Check
+    passed: bool = True
+    output: str = ""
+    judged: list[tuple[str, str]] = field(default_factory=list)  # with --record-judged: (expected, wire)
+    seconds: float = 0.0  # setup, call and teardown
+    missing: bool = False  # its program is not in the submission (an optional one: not attempted)
+
+    @property
+    def earned(self) -> Points:
+        return self.check.points if self.passed else 0
+
+
+@dataclass
+class Scoreboard:
+    """The results of one grading run, keyed by test id, in the order they ran."""
+
+    results: dict[str, Result] = field(default_factory=dict)
+
+    def record(self, report: pytest.TestReport) -> None:
+        check = Check.from_properties(report.head_line or report.nodeid, report.user_properties)
+        if check is None:
+            return
+        result = self.results.setdefault(report.nodeid, Result(check))
+        result.seconds += report.duration
+        result.judged = next((list(map(tuple, value)) for key, value in report.user_properties if key == "judged"), result.judged)  # type: ignore[arg-type]
+        if report.failed or report.skipped:
+            result.passed = False
+            missing = next((str(value) for key, value in report.user_properties if key == MISSING), None)
+            result.missing = missing is not None
+            text = missing or (report.longreprtext if report.failed else f"skipped: {_skip_reason(report)}")
+            result.output = "\n".join(filter(None, [result.output, text]))
+
+    def __bool__(self) -> bool:
+        return bool(self.results)
+
+    def ordered(self) -> list[Result]:
+        return sorted(self.results.values(), key=lambda r: (r.check.lab, r.check.group != CORE, r.check.group))
+
+    def totals(self) -> dict[tuple[str, str], tuple[Points, Points]]:
+        """(lab, group) -> (earned, possible), core first within each lab."""
+        totals: dict[tuple[str, str], tuple[Points, Points]] = {}
+        for result in self.ordered():
+            key = (result.check.lab, result.check.group)
+            earned, possible = totals.get(key, (0, 0))
+            totals[key] = (whole(earned + result.earned), whole(possible + result.check.points))
+        return totals
+
+    @property
+    def score(self) -> Points:
+        return whole(sum(r.earned for r in self.results.values()))
+
+    @property
+    def max_score(self) -> Points:
+        return whole(sum(r.check.points for r in self.results.values()))
+
+    def failed(self) -> list[Result]:
+        return [r for r in self.ordered() if not r.passed]
+
+    def gradescope(self, output: str = "", output_format: str = TEXT, seconds: float | None = None) -> dict[str, object]:
+        """Gradescope's ``results.json``, with only the keys its specification documents:
+        https://gradescope-autograders.readthedocs.io/en/latest/specs/ . ``output`` is what the
+        whole run has to say (a part it could not grade here); ``output_format`` is the tests'
+        (``text``, in a <pre>; ``md``, the wire in a code block)."""
+        labs = list(dict.fromkeys(r.check.lab for r in self.ordered()))
+        numbers: dict[str, int] = {}
+        tests = []
+        for r in self.ordered():
+            numbers[r.check.lab] = numbers.get(r.check.lab, 0) + 1
+            text = r.output if not r.passed else f"rule: {r.check.cited_rule}"
+            tests.append({
+                "name": f"{r.check.lab} / {r.check.group} / {r.check.name}",
+                "number": f"{labs.index(r.check.lab) + 1}.{numbers[r.check.lab]}",
+                "score": r.earned,
+                "max_score": r.check.points,
+                "status": "passed" if r.passed else "failed",
+                "output": as_markdown(text) if output_format == MARKDOWN else text,
+                "output_format": output_format,
+                "tags": [r.check.lab, r.check.group],
+                "visibility": r.check.visibility,
+                **({"extra_data": {"judged": r.judged}} if r.judged else {}),
+            })
+        return {
+            "score": self.score,
+            **({"execution_time": round(seconds)} if seconds is not None else {}),
+            **({"output": output, "output_format": TEXT} if output else {}),
+            "test_output_format": output_format,
+            "tests": tests,
+        }
+
+    def write_gradescope(self, path: Path, output: str = "", output_format: str = TEXT, seconds: float | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        results = self.gradescope(output, output_format, seconds)
+        path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return reason.removeprefix("Skipped: ")

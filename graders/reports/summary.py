@@ -1,0 +1,78 @@
+"""The score table printed at the end of a grading run."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from graders.reports.scoring import Result, Scoreboard
+from graders.vocabulary.checks import CORE
+
+
+def score_table(scoreboard: Scoreboard) -> Table:
+    table = Table()
+    table.add_column("lab")
+    table.add_column("group")
+    table.add_column("points", justify="right")
+    previous_lab = None
+    for (lab, group), (earned, possible) in scoreboard.totals().items():
+        style = "green" if earned == possible else "red"
+        table.add_row(lab if lab != previous_lab else "", group, f"[{style}]{earned:g}/{possible:g}[/]")
+        previous_lab = lab
+    table.add_section()
+    style = "bold green" if scoreboard.score == scoreboard.max_score else "bold red"
+    table.add_row("total", "", f"[{style}]{scoreboard.score:g}/{scoreboard.max_score:g}[/]")
+    return table
+
+
+def failed_lines(scoreboard: Scoreboard) -> list[str]:
+    """A line per failed check; one per group for the checks whose program is missing (an
+    optional exercise's: not attempted)."""
+    lines: list[str] = []
+    missing: dict[tuple[str, str], list[Result]] = {}
+    for result in scoreboard.failed():
+        check = result.check
+        if result.missing:
+            missing.setdefault((check.lab, check.group), []).append(result)
+        else:
+            lines.append(f"[red]✗[/] {check.lab} / {check.group} / {check.name} (0/{check.points:g}): {escape(_got(result))}")
+    return lines + [_missing(lab, group, results) for (lab, group), results in missing.items()]
+
+
+def _missing(lab: str, group: str, results: list[Result]) -> str:
+    possible = sum(result.check.points for result in results)
+    checks = f"{len(results)} check{'s' if len(results) > 1 else ''}, 0/{possible:g}"
+    mark, what = ("[red]✗[/]", "") if group == CORE else ("[yellow]–[/]", "not attempted: ")
+    return f"{mark} {lab} / {group} ({checks}): {what}{escape(_got(results[0]))}"
+
+
+def _got(result: Result) -> str:
+    """The first line of what the check saw, or why it was skipped."""
+    if result.output.startswith("skipped:"):
+        return result.output.splitlines()[0]
+    return next((line[4:].strip() for line in result.output.splitlines() if line.startswith("got:")), "")
+
+
+def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path) -> None:  # type: ignore[no-untyped-def]
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=terminalreporter.hasmarkup,
+        no_color=not terminalreporter.hasmarkup,
+        width=max(80, terminalreporter._tw.fullwidth),
+        highlight=False,
+    )
+    console.print(f"submission: {escape(str(submission))}", soft_wrap=True)  # a path to copy: never wrapped
+    console.print(score_table(scoreboard))
+    on_a_terminal = terminalreporter.isatty()
+    for line in failed_lines(scoreboard):
+        if on_a_terminal:
+            console.print(line, overflow="ellipsis", no_wrap=True)  # one line a check, cut to the screen
+        else:
+            console.print(line, soft_wrap=True)  # a log or a pipe: whole, never wrapped inside a check id
+    terminalreporter.write_sep("=", "netlab score")
+    terminalreporter.write(buffer.getvalue())
