@@ -45,14 +45,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def autograder(bundle: Path, tmp_path: Path) -> Path:
-    """/autograder as Gradescope lays it out: the bundle in source/, run_autograder copied beside."""
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(bundle) as archive:
-        archive.extractall(root / "source")
-    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    (root / "submission").mkdir()
-    (root / "results").mkdir()
-    return root
+    return unzipped(bundle, tmp_path)
 
 
 def run_autograder(root: Path, **env: str) -> tuple[dict, subprocess.CompletedProcess[str]]:
