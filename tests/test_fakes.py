@@ -7,9 +7,12 @@ import socket
 import ssl
 import time
 
+import pytest
+
 from graders.network.ports import LOOPBACK
 from graders.peers.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
 from graders.peers.fake_origin import Origin, Segments
+from graders.peers.threaded_server import STAMPS, Arrival, ThreadedUdpServer
 
 
 def test_udp_echo_uppercases_and_records() -> None:
@@ -368,3 +371,37 @@ def test_mail_server_records_a_completed_handshake_only(tmp_path) -> None:  # ty
             server.close()
         events.append([turn.note for turn in server.records.session.turns if turn.note == HANDSHAKE_DONE])
     assert events == [[], [HANDSHAKE_DONE]]
+
+
+class SlowReader(ThreadedUdpServer):
+    """Busy with each datagram for 0.2 s: as a grading process busy elsewhere is slow to read."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        super().__init__()
+
+    def handle(self, data: bytes, peer: tuple[str, int], arrived: Arrival) -> None:
+        self.arrivals.append(arrived.monotonic)
+        time.sleep(0.2)  # the busy reader itself, not a wait for something
+
+
+@pytest.mark.skipif(STAMPS is None, reason="the kernel stamps datagrams on Linux only")
+def test_a_datagram_is_timed_when_it_arrived_not_when_it_was_read() -> None:
+    """The RTT and interval checks compare against the server's times: a reader busy with the
+    previous datagram must not shift them."""
+    server = SlowReader()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            sent = []
+            for _ in range(2):
+                sent.append(time.monotonic())
+                client.sendto(b"x", (LOOPBACK, server.port))
+                time.sleep(0.02)  # the spacing under test
+            deadline = time.monotonic() + 2
+            while len(server.arrivals) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+    finally:
+        server.close()
+    assert len(server.arrivals) == 2
+    gap = server.arrivals[1] - server.arrivals[0]
+    assert abs(gap - (sent[1] - sent[0])) < 0.01, f"arrivals {gap:.3f} s apart, sent {sent[1] - sent[0]:.3f} s apart"

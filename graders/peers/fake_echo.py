@@ -11,7 +11,7 @@ import socket
 import time
 
 from graders.network.ports import Ports
-from graders.peers.threaded_server import ThreadedTcpServer, ThreadedUdpServer, recv_or_eof
+from graders.peers.threaded_server import Arrival, ThreadedTcpServer, ThreadedUdpServer, recv_or_eof
 
 SEGMENT_GAP = 0.05  # seconds between the two halves of a split reply
 
@@ -23,7 +23,7 @@ class FakeUdpEcho(ThreadedUdpServer):
         self.datagrams: list[bytes] = []
         super().__init__(port)
 
-    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+    def handle(self, data: bytes, peer: tuple[str, int], arrived: Arrival) -> None:
         self.datagrams.append(data)
         self.send(data.upper(), peer)
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from graders.network.ports import Ports
-from graders.peers.threaded_server import ThreadedUdpServer
+from graders.peers.threaded_server import Arrival, ThreadedUdpServer
 
 PING = re.compile(rb"^ping (\d+) ", re.IGNORECASE)
 
@@ -72,9 +72,9 @@ class PingServer(ThreadedUdpServer):
         self._timers: list[threading.Timer] = []
         super().__init__(port)
 
-    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+    def handle(self, data: bytes, peer: tuple[str, int], arrived: Arrival) -> None:
         match = PING.match(data)
-        self.pings.append(Ping(data, time.time(), time.monotonic(), int(match.group(1)) if match else None))
+        self.pings.append(Ping(data, arrived.wall, arrived.monotonic, int(match.group(1)) if match else None))
         k = len(self.pings)
         if self.schedule.dropped(k):
             self.transcript.event(f"datagram {k} dropped (the test's schedule)")
@@ -120,5 +120,5 @@ class HeartbeatReceiver(ThreadedUdpServer):
         self.datagrams: list[Ping] = []
         super().__init__(port)
 
-    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
-        self.datagrams.append(Ping(data, time.time(), time.monotonic(), None))
+    def handle(self, data: bytes, peer: tuple[str, int], arrived: Arrival) -> None:
+        self.datagrams.append(Ping(data, arrived.wall, arrived.monotonic, None))

@@ -13,9 +13,14 @@ namespace gives loopback that address, and the server listens on every address t
 
 from __future__ import annotations
 
+import platform
 import selectors
 import socket
+import struct
+import sys
 import threading
+import time
+from dataclasses import dataclass
 
 from graders.network import netns
 from graders.network.ports import LOOPBACK, Ports
@@ -105,11 +110,31 @@ class ThreadedTcpServer(_Wakeable):
             self._release()
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """When a datagram arrived: the kernel's own stamp where it gives one (SO_TIMESTAMPNS), so a
+    busy grading process, slow to read it, does not shift the times a check compares."""
+
+    wall: float  # time.time()'s scale: comparable with the epoch seconds a program writes
+    monotonic: float  # time.monotonic()'s scale: for durations
+
+    @classmethod
+    def stamped(cls, wall: float | None) -> Arrival:
+        now_wall, now = time.time(), time.monotonic()
+        return cls(now_wall, now) if wall is None else cls(wall, now - max(0.0, now_wall - wall))
+
+
+# SO_TIMESTAMPNS (Python does not name it): 35 on Linux's common architectures (asm-generic's value);
+# elsewhere a datagram is stamped when it is read.
+STAMPS = 35 if sys.platform == "linux" and platform.machine().startswith(("x86_64", "aarch64", "arm", "i686", "riscv")) else None
+TIMESPEC = struct.Struct("qq")  # the kernel's struct timespec: seconds, nanoseconds
+
+
 class ThreadedUdpServer(_Wakeable):
     """A loopback UDP server in a thread: bound when constructed, stopped by ``close()``.
 
-    Subclasses say what to do with one datagram in ``handle``; ``send`` replies
-    and records the reply.
+    Subclasses say what to do with one datagram in ``handle``, given when it arrived; ``send``
+    replies and records the reply.
     """
 
     def __init__(self, port: Ports = 0) -> None:
@@ -118,6 +143,8 @@ class ThreadedUdpServer(_Wakeable):
         sockets = []
         for address in _addresses(port):
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            if STAMPS is not None:
+                sock.setsockopt(socket.SOL_SOCKET, STAMPS, 1)
             sock.bind(address)
             sockets.append(sock)
         self.port: int = sockets[0].getsockname()[1]
@@ -126,7 +153,7 @@ class ThreadedUdpServer(_Wakeable):
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
-    def handle(self, data: bytes, peer: tuple[str, int]) -> None:
+    def handle(self, data: bytes, peer: tuple[str, int], arrived: Arrival) -> None:
         raise NotImplementedError
 
     def send(self, data: bytes, peer: tuple[str, int]) -> None:
@@ -140,13 +167,23 @@ class ThreadedUdpServer(_Wakeable):
     def _serve(self) -> None:
         while ready := self._ready():
             for sock in ready:
-                data, peer = sock.recvfrom(65535)
+                data, peer, arrived = _receive(sock)
                 self._replying[peer] = sock
                 self.transcript.client(data, datagram=True)
-                self.handle(data, peer)
+                self.handle(data, peer, arrived)
 
     def close(self) -> None:
         """Stop serving."""
         if self._wake():
             self._thread.join(2)
             self._release()
+
+
+def _receive(sock: socket.socket) -> tuple[bytes, tuple[str, int], Arrival]:
+    """A datagram, its sender, and when it arrived (the kernel's stamp, where there is one)."""
+    if STAMPS is None or not hasattr(sock, "recvmsg"):
+        data, peer = sock.recvfrom(65535)
+        return data, peer, Arrival.stamped(None)
+    data, ancillary, _, peer = sock.recvmsg(65535, socket.CMSG_SPACE(TIMESPEC.size))
+    stamps = [TIMESPEC.unpack(value[: TIMESPEC.size]) for level, kind, value in ancillary if level == socket.SOL_SOCKET and kind == STAMPS]
+    return data, peer, Arrival.stamped(stamps[0][0] + stamps[0][1] / 1e9 if stamps else None)
