@@ -4,14 +4,17 @@ course whose programs hard-code their ports, a network namespace for each check.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from graders.harness import course
 from graders.harness.launcher import Launcher
+from graders.harness.runs import EARLY
 from graders.harness.submission import Submission
 from graders.network import netns
 from graders.reports.plugin import course_of, namespaces_refused, sandbox_of, submission_dir
+from graders.vocabulary.failures import CheckFailed
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +46,28 @@ def module_launcher(submission: Submission, tmp_path_factory: pytest.TempPathFac
     launcher = _launcher(request, submission, tmp_path_factory, "shared")
     yield launcher
     launcher.stop_all()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def early_runs(request: pytest.FixtureRequest, submission: Submission, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The long runs of the labs graded (``runs.starts_early``), started as the session starts so
+    their waits overlap the other labs' checks; a lab's module fixture takes them (``taken``).
+    Not in an xdist worker: its checks are dealt out one at a time, the runs start when needed."""
+    started: dict[str, Any] = {}
+    launchers = []
+    labs = {mark.args[0] for item in request.session.items if (mark := item.get_closest_marker("lab"))}
+    for lab, start in EARLY.items() if not hasattr(request.config, "workerinput") else ():
+        if lab in labs:
+            launcher = Launcher(submission, tmp_path_factory.mktemp(f"early-{lab}"), sandbox_of(request.config),
+                                course_of(request.config), lab=lab, no_namespaces=namespaces_refused(request.config))
+            launchers.append(launcher)
+            try:
+                started[lab] = start(launcher)
+            except (CheckFailed, pytest.skip.Exception) as why:  # a missing program, say: each check that reads it says so
+                started[lab] = why
+    yield started
+    for launcher in launchers:
+        launcher.stop_all()
 
 
 @pytest.fixture(autouse=True)

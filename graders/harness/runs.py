@@ -2,14 +2,37 @@
 
 Started early (often several at once, so their waits overlap), finished once,
 on the first check that reads it, then read by every check that needs it
-(DESIGN.md principle 4).
+(DESIGN.md principle 4). A lab whose runs take long (the pinger's ten lost pings) registers
+them with ``@starts_early(lab)``: a grading starts them with the session, so their waits
+overlap every other lab's checks, and runs that lab's checks last.
 """
 
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 from graders.harness.programs import Program
+
+EARLY: dict[str, Callable[[Any], Any]] = {}  # per lab: what starts its long runs, given a launcher
+
+
+def starts_early(lab: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """Register ``start(launcher) -> runs`` as the lab's long runs (see the module's docstring)."""
+
+    def register(start: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        EARLY[lab] = start
+        return start
+
+    return register
+
+
+def taken(early_runs: dict[str, Any], lab: str) -> Any:
+    """The lab's long runs, if the session started them (once: the module's fixture then owns them)."""
+    runs = early_runs.pop(lab, None)
+    if isinstance(runs, BaseException):
+        raise runs
+    return runs
 
 
 class Closable(Protocol):

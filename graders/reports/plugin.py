@@ -18,6 +18,7 @@ from graders.harness import course
 from graders.harness.course import Course
 from graders.harness.isolation import Sandbox, enter_private_network, make_sandbox
 from graders.harness.launcher import Launcher, missing_requirements
+from graders.harness.runs import EARLY
 from graders.harness.submission import MissingProgram
 from graders.network import netns
 from graders.reports.scoring import MARKDOWN, MISSING, TEXT, Scoreboard
@@ -178,6 +179,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
+    items.sort(key=lambda item: item.stash[_check].lab in EARLY if _check in item.stash else False)  # long runs' labs last
 
 
 @pytest.hookimpl(hookwrapper=True)
