@@ -10,6 +10,7 @@ import pytest
 
 from graders.harness import course
 from graders.harness.launcher import Launcher
+from graders.harness.programs import plain_python
 from graders.harness.runs import EARLY
 from graders.harness.submission import Submission
 from graders.network import netns
@@ -24,11 +25,19 @@ def submission(request: pytest.FixtureRequest) -> Submission:
     return Submission(submission_dir(request.config), course_of(request.config).file_names(), handout)
 
 
-def _launcher(request: pytest.FixtureRequest, submission: Submission, tmp_path_factory: pytest.TempPathFactory, name: str) -> Launcher:
+@pytest.fixture(scope="session")
+def programs_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The interpreter the programs run on: the standard library's alone (``plain_python``)."""
+    return plain_python(tmp_path_factory.mktemp("python"))
+
+
+def _launcher(request: pytest.FixtureRequest, submission: Submission, tmp_path_factory: pytest.TempPathFactory, name: str,
+              lab: str | None = None) -> Launcher:
     mark = request.node.get_closest_marker("lab")
     return Launcher(
         submission, tmp_path_factory.mktemp(name), sandbox_of(request.config), course_of(request.config),
-        lab=mark.args[0] if mark else None, no_namespaces=namespaces_refused(request.config),
+        lab=lab or (mark.args[0] if mark else None), no_namespaces=namespaces_refused(request.config),
+        python=request.getfixturevalue("programs_python"),
     )
 
 
@@ -58,8 +67,7 @@ def early_runs(request: pytest.FixtureRequest, submission: Submission, tmp_path_
     labs = {mark.args[0] for item in request.session.items if (mark := item.get_closest_marker("lab"))}
     for lab, start in EARLY.items() if not hasattr(request.config, "workerinput") else ():
         if lab in labs:
-            launcher = Launcher(submission, tmp_path_factory.mktemp(f"early-{lab}"), sandbox_of(request.config),
-                                course_of(request.config), lab=lab, no_namespaces=namespaces_refused(request.config))
+            launcher = _launcher(request, submission, tmp_path_factory, f"early-{lab}", lab)
             launchers.append(launcher)
             try:
                 started[lab] = start(launcher)

@@ -28,16 +28,17 @@ ECHO_POINTS = 23
 # grading for netlab batch (whose command has the `--submission=` form); run by hand, a no-op.
 KILLS_ITS_GRADING = """\
 import json, os, signal
-import psutil
 
-for ancestor in psutil.Process().parents()[:4]:
-    command = ancestor.cmdline()
+pid = os.getppid()
+for _ in range(4):  # its ancestors, read from /proc: the standard library only, as LABS.md says
+    command = open(f"/proc/{pid}/cmdline", "rb").read().decode().split("\\0")
     if "pytest" in " ".join(command) and any(arg.startswith("--submission=") for arg in command):
         path = next(arg.split("=", 1)[1] for arg in command if arg.startswith("--results-json="))
         with open(path, "w") as forged:
             json.dump({"score": 23, "max_score": 23, "tests": []}, forged)
-        os.kill(ancestor.pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
         break
+    pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
 """
 
 

@@ -6,8 +6,9 @@ A fixture's folder holds the profile (`netlab.toml`), the program(s) as the stud
 (at the top, or in sub-folders), `expect.toml` (`lab`, `about`, the checks it `fails`; `said` and
 `unsaid`: texts a failed check's message has, or must not have; `said_once`: lines the run prints
 exactly once; `hold`: ports held on the host while it is graded; `bug`: a grader bug it shows, as
-an xfail), and `adapted/`: the same code adapted to LABS.md's command line. Graded under its profile
-it loses exactly its checks; its adapted copy, graded without a profile, gets the same verdict on
+an xfail), and `adapted/`: the same code adapted to LABS.md's command line (with a `netlab.toml` of
+its own only for what LABS.md has no words for: a requirement). Graded under its profile it loses
+exactly its checks; its adapted copy, graded without the course's profile, gets the same verdict on
 every check the profile keeps."""
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class ProfiledSubmission:
 
     def adapted(self, into: Path) -> Path:
         """The reference with the copy adapted to LABS.md put over it."""
-        return laid_over(overlaid(into), list((self.path / "adapted").iterdir()))
+        return laid_over(overlaid(into), [item for item in (self.path / "adapted").iterdir() if item.name not in NOT_SUBMITTED])
 
 
 def laid_over(submission: Path, items: list[Path]) -> Path:
@@ -135,7 +136,8 @@ def test_a_handout_shaped_program_is_graded_as_written(fixture: ProfiledSubmissi
         assert sum(text in line for line in grading.output.splitlines()) == 1, grading.output[-4000:]
     workdir = tmp_path / "adapted"
     workdir.mkdir()
-    plain = grade(fixture.adapted(workdir), [fixture.lab], workdir)
+    adapted_profile = fixture.path / "adapted" / "netlab.toml"  # only what LABS.md has no words for (a requirement)
+    plain = grade(fixture.adapted(workdir), [fixture.lab], workdir, *(["--course", str(adapted_profile)] if adapted_profile.is_file() else []))
     kept = {t["name"].rsplit(" / ", 1)[1] for t in grading.tests}
     graded = {t["name"].rsplit(" / ", 1)[1] for t in plain.tests}
     differ = {check for check in kept if (check in grading.failed()) != (check in plain.failed())}

@@ -500,3 +500,16 @@ def test_output_is_seen_while_the_program_still_runs(launcher: Launcher) -> None
     program = launcher.start("unflushed.py")
     program.wait_output(lambda text: "hello before hanging" in text, within=3, what="its greeting")
     assert program.returncode is None
+
+
+def test_programs_run_on_the_standard_library_alone(tmp_path: Path) -> None:
+    """LABS.md's programs use the standard library only: netlab's own packages are not theirs to
+    import (nor to pay for at every start), whatever the grading's environment holds."""
+    program_file = tmp_path / "imports.py"
+    program_file.write_text("import json, socket\ntry:\n    import psutil\nexcept ImportError:\n    print('standard library only')\n")
+    launcher = Launcher(Submission(tmp_path), tmp_path / "runs", python=programs.plain_python(tmp_path / "python"))
+    try:
+        program = launcher.run("imports.py", within=10)
+    finally:
+        launcher.stop_all()
+    assert program.stdout.lines() == ["standard library only"], program.describe_output()

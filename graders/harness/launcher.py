@@ -13,6 +13,7 @@ import importlib.metadata
 import ipaddress
 import itertools
 import shutil
+import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
@@ -43,7 +44,7 @@ class Launcher:
 
     def __init__(
         self, submission: Submission, workdir: Path, sandbox: Sandbox | None = None, course: Course = LABS_MD,
-        lab: str | None = None, no_namespaces: str | None = None,
+        lab: str | None = None, no_namespaces: str | None = None, python: str = sys.executable,
     ) -> None:
         self.submission = submission
         self.workdir = workdir
@@ -51,6 +52,7 @@ class Launcher:
         self.course = course
         self.lab = lab
         self.no_namespaces = no_namespaces
+        self.python = python  # for programs of the standard library only; one with a course's requirements gets netlab's
         self.running: list[Program] = []
         self.servers: list[Program] = []
         self.local_names: list[str] = []
@@ -144,7 +146,8 @@ class Launcher:
             command = [] if fixed else [*args, *options]
         given = stdin if stdin is not None else spec.filled(spec.stdin, filling).encode() if spec.stdin is not None else None
         environment = {name: spec.filled(value, filling) for name, value in spec.env.items()} | (env or {})
-        program = Program(path, command, workdir, given, environment, self.sandbox, prefix, names)
+        python = sys.executable if spec.requirements else self.python
+        program = Program(path, command, workdir, given, environment, self.sandbox, prefix, names, python)
         self.running.append(program)
         return program
 
