@@ -24,16 +24,17 @@ from typing import IO, Callable
 import psutil
 
 from graders.harness.isolation import Sandbox
-from graders.network.ports import Transport, bound_ports
+from graders.network.ports import Transport, bound_ports, port_is_taken
 from graders.vocabulary.failures import CheckFailed
 
 OUTPUT_CAP = 1024 * 1024  # bytes kept per stream; the rest is read and counted
 LINE_SHOWN = 200  # characters of one output line a message shows
 READY_WITHIN = 5.0  # seconds from spawn to a listening socket
 POLL = 0.005  # seconds between two looks at a process
-TREE_EVERY = 4  # looks at a starting server's root process for one at its whole tree
+TREE_EVERY = 4  # looks at a starting server's port (a bind of our own) for one at its whole tree
 MARKER = "NETLAB_RUN"  # environment variable that tags every process of one run
 ESCAPE_SCAN_EVERY = 0.25  # seconds between two scans for processes that left the tree
+CLOCK_SLACK = 1.0  # seconds: a process's create_time is counted in clock ticks from boot
 GONE_WITHIN = 5.0  # seconds for killed processes to be gone
 EMPTY_AGAIN = 0.05  # seconds: a program and its children must be seen gone twice, this far apart
 WRONG_PORT_AFTER = 1.0  # seconds a program may hold only other ports before it is taken to ignore its own
@@ -123,6 +124,7 @@ class Program:
         self.workdir = workdir
         self.marker = uuid.uuid4().hex
         self.started = time.monotonic()
+        self.started_wall = time.time()  # what a process's create_time is compared with
         self.killed_after: float | None = None
         self.listening: tuple[int, Transport] | None = None  # a server's port, once seen held
         self._sandbox = sandbox
@@ -196,7 +198,7 @@ class Program:
         except psutil.NoSuchProcess:
             pass
         if escaped:
-            for process in tagged(MARKER, self.marker):
+            for process in tagged(MARKER, self.marker, self.started_wall):
                 found.setdefault(process.pid, process)
         return list(found.values())
 
@@ -219,6 +221,9 @@ class Program:
             if scan:
                 next_scan = now + ESCAPE_SCAN_EVERY
             whole = scan or look % TREE_EVERY == 0 or root is None
+            if not whole and port is not None and not port_is_taken(port, transport):
+                time.sleep(POLL)  # a bind of our own says the port is still free: no /proc to read yet
+                continue
             tree = self.processes(escaped=scan) if whole else [root]  # type: ignore[list-item]
             held = bound_ports(tree, transport)
             if port in held or (port is None and held):
@@ -445,12 +450,13 @@ def own_session() -> dict:  # type: ignore[type-arg]
     return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
 
 
-def tagged(variable: str, marker: str) -> list[psutil.Process]:
-    """Live processes whose environment has ``variable=marker``: children that escaped a tree."""
+def tagged(variable: str, marker: str, since: float = 0.0) -> list[psutil.Process]:
+    """Live processes whose environment has ``variable=marker``: children that escaped a tree. Only
+    those started from ``since`` (epoch seconds) on are read: the tag's owner was not there before."""
     found = []
-    for process in psutil.process_iter():
+    for process in psutil.process_iter(["create_time"]):
         try:
-            if process.environ().get(variable) == marker:
+            if (process.info["create_time"] or since) >= since - CLOCK_SLACK and process.environ().get(variable) == marker:
                 found.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
             continue
