@@ -131,6 +131,20 @@ def test_readiness_is_observed_without_connecting(launcher: Launcher) -> None:
     assert program.returncode is None
 
 
+def test_serve_retries_when_the_port_was_taken_only_a_moment(launcher: Launcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another grading's free_port() holds a port for an instant: the server's bind fails, and by
+    the time the harness looks the port is free again. Its `Address already in use` says the race."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind((LOOPBACK, 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        handed_out = iter([taken])
+        monkeypatch.setattr(launcher_module, "free_port", lambda transport="tcp": next(handed_out, None) or free_port(transport))
+        monkeypatch.setattr(launcher_module, "port_is_taken", lambda port, transport="tcp": False)  # gone when looked at
+        program, port = launcher.serve("tcp_server.py")
+    assert port != taken and [p.args for p in launcher.running] == [[str(taken)], [str(port)]]
+
+
 def test_a_server_that_died_is_reported_with_its_traceback_as_soon_as_it_refuses(launcher: Launcher) -> None:
     """A client sees "connection refused" a moment before the dying server is gone: its death,
     with its traceback, must be in the message all the same."""

@@ -29,6 +29,7 @@ from graders.network import netns
 from graders.network.ports import LOOPBACK, Ports, Transport, free_port, port_is_taken
 from graders.vocabulary.failures import CheckFailed
 
+ADDRESS_IN_USE = ("Address already in use", "Only one usage of each socket address")  # EADDRINUSE: Linux, macOS; Windows
 DYING_WITHIN = 1.0  # seconds a server that let go of its port has to end, so its last words can be shown
 
 
@@ -177,7 +178,9 @@ class Launcher:
                 self.servers.append(program)
                 return program, port
             except CheckFailed:
-                lost_race = not fixed and program.returncode is not None and port is not None and port_is_taken(port, transport)
+                lost_race = not fixed and program.returncode is not None and port is not None and (
+                    port_is_taken(port, transport) or any(said in program.stderr.text() for said in ADDRESS_IN_USE)
+                )  # another process had the port a moment: a free_port() of a grading beside this one, say
                 program.stop()
                 if not lost_race or attempt == tries - 1:
                     raise
