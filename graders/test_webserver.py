@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from graders.harness.launcher import Launcher
 from graders.harness.programs import Program
+from graders.harness.runs import Shared
 from graders.harness.source_check import expect_no_forbidden_imports
 from graders.harness.submission import Submission
 from graders.network.ports import LOOPBACK, free_port
@@ -60,12 +62,38 @@ def www_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_template(tmp_path_factory.mktemp("documents"))
 
 
-@pytest.fixture
-def webserver(launcher: Launcher, www_template: Path) -> WebServer:
-    """The student's server, started afresh for every check (a crash costs one check only)."""
+def start_webserver(launcher: Launcher, www_template: Path) -> WebServer:
     root = lay_out(www_template, launcher.fresh_dir("webserver.py"))
     program, port = launcher.serve("webserver.py", "tcp", workdir=root.path)
     return WebServer(program, port, root)
+
+
+@pytest.fixture(scope="module")
+def shared_webserver(module_launcher: Launcher, www_template: Path) -> Iterator[Shared[WebServer]]:
+    shared = Shared(lambda: start_webserver(module_launcher, www_template), lambda server: server.program)
+    yield shared
+    shared.discard()
+
+
+@pytest.fixture
+def webserver(request: pytest.FixtureRequest, launcher: Launcher, www_template: Path, shared_webserver: Shared[WebServer]) -> Iterator[WebServer]:
+    """The student's server: the one the module's last check left, unless that check failed or the
+    server died (then a new one: a crash or a broken rule costs one check only); a new one in each
+    check's own network where it hard-codes its port."""
+    if launcher.fixes_ports:
+        yield start_webserver(launcher, www_template)
+        return
+    server = shared_webserver.get()
+    launcher.servers.append(server.program)  # its death during this check is this check's to tell
+    yield server
+    shared_webserver.after(request.node)
+
+
+@pytest.fixture
+def fresh_webserver(launcher: Launcher, www_template: Path) -> WebServer:
+    """A server of the check's own, for a check that tries to break it (idle or early-leaving
+    clients, a malformed request, a crowd): whatever it does to the server stays with it."""
+    return start_webserver(launcher, www_template)
 
 
 def expect_status(response: HttpResponse, code: int) -> None:
@@ -194,22 +222,22 @@ def test_paths_that_leave_the_root_never_get_the_file(webserver: WebServer) -> N
 
 
 @points(2)
-def test_malformed_request_line_gets_400_and_the_server_goes_on(webserver: WebServer) -> None:
+def test_malformed_request_line_gets_400_and_the_server_goes_on(fresh_webserver: WebServer) -> None:
     """A malformed request line (such as `BROKEN\\r\\n\\r\\n`): `400 Bad Request`; the server goes on."""
-    response = webserver.send(b"BROKEN\r\n\r\n")
+    response = fresh_webserver.send(b"BROKEN\r\n\r\n")
     expect_status(response, 400)
-    expect_status(webserver.get("/index.html"), 200)
+    expect_status(fresh_webserver.get("/index.html"), 200)
 
 
 @points(2)
-def test_a_client_that_leaves_early_does_not_stop_the_server(webserver: WebServer) -> None:
+def test_a_client_that_leaves_early_does_not_stop_the_server(fresh_webserver: WebServer) -> None:
     """A client that connects and leaves without a request, or sends half a request and
     leaves, does not stop the server."""
-    with TcpClient(webserver.port):
+    with TcpClient(fresh_webserver.port):
         pass
-    with TcpClient(webserver.port) as half:
+    with TcpClient(fresh_webserver.port) as half:
         half.send(b"GET /index.ht")
-    response = webserver.get("/index.html")
+    response = fresh_webserver.get("/index.html")
     expect_status(response, 200)
 
 
@@ -245,12 +273,12 @@ def test_does_not_use_http_server_or_socketserver(webserver: WebServer, submissi
 
 
 @points(3, group=MULTITHREADED)
-def test_answers_at_once_while_another_client_idles(webserver: WebServer) -> None:
+def test_answers_at_once_while_another_client_idles(fresh_webserver: WebServer) -> None:
     """While one client holds a connection without finishing its request, other clients
     are answered at once."""
-    with TcpClient(webserver.port) as idle:
+    with TcpClient(fresh_webserver.port) as idle:
         idle.transcript.event("this client connects and sends nothing")
-        response = webserver.get("/index.html", within=ANSWER_WITHIN)
+        response = fresh_webserver.get("/index.html", within=ANSWER_WITHIN)
         expect_status(response, 200)
 
 
@@ -262,7 +290,7 @@ SYN_AGAIN_AFTER = 0.02  # a connect not done by then had its SYN dropped by a fu
 
 
 @points(3, group=MULTITHREADED)
-def test_answers_20_clients_at_the_same_time_within_5_s(webserver: WebServer) -> None:
+def test_answers_20_clients_at_the_same_time_within_5_s(fresh_webserver: WebServer) -> None:
     """20 clients at the same time are all answered within 5 seconds, while 40 others that
     connected first hold their connections without a request until the 20 have their answers
     (then they send it, and are answered within those 5 seconds too)."""
@@ -271,7 +299,7 @@ def test_answers_20_clients_at_the_same_time_within_5_s(webserver: WebServer) ->
         # The slow ones connect first, so a server that serves clients in turn, or a pool of
         # workers, takes them first.
         connect_by = time.monotonic() + CONNECT_WITHIN
-        clients = {name: connections.enter_context(_connect(webserver.port, connect_by, name))
+        clients = {name: connections.enter_context(_connect(fresh_webserver.port, connect_by, name))
                    for name in slow_names + crowd_names}
         started = time.monotonic()
         deadline = started + CROWD_WITHIN

@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
+import pytest
+
 from graders.harness.programs import Program
 
 EARLY: dict[str, Callable[[Any], Any]] = {}  # per lab: what starts its long runs, given a launcher
+FAILED = pytest.StashKey[bool]()  # set by the plugin on a check that failed (any phase)
 
 
 def starts_early(lab: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
@@ -64,3 +67,33 @@ class PeerRun(Generic[Server]):
         if not self.finished:
             self.finished = True
             self.server.close()
+
+
+Started = TypeVar("Started")
+
+
+class Shared(Generic[Started]):
+    """A server the checks of a module share while they leave it as they found it (DESIGN.md
+    principle 7): started on first use, and again after a check that failed (it may be what is
+    broken) or a server that died; ``program(started)`` is its process."""
+
+    def __init__(self, start: Callable[[], Started], program: Callable[[Started], Program]) -> None:
+        self._start = start
+        self._program = program
+        self._current: Started | None = None
+
+    def get(self) -> Started:
+        if self._current is None or self._program(self._current).returncode is not None:
+            self.discard()
+            self._current = self._start()
+        return self._current
+
+    def after(self, check: pytest.Item) -> None:
+        """The next check gets a new server if this one failed."""
+        if check.stash.get(FAILED, False):
+            self.discard()
+
+    def discard(self) -> None:
+        if self._current is not None:
+            self._program(self._current).stop()
+            self._current = None

@@ -18,7 +18,7 @@ from graders.harness import course
 from graders.harness.course import Course
 from graders.harness.isolation import Sandbox, enter_private_network, make_sandbox
 from graders.harness.launcher import Launcher, missing_requirements
-from graders.harness.runs import EARLY
+from graders.harness.runs import EARLY, FAILED
 from graders.harness.submission import MissingProgram
 from graders.network import netns
 from graders.reports.scoring import MARKDOWN, MISSING, TEXT, Scoreboard
@@ -191,6 +191,14 @@ def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
     yield
     if recording:
         item.user_properties.append(("judged", Judgements.stop()))
+
+
+@pytest.hookimpl(hookwrapper=True, specname="pytest_runtest_makereport")
+def record_a_failure(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Whether the check failed, for a server it shares with the next (``runs.Shared``)."""
+    report = (yield).get_result()
+    if report.failed:
+        item.stash[FAILED] = True
 
 
 @pytest.hookimpl(tryfirst=True)
