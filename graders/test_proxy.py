@@ -13,6 +13,7 @@ import pytest
 
 from graders.harness.launcher import Launcher
 from graders.harness.programs import Program
+from graders.harness.runs import Shared
 from graders.harness.source_check import expect_no_forbidden_imports
 from graders.harness.submission import Submission
 from graders.network import netns
@@ -75,22 +76,45 @@ def start_proxy(launcher: Launcher) -> Proxy:
     return Proxy(program, ProxyClient(port))
 
 
-def make_origin(launcher: Launcher, keep_alive: bool = False) -> Origin:
+def make_origin(launcher: Launcher, keep_alive: bool = False, root: str = "") -> Origin:
     """An origin on a free port, or, for a proxy that reaches port 80 only, on port 80 by name."""
     if reaches_port_80_only(launcher):
-        return Origin(keep_alive, port=80, name=ORIGIN_NAME)
-    return Origin(keep_alive)
+        return Origin(keep_alive, port=80, name=ORIGIN_NAME, root=root)
+    return Origin(keep_alive, root=root)
+
+
+@pytest.fixture(scope="module")
+def shared_proxy(module_launcher: Launcher) -> Iterator[Shared[Proxy]]:
+    shared = Shared(lambda: start_proxy(module_launcher), lambda proxy: proxy.program)
+    yield shared
+    shared.discard()
 
 
 @pytest.fixture
-def proxy(launcher: Launcher) -> Proxy:
-    """The student's proxy, started afresh for every check (a crash costs one check only)."""
+def proxy(request: pytest.FixtureRequest, launcher: Launcher, shared_proxy: Shared[Proxy]) -> Iterator[Proxy]:
+    """The student's proxy: the one the module's last check left, unless that check failed or the
+    proxy died (then a new one: a crash or a broken rule costs one check only); each check's origin
+    has paths of its own, so no check is answered from another's cache entry. A new one in each
+    check's own network where it hard-codes its port."""
+    if launcher.fixes_ports:
+        yield start_proxy(launcher)
+        return
+    proxy = shared_proxy.get()
+    launcher.servers.append(proxy.program)  # its death during this check is this check's to tell
+    yield proxy
+    shared_proxy.after(request.node)
+
+
+@pytest.fixture
+def fresh_proxy(launcher: Launcher) -> Proxy:
+    """A proxy of the check's own, for a check that tries to break it (early leavers, a malformed
+    request, a stalled origin, a tunnel): whatever it does to the proxy stays with it."""
     return start_proxy(launcher)
 
 
 @pytest.fixture
-def origin(launcher: Launcher) -> Iterator[Origin]:
-    origin = make_origin(launcher)
+def origin(request: pytest.FixtureRequest, launcher: Launcher) -> Iterator[Origin]:
+    origin = make_origin(launcher, root="/" + request.node.name.removeprefix("test_"))
     origin.serve("/page.html", PAGE, content_type="text/html; charset=utf-8")
     origin.serve("/image.png", IMAGE, content_type="image/png")
     yield origin
@@ -144,7 +168,7 @@ def expect_hits(origin: Origin, target: str, wanted: int, why: str, wire: Transc
     hits = origin.hits(target)
     expect(
         hits == wanted,
-        expected=f"the origin asked for {target} {_times(wanted)} ({why})",
+        expected=f"the origin asked for {origin.path(target)} {_times(wanted)} ({why})",
         got=f"it was asked {_times(hits)}",
         wire=wire or origin.transcript,
     )
@@ -159,8 +183,8 @@ def _times(n: int) -> str:
 
 def expect_page_relayed_in(form: Form, proxy: Proxy, origin: Origin) -> None:
     """The page asked in this form reached the origin, and its response came back as sent."""
-    response = proxy.client.send_in(form, origin.authority, "/page.html")
-    expect(origin.hits("/page.html") == 1, expected="the origin asked for /page.html", got="it saw no request",
+    response = proxy.client.send_in(form, origin.authority, origin.path("/page.html"))
+    expect(origin.hits("/page.html") == 1, expected=f"the origin asked for {origin.path('/page.html')}", got="it saw no request",
            wire=response.transcript)
     expect_relayed(response, sent_for(origin, "/page.html"), "the page")
 
@@ -201,18 +225,18 @@ def test_asks_the_origin_for_the_path_and_query_with_its_host(proxy: Proxy, orig
     for form in FORMS:
         target = f"/page.html?lang=en&q=caf%C3%A9&form={form}"
         try:
-            proxy.client.send_in(form, host, target)
+            proxy.client.send_in(form, host, origin.path(target))
         except CheckFailed:
             pass  # the relay is judged elsewhere; here, only what reached the origin
         asked.update({target: request for request in origin.requests_for(target)[:1]})
     seen = [f"`{e.request.method} {e.request.target} {e.request.http_version}`" for e in origin.log]
-    expect(bool(asked), expected="a request to the origin for /page.html?lang=en&q=caf%C3%A9&form=... (the query kept)",
+    expect(bool(asked), expected=f"a request to the origin for {origin.path('/page.html')}?lang=en&q=caf%C3%A9&form=... (the query kept)",
            got="the origin saw " + (", ".join(seen) if seen else "no request, in either form"), wire=origin.transcript)
     for target, request in asked.items():
         line = f"{request.method} {request.target} {request.http_version}"
         expect(
-            request.target == target and request.http_version in ("HTTP/1.0", "HTTP/1.1") and (request.header("Host") or "").lower() == host,
-            expected=f"the request line `GET {target} HTTP/1.x` and `Host: {host}`",
+            request.target == origin.path(target) and request.http_version in ("HTTP/1.0", "HTTP/1.1") and (request.header("Host") or "").lower() == host,
+            expected=f"the request line `GET {origin.path(target)} HTTP/1.x` and `Host: {host}`",
             got=f"the request line {line!r} and " + (f"`Host: {request.header('Host')}`" if request.header("Host") else "no Host header"),
             wire=origin.transcript,
         )
@@ -295,7 +319,7 @@ def test_urls_that_differ_in_their_query_are_cached_apart(proxy: Proxy, origin: 
             response = proxy.ask(origin, target)
             expect(
                 response.body == body,
-                expected=f"for {target}: {body!r}",
+                expected=f"for {origin.path(target)}: {body!r}",
                 got="body: " + describe_difference(response.body, body, f"the body of {target}"),
                 wire=response.transcript,
             )
@@ -313,7 +337,7 @@ def test_the_cache_is_kept_in_files_under_the_working_directory(proxy: Proxy, or
     files = sorted(str(path.relative_to(workdir)) for path in workdir.rglob("*") if path.is_file())
     expect(
         found is not None,
-        expected=f"a file under the working directory holding the 4096-byte body of /unique.bin (within {AT_ONCE:g} s)",
+        expected=f"a file under the working directory holding the 4096-byte body of {origin.path('/unique.bin')} (within {AT_ONCE:g} s)",
         got="files there: " + (", ".join(files[:8]) + (" ..." if len(files) > 8 else "") if files else "none"),
     )
 
@@ -333,14 +357,14 @@ def _wait_for_file_holding(directory: Path, body: bytes, within: float) -> Path 
 
 
 @points(2)
-def test_a_client_that_leaves_early_does_not_stop_the_proxy(proxy: Proxy, origin: Origin) -> None:
+def test_a_client_that_leaves_early_does_not_stop_the_proxy(fresh_proxy: Proxy, origin: Origin) -> None:
     """A client that connects and leaves without a request, or sends half a request and leaves,
     does not stop the proxy."""
-    with TcpClient(proxy.port):
+    with TcpClient(fresh_proxy.port):
         pass
-    with TcpClient(proxy.port) as half:
+    with TcpClient(fresh_proxy.port) as half:
         half.send(b"GET http://127.0.0.1")
-    response = proxy.ask(origin, "/page.html")
+    response = fresh_proxy.ask(origin, "/page.html")
     expect_status(response, (200,), "for /page.html after two clients left early")
 
 
@@ -368,7 +392,7 @@ def expect_error_then_goes_on(proxy: Proxy, origin: Origin, authority: str, why:
     response = proxy.client.send_in(form, authority, "/page.html", within=within)  # type: ignore[arg-type]
     response.transcript.event(f"({why})")
     expect_status(response, (502, 404), f"for an origin that {why}")
-    after = proxy.client.send_in(form, origin.authority, "/image.png")  # type: ignore[arg-type]
+    after = proxy.client.send_in(form, origin.authority, origin.path("/image.png"))  # type: ignore[arg-type]
     expect_status(after, (200,), "for the next request: the proxy goes on")
 
 
@@ -402,12 +426,12 @@ def test_an_origins_404_is_relayed_and_not_cached(proxy: Proxy, origin: Origin) 
 
 
 @points(2, group=ERRORS)
-def test_a_malformed_request_gets_400_and_the_proxy_goes_on(proxy: Proxy, origin: Origin) -> None:
+def test_a_malformed_request_gets_400_and_the_proxy_goes_on(fresh_proxy: Proxy, origin: Origin) -> None:
     """A malformed request line (not three space-separated parts, such as `BROKEN\\r\\n\\r\\n`)
     gives `400`, and the proxy goes on."""
-    response = proxy.client.send(b"BROKEN\r\n\r\n")
+    response = fresh_proxy.client.send(b"BROKEN\r\n\r\n")
     expect_status(response, (400,), "for the request line `BROKEN`")
-    expect_status(proxy.ask(origin, "/page.html"), (200,), "for the next request: the proxy goes on")
+    expect_status(fresh_proxy.ask(origin, "/page.html"), (200,), "for the next request: the proxy goes on")
 
 
 # --- optional 2: POST -------------------------------------------------------------
@@ -423,7 +447,7 @@ def test_post_is_forwarded_with_its_body(proxy: Proxy, origin: Origin) -> None:
     request = origin.requests_for("/echo")[0]
     expect(
         request.method == "POST" and request.body == FORM_DATA,
-        expected=f"the origin asked `POST /echo` with the {len(FORM_DATA)}-byte body",
+        expected=f"the origin asked `POST {origin.path('/echo')}` with the {len(FORM_DATA)}-byte body",
         got=f"`{request.method} {request.target}` with body: " + describe_difference(request.body, FORM_DATA, "the form data"),
         wire=origin.transcript,
     )
@@ -444,17 +468,17 @@ def test_post_is_never_cached(proxy: Proxy, origin: Origin) -> None:
 
 
 @points(3, group=CONCURRENCY)
-def test_a_client_behind_a_stalled_origin_does_not_hold_up_another(proxy: Proxy, origin: Origin) -> None:
+def test_a_client_behind_a_stalled_origin_does_not_hold_up_another(fresh_proxy: Proxy, origin: Origin) -> None:
     """A client waiting on an origin that never answers never holds up another client's
     request: the other client is answered at once."""
-    proxy.ask(origin, "/page.html")  # learns the request form the proxy reads
+    fresh_proxy.ask(origin, "/page.html")  # learns the request form the proxy reads
     origin.stall("/stalled.html")
-    with TcpClient(proxy.port) as stuck:
-        stuck.send(request_bytes(proxy.client.form, proxy.port, origin.authority, "/stalled.html"))  # type: ignore[arg-type]
-        _wait_for(lambda: origin.hits("/stalled.html") > 0, within=2.0, what="the proxy to ask the origin for /stalled.html",
+    with TcpClient(fresh_proxy.port) as stuck:
+        stuck.send(request_bytes(fresh_proxy.client.form, fresh_proxy.port, origin.authority, origin.path("/stalled.html")))  # type: ignore[arg-type]
+        _wait_for(lambda: origin.hits("/stalled.html") > 0, within=2.0, what=f"the proxy to ask the origin for {origin.path('/stalled.html')}",
                   wire=stuck.transcript)
         origin.serve("/meanwhile.html", b"<p>answered at once</p>\n")
-        response = proxy.ask(origin, "/meanwhile.html", within=AT_ONCE)
+        response = fresh_proxy.ask(origin, "/meanwhile.html", within=AT_ONCE)
         response.transcript.event("(meanwhile another client waits on /stalled.html, which the origin never answers)")
         expect_status(response, (200,), f"for /meanwhile.html within {AT_ONCE:g} s")
 
@@ -476,14 +500,14 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 
 
 @points(3, group=CONNECT)
-def test_connect_tunnels_https_to_the_origin(proxy: Proxy, certificates: Certificates) -> None:
+def test_connect_tunnels_https_to_the_origin(fresh_proxy: Proxy, certificates: Certificates) -> None:
     """`CONNECT HOST:PORT` answers `200 Connection established` and relays bytes both ways until
     either side closes (HTTPS through the proxy)."""
     origin = Origin(tls=certificates.trusted)
     try:
         origin.serve("/secure.html", PAGE)
         trust = certificates.client_context()
-        tunnel = through_tunnel(proxy.port, origin.port, trust, "/secure.html")
+        tunnel = through_tunnel(fresh_proxy.port, origin.port, trust, "/secure.html")
     finally:
         origin.close()
     expect(

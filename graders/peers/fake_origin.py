@@ -176,12 +176,17 @@ class Origin(ThreadedTcpServer):
         port: Ports = 0,
         name: str | None = None,
         segments: Segments | None = None,
+        root: str = "",
     ) -> None:
         """On ``port`` (0: a free one); ``name``: the host name URLs give it (else its address);
-        ``segments``: how to cut each response (else it goes in one piece)."""
+        ``segments``: how to cut each response (else it goes in one piece); ``root``: the folder its
+        paths lie in (``/relays_a_page``), so that no two checks' origins share a URL's path: a proxy
+        that keys its cache by the path alone serves each check what it asked for, as it would a
+        proxy of that check's own. Targets are given and counted without it (``path`` adds it)."""
         self.log: list[Exchange] = []
         self.keep_alive = keep_alive
         self.name = name
+        self.root = root
         self._tls = tls
         self._segments = segments
         self._routes: dict[str, Route] = {}
@@ -214,13 +219,17 @@ class Origin(ThreadedTcpServer):
         """Read the request, then never answer (until the origin closes)."""
         return self._route(target, Route(200, "OK", (), b"", "stall"))
 
+    def path(self, target: str) -> str:
+        """The path (and query) a client asks for ``target`` by: in the origin's root."""
+        return self.root + target
+
     def _route(self, target: str, route: Route) -> Route:
-        self._routes[target] = route
+        self._routes[self.path(target)] = route
         return route
 
     def exchanges_for(self, target: str) -> list[Exchange]:
         """The requests for this path and query, with what the origin answered, in order."""
-        return [exchange for exchange in self.log if exchange.request.url_path == target]
+        return [exchange for exchange in self.log if exchange.request.url_path == self.path(target)]
 
     def hits(self, target: str) -> int:
         """How many requests asked for this path and query."""

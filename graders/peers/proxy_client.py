@@ -51,13 +51,13 @@ class ProxyClient:
     def ask(self, origin: Origin, target: str, within: float = ASK_WITHIN, method: str = "GET", body: bytes | None = None) -> HttpResponse:
         """``target`` from ``origin`` through the proxy; the first call learns the form."""
         if self.form is not None:
-            return self.send_in(self.form, origin.authority, target, within, method, body)
+            return self.send_in(self.form, origin.authority, origin.path(target), within, method, body)
         first_wire: Transcript | None = None
         for form in FORMS:
             before = len(origin.log)
             response, failure = None, None
             try:
-                response = self.send_in(form, origin.authority, target, within, method, body)
+                response = self.send_in(form, origin.authority, origin.path(target), within, method, body)
             except CheckFailed as error:
                 failure = error
             if len(origin.log) > before:
@@ -68,8 +68,8 @@ class ProxyClient:
             first_wire = first_wire or (response.transcript if response else failure.wire)  # type: ignore[union-attr]
             self.attempts.append(f"in {form} form, " + (f"status {response.status}" if response else failure.got))  # type: ignore[union-attr]
         raise CheckFailed(
-            expected=f"the origin asked for {target} (requests in absolute form `{method} http://HOST:PORT{target}`, "
-            f"then in the textbook's form `{method} /HOST:PORT{target}`)",
+            expected=f"the origin asked for {origin.path(target)} (requests in absolute form `{method} http://HOST:PORT{origin.path(target)}`, "
+            f"then in the textbook's form `{method} /HOST:PORT{origin.path(target)}`)",
             got="the origin saw no request; " + "; ".join(self.attempts),
             wire=first_wire,
         )
