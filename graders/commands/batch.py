@@ -60,10 +60,11 @@ from graders.harness import course
 from graders.reports.rubric import collect_checks
 from graders.vocabulary.checks import Check
 
-# A full grading waits ~55% of its wall time, so one per core leaves the cores idle. Measured on
-# 2 cores, 16 copies of reference/, all labs: 4 jobs 7.5 submissions/min, 8 jobs 7.9, 16 jobs 9.0
-# but with a timing check failed under the load: 2 per core is the knee, and stays safe.
-JOBS_PER_CORE = 2
+# A full grading waits about half its wall time (11 s, 4.6 CPU s here), so one per core leaves the
+# cores idle. Measured on 2 cores, a class of 16 copies of reference/, all labs (scripts/bench_batch.py):
+# 4 jobs 16.3 submissions/min, 6 jobs 17.9, 8 jobs about the same with more memory; with 12 known-bad
+# submissions beside 12 copies, 6 jobs gave 19.2, 18.4 and 19.4 with no flaky row. 3 per core is the knee.
+JOBS_PER_CORE = 3
 TIMEOUT = 600.0  # seconds of wall time for one submission's whole grading
 ETA_WINDOW = 3600.0  # seconds of finished gradings the ETA averages over: gradings are slow
 USAGE = 4  # the exit status of a usage error, as pytest's
