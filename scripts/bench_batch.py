@@ -1,6 +1,6 @@
-"""Batch throughput: the figures issue 6's closing note reports.
+"""Batch throughput: the figures a closing note reports.
 
-    python scripts/bench_batch.py [--copies 20] [--bad 20] [--jobs 1 --jobs 4] [--repeat 3] [--isolate]
+    python scripts/bench_batch.py [--copies 20] [--bad 20] [--jobs 1 --jobs 4] [--repeat 3] [--isolate] [--beside DIR:PYTHON]
 
 Builds a class in a temporary directory: ``--copies`` copies of ``reference/`` and
 ``--bad`` known-bad submissions (taken in turn from every lab's ``fixtures/bad``),
@@ -9,7 +9,10 @@ then grades it with ``netlab batch`` (all labs) once per ``--jobs`` value, and
 minute, CPU seconds per submission (the batch's children, from ``getrusage``),
 peak memory (the resident memory of the whole process tree, sampled every 0.2 s).
 A row is flaky when its failed checks are not the ones its submission must fail
-(none for a reference copy; ``bad.toml``'s ``fails`` for a known-bad one).
+(none for a reference copy; ``bad.toml``'s ``fails`` for a known-bad one). With ``--beside
+DIR:PYTHON`` each batch is also run, in turn, by another checkout of netlab (the ``netlab``
+command beside PYTHON); give it ``--bad 0``, since the known-bad fixtures' expectations are
+this checkout's.
 """
 
 from __future__ import annotations
@@ -69,14 +72,15 @@ def peak_memory(pid: int, stop: threading.Event, peak: list[int]) -> None:
             return
 
 
-def grade(klass: Path, jobs: int, out: Path, isolate: bool) -> tuple[float, float, int, Path]:
-    """One batch: wall seconds, CPU seconds of its children, peak memory, the gradebook."""
+def grade(netlab: str, klass: Path, jobs: int, out: Path, isolate: bool) -> tuple[float, float, int, Path]:
+    """One batch by the ``netlab`` command given: wall seconds, CPU seconds of its children, peak
+    memory, the gradebook."""
     gradebook = out / "grades.csv"
-    command = [sys.executable, "-c", "import sys; from graders.commands.cli import main; sys.exit(main(sys.argv[1:]))", "batch", str(klass), "--jobs", str(jobs), "--csv", str(gradebook),
-               "--results-dir", str(out / "results")] + (["--pytest-arg=--isolate"] if isolate else [])
+    command = [netlab, "batch", str(klass), "--jobs", str(jobs), "--csv", str(gradebook), "--results-dir", str(out / "results")]
+    command += ["--pytest-arg=--isolate"] if isolate else []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=out.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stop, peak = threading.Event(), [0]
     sampler = threading.Thread(target=peak_memory, args=(process.pid, stop, peak), daemon=True)
     sampler.start()
@@ -110,7 +114,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, action="append", default=None)
     parser.add_argument("--repeat", type=int, default=3, help="batches with the last --jobs value")
     parser.add_argument("--isolate", action="store_true")
+    parser.add_argument("--beside", metavar="DIR:PYTHON", help="another netlab checkout, its batches run in turn with this one's")
     args = parser.parse_args()
+    netlabs = {"this": str(Path(sys.executable).parent / "netlab")}
+    if args.beside:
+        directory, _, python = args.beside.partition(":")
+        netlabs[directory] = str(Path(python).parent / "netlab")
     jobs = args.jobs or [1, 4]
     with tempfile.TemporaryDirectory(prefix="netlab-bench-") as scratch:
         klass = Path(scratch) / "class"
@@ -119,11 +128,14 @@ def main() -> None:
         print(f"class: {len(expected)} submissions ({args.copies} reference copies, {args.bad} known-bad), all labs")
         runs = [jobs_value for jobs_value in jobs[:-1]] + [jobs[-1]] * args.repeat
         for number, jobs_value in enumerate(runs):
-            wall, cpu, peak, gradebook = grade(klass, jobs_value, Path(scratch) / f"run-{number}", args.isolate)
-            flaky = flaky_rows(gradebook, expected)
-            print(f"--jobs {jobs_value}: {wall:7.1f} s, {len(expected) / wall * 60:5.1f} submissions/min, "
-                  f"{cpu / len(expected):5.1f} CPU s per submission, peak {peak / 2**20:6.0f} MiB, "
-                  f"flaky rows {len(flaky)}" + (f": {'; '.join(flaky)}" if flaky else ""), flush=True)
+            for side, (name, netlab) in enumerate(netlabs.items()):  # in turn: each meets the same machine
+                out = Path(scratch) / f"run-{number}-{side}"
+                out.mkdir()
+                wall, cpu, peak, gradebook = grade(netlab, klass, jobs_value, out, args.isolate)
+                flaky = flaky_rows(gradebook, expected)
+                print(f"{name:>6} --jobs {jobs_value}: {wall:7.1f} s, {len(expected) / wall * 60:5.1f} submissions/min, "
+                      f"{cpu / len(expected):5.1f} CPU s per submission, peak {peak / 2**20:6.0f} MiB, "
+                      f"flaky rows {len(flaky)}" + (f": {'; '.join(flaky)}" if flaky else ""), flush=True)
 
 
 if __name__ == "__main__":
