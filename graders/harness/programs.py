@@ -220,11 +220,11 @@ class Program:
             scan = self.returncode is not None or now >= next_scan
             if scan:
                 next_scan = now + ESCAPE_SCAN_EVERY
-            whole = scan or look % TREE_EVERY == 0 or root is None
+            whole = scan or (look + 1) % TREE_EVERY == 0 or root is None
             if not whole and port is not None and not port_is_taken(port, transport):
                 time.sleep(POLL)  # a bind of our own says the port is still free: no /proc to read yet
                 continue
-            tree = self.processes(escaped=scan) if whole else [root]  # type: ignore[list-item]
+            tree = self.processes(escaped=scan) if whole else [root]  # type: ignore[list-item]  # the root first: most servers listen there
             held = bound_ports(tree, transport)
             if port in held or (port is None and held):
                 return port or min(held)
