@@ -405,3 +405,14 @@ def test_a_datagram_is_timed_when_it_arrived_not_when_it_was_read() -> None:
     assert len(server.arrivals) == 2
     gap = server.arrivals[1] - server.arrivals[0]
     assert abs(gap - (sent[1] - sent[0])) < 0.01, f"arrivals {gap:.3f} s apart, sent {sent[1] - sent[0]:.3f} s apart"
+
+
+def test_a_udp_server_closed_at_once_still_hears_every_datagram_already_sent() -> None:
+    """A pinger that sends its ten pings in a millisecond and exits: the server is closed as soon as
+    it has ended, and must still have every datagram, not only those its thread got to."""
+    server = SlowReader()  # busy 0.2 s with each datagram it takes
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        for k in range(5):
+            client.sendto(f"Ping {k}".encode(), (LOOPBACK, server.port))
+    server.close()
+    assert len(server.arrivals) == 5

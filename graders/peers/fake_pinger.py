@@ -108,9 +108,9 @@ class PingServer(ThreadedUdpServer):
         return self.pings[k - 1].data.upper() if 0 < k <= len(self.pings) else None
 
     def close(self) -> None:
+        super().close()  # it takes the pings already here, which may set replies going
         for timer in self._timers:
             timer.cancel()
-        super().close()
 
 
 class HeartbeatReceiver(ThreadedUdpServer):
