@@ -36,6 +36,10 @@ class Grading:
     def output_of(self, check: str) -> str:
         return next(t["output"] for t in self.tests if t["name"].endswith(f" / {check}"))
 
+    def unexpected(self, expected: frozenset[str] | set[str]) -> str:
+        """The whole message of each check that failed against ``expected``, for an assertion's text."""
+        return "\n".join(f"--- {check}:\n{self.output_of(check)}" for check in sorted(self.failed() - set(expected)))
+
 
 def grade(submission: Path, labs: list[str], workdir: Path, *extra: str, env: dict[str, str] | None = None) -> Grading:
     """Run the graders in their own process, as a student or CI would (``env`` added to ours)."""

@@ -18,7 +18,7 @@ def test_known_bad_fails_exactly_its_checks(bad: KnownSubmission, tmp_path: Path
     assert grading.failed() == bad.fails, (
         f"{bad.id} breaks: {bad.rule}\n"
         f"expected to fail: {sorted(bad.fails)}\n"
-        f"failed:           {sorted(grading.failed())}\n{grading.output[-4000:]}"
+        f"failed:           {sorted(grading.failed())}\n{grading.unexpected(bad.fails)}\n{grading.output[-4000:]}"
     )
     assert grading.status == (1 if bad.fails else 0)
     for check in bad.fails:
