@@ -163,6 +163,16 @@ def test_a_server_that_died_is_reported_with_its_traceback_as_soon_as_it_refuses
     assert "IndexError" in program.death_note()
 
 
+def test_readiness_never_binds_the_programs_port(launcher: Launcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bind of the harness's own to see whether the port is taken yet would make the program's
+    bind fail at that instant: a fixed-port server (textbook mode) exited with EADDRINUSE."""
+    bound: list[object] = []
+    original = socket.socket.bind
+    monkeypatch.setattr(socket.socket, "bind", lambda sock, address: (bound.append(address), original(sock, address))[1])
+    program, port = launcher.serve("tcp_server.py")
+    assert [address for address in bound if isinstance(address, tuple) and address[1] == port] == []
+
+
 def test_serve_retries_when_it_loses_the_race_for_its_port(launcher: Launcher, monkeypatch: pytest.MonkeyPatch) -> None:
     """A port taken between free_port() and the server's bind is the harness's bad luck, not the student's."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:

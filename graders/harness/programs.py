@@ -24,14 +24,14 @@ from typing import IO, Callable
 import psutil
 
 from graders.harness.isolation import Sandbox
-from graders.network.ports import Transport, bound_ports, port_is_taken
+from graders.network.ports import Transport, bound_ports
 from graders.vocabulary.failures import CheckFailed
 
 OUTPUT_CAP = 1024 * 1024  # bytes kept per stream; the rest is read and counted
 LINE_SHOWN = 200  # characters of one output line a message shows
 READY_WITHIN = 5.0  # seconds from spawn to a listening socket
 POLL = 0.005  # seconds between two looks at a process
-TREE_EVERY = 4  # looks at a starting server's port (a bind of our own) for one at its whole tree
+TREE_EVERY = 4  # looks at a starting server's root process for one at its whole tree
 MARKER = "NETLAB_RUN"  # environment variable that tags every process of one run
 ESCAPE_SCAN_EVERY = 0.25  # seconds between two scans for processes that left the tree
 CLOCK_SLACK = 1.0  # seconds: a process's create_time is counted in clock ticks from boot
@@ -220,11 +220,9 @@ class Program:
             scan = self.returncode is not None or now >= next_scan
             if scan:
                 next_scan = now + ESCAPE_SCAN_EVERY
-            whole = scan or (look + 1) % TREE_EVERY == 0 or root is None
-            if not whole and port is not None and not port_is_taken(port, transport):
-                time.sleep(POLL)  # a bind of our own says the port is still free: no /proc to read yet
-                continue
-            tree = self.processes(escaped=scan) if whole else [root]  # type: ignore[list-item]  # the root first: most servers listen there
+            # Never a bind of our own to see whether the port is free: the program's bind at that instant would fail.
+            whole = scan or look % TREE_EVERY == 0 or root is None
+            tree = self.processes(escaped=scan) if whole else [root]  # type: ignore[list-item]  # the root: most servers listen there
             held = bound_ports(tree, transport)
             if port in held or (port is None and held):
                 return port or min(held)
