@@ -18,7 +18,7 @@ from graders.harness.source_check import expect_no_forbidden_imports
 from graders.harness.submission import Submission
 from graders.network import netns
 from graders.network.netns import Namespace
-from graders.network.ports import LOOPBACK, free_port
+from graders.network.ports import LOOPBACK, refusing_port
 from graders.peers.certificates import Certificates, make_certificates
 from graders.peers.clients import TcpClient
 from graders.peers.documents import WWW, big_file_bytes
@@ -401,11 +401,10 @@ def test_an_unreachable_origin_gets_502_and_the_proxy_goes_on(proxy: Proxy, orig
     """An origin that cannot be reached gives the client `502 Bad Gateway` (or `404 Not Found`),
     and the proxy goes on."""
     if origin.port == 80:  # a proxy that reaches origins on port 80 only: an address where nothing listens
-        authority, why = UNREACHABLE, f"refuses connections (nothing listens on {UNREACHABLE}, port 80)"
-    else:
-        port = free_port()
-        authority, why = f"{LOOPBACK}:{port}", f"refuses connections (nothing listens on port {port})"
-    expect_error_then_goes_on(proxy, origin, authority, why, 2.0)
+        expect_error_then_goes_on(proxy, origin, UNREACHABLE, f"refuses connections (nothing listens on {UNREACHABLE}, port 80)", 2.0)
+        return
+    with refusing_port() as port:
+        expect_error_then_goes_on(proxy, origin, f"{LOOPBACK}:{port}", f"refuses connections (nothing listens on port {port})", 2.0)
 
 
 @points(2, group=ERRORS)

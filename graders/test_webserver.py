@@ -17,7 +17,7 @@ from graders.harness.programs import Program
 from graders.harness.runs import Shared
 from graders.harness.source_check import expect_no_forbidden_imports
 from graders.harness.submission import Submission
-from graders.network.ports import LOOPBACK, free_port
+from graders.network.ports import LOOPBACK, refusing_port
 from graders.peers import http_exchange
 from graders.peers.clients import TcpClient
 from graders.peers.documents import BIG_FILE, CLIENT_DOCUMENTS, WWW, DocumentRoot, build_template, lay_out
@@ -499,9 +499,10 @@ def test_http_client_fails_with_a_message_when_it_cannot_connect(page_run: Clien
     once it sends a request to a server that listens)."""
     expect_exchange(page_run, "first, where a server listens: a program that only exits 1 fails to connect anywhere")
     fixed = launcher.peer_port("http_client.py")  # in a network of this check's own: nothing listens there either
-    port = fixed if isinstance(fixed, int) and fixed else fixed[0] if fixed else free_port()  # nothing listens there
-    program = launcher.run("http_client.py", "127.0.0.1", str(port), options=("index.html",), values={"filename": "index.html"},
-                           within=CLIENT_WITHIN, port=port)
+    with ExitStack() as held:
+        port = fixed if isinstance(fixed, int) and fixed else fixed[0] if fixed else held.enter_context(refusing_port())
+        program = launcher.run("http_client.py", "127.0.0.1", str(port), options=("index.html",), values={"filename": "index.html"},
+                               within=CLIENT_WITHIN, port=port)
     status = program.exit_status
     expect(
         status not in (None, 0) and program.stderr.text().strip() != "",

@@ -8,7 +8,8 @@ typical textbook server before the first check has run.
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Literal
 
 import psutil
@@ -25,6 +26,22 @@ def free_port(transport: Transport = "tcp") -> int:
     with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind((LOOPBACK, 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback TCP port that refuses connections, and stays so while the block runs.
+
+    The port is bound but never listened on: a connection gets a reset, and no
+    server of a grading beside this one can take the port meanwhile (a port
+    that was free a moment ago once became another grading's SMTP server, and
+    the proxy under test reached it instead of nothing).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: else a server's SO_REUSEADDR may bind it anyway
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        holder.bind((LOOPBACK, 0))
+        yield holder.getsockname()[1]
 
 
 def port_is_taken(port: int, transport: Transport = "tcp") -> bool:
