@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -131,15 +132,22 @@ def test_readiness_is_observed_without_connecting(launcher: Launcher) -> None:
     assert program.returncode is None
 
 
-def test_serve_retries_when_the_port_was_taken_only_a_moment(launcher: Launcher, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Another grading's free_port() holds a port for an instant: the server's bind fails, and by
-    the time the harness looks the port is free again. Its `Address already in use` says the race."""
+@contextmanager
+def first_port_handed_out_is_taken(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """The launcher's first free_port() names a port another socket listens on (while the block runs)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
         squatter.bind((LOOPBACK, 0))
         squatter.listen()
         taken = squatter.getsockname()[1]
         handed_out = iter([taken])
         monkeypatch.setattr(launcher_module, "free_port", lambda transport="tcp": next(handed_out, None) or free_port(transport))
+        yield taken
+
+
+def test_serve_retries_when_the_port_was_taken_only_a_moment(launcher: Launcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another grading's free_port() holds a port for an instant: the server's bind fails, and by
+    the time the harness looks the port is free again. Its `Address already in use` says the race."""
+    with first_port_handed_out_is_taken(monkeypatch) as taken:
         monkeypatch.setattr(launcher_module, "port_is_taken", lambda port, transport="tcp": False)  # gone when looked at
         program, port = launcher.serve("tcp_server.py")
     assert port != taken and [p.args for p in launcher.running] == [[str(taken)], [str(port)]]
@@ -175,12 +183,7 @@ def test_readiness_never_binds_the_programs_port(launcher: Launcher, monkeypatch
 
 def test_serve_retries_when_it_loses_the_race_for_its_port(launcher: Launcher, monkeypatch: pytest.MonkeyPatch) -> None:
     """A port taken between free_port() and the server's bind is the harness's bad luck, not the student's."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
-        squatter.bind((LOOPBACK, 0))
-        squatter.listen()
-        taken = squatter.getsockname()[1]
-        handed_out = iter([taken])
-        monkeypatch.setattr(launcher_module, "free_port", lambda transport="tcp": next(handed_out, None) or free_port(transport))
+    with first_port_handed_out_is_taken(monkeypatch) as taken:
         program, port = launcher.serve("tcp_server.py")
     assert port != taken
     assert [p.args for p in launcher.running] == [[str(taken)], [str(port)]]
