@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -107,6 +109,17 @@ def flaky_rows(gradebook: Path, expected: dict[str, frozenset[str]]) -> list[str
     return flaky
 
 
+def why_flaky(results: Path, expected: frozenset[str]) -> str:
+    """What a flaky row's unexpected failures said (its results.json), so a flake explains itself."""
+    try:
+        tests = json.loads((results / "results.json").read_text())["tests"]
+    except (OSError, ValueError, KeyError):
+        return f"    ({results / 'grading.log'} holds its output)"
+    said = [f"    {test['name']}:\n" + textwrap.indent(test.get("output", "")[:3000], "      ")
+            for test in tests if test.get("status") == "failed" and test["name"].rsplit(" / ", 1)[-1] not in expected]
+    return "\n".join(said) or f"    ({results / 'grading.log'} holds its output)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=20)
@@ -136,6 +149,8 @@ def main() -> None:
                 print(f"{name:>6} --jobs {jobs_value}: {wall:7.1f} s, {len(expected) / wall * 60:5.1f} submissions/min, "
                       f"{cpu / len(expected):5.1f} CPU s per submission, peak {peak / 2**20:6.0f} MiB, "
                       f"flaky rows {len(flaky)}" + (f": {'; '.join(flaky)}" if flaky else ""), flush=True)
+                for row in flaky:
+                    print(why_flaky(out / "results" / row.split(":", 1)[0], expected[row.split(":", 1)[0]]), flush=True)
 
 
 if __name__ == "__main__":
