@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,20 @@ def test_syntax_error_is_reported_not_raised(tmp_path: Path) -> None:
     with pytest.raises(CheckFailed) as failure:
         forbidden_in(path, FORBIDDEN)
     assert "syntax error at line 2" in failure.value.got
+
+
+def test_a_parse_spoiled_by_another_threads_parse_is_taken_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython 3.11: a parse while another thread parses (a fake server's thread formatting a
+    traceback) may raise "AST constructor recursion depth mismatch"; a reference copy lost its
+    forbidden-import check to it in a batch. The grader parses again instead of failing the check."""
+    real_parse, spoiled = ast.parse, []
+
+    def parse_spoiled_once(*args: object, **kwargs: object) -> ast.AST:
+        if not spoiled:
+            spoiled.append(True)
+            raise SystemError("AST constructor recursion depth mismatch (before=18, after=1)")
+        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ast, "parse", parse_spoiled_once)
+    assert forbidden_in(program(tmp_path, "import socketserver\n"), FORBIDDEN) == ["socketserver (line 1)"]
+    assert spoiled == [True]

@@ -12,15 +12,31 @@ from graders.vocabulary.failures import CheckFailed
 PORTS_READ = 16  # at most this many ports are taken from one program's code
 HOST = re.compile(r"^(localhost|(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62})$", re.IGNORECASE)
 IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+PARSE_TRIES = 3  # see parse()
 NOT_HOSTS = (".py", ".html", ".htm", ".txt", ".png", ".jpg", ".jpeg", ".gif", ".json", ".css", ".js", ".pem", ".crt",
              ".key", ".log", ".csv", ".bin", ".zip", ".md")  # names of files, not of servers
+
+
+def parse(path: Path) -> ast.AST:
+    """The file's syntax tree. CPython 3.11 keeps ast's recursion depth per interpreter, so a
+    parse while another thread parses (a fake server's thread formatting a traceback does) can
+    fail with "AST constructor recursion depth mismatch" (python/cpython#106905); that failure
+    is the grader's, not the program's, and the same parse again succeeds."""
+    source = path.read_bytes()
+    for attempt in range(PARSE_TRIES):
+        try:
+            return ast.parse(source, filename=path.name)
+        except SystemError:
+            if attempt == PARSE_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def imported_modules(path: Path) -> dict[str, int]:
     """Every module the file names in ``import``, ``from ... import``, ``__import__("...")``
     or ``importlib.import_module("...")``, wherever it stands in the file, with its first line."""
     try:
-        tree = ast.parse(path.read_bytes(), filename=path.name)
+        tree = parse(path)
     except SyntaxError as error:
         raise CheckFailed(
             expected=f"`{path.name}` to be Python that parses",
@@ -69,7 +85,7 @@ def expect_no_forbidden_imports(paths: list[Path], forbidden: tuple[str, ...], l
 
 def _tree(path: Path) -> ast.AST | None:
     try:
-        return ast.parse(path.read_bytes(), filename=path.name)
+        return parse(path)
     except (SyntaxError, ValueError):
         return None
 
