@@ -99,10 +99,7 @@ def proxy(request: pytest.FixtureRequest, launcher: Launcher, shared_proxy: Shar
     if launcher.fixes_ports:
         yield start_proxy(launcher)
         return
-    proxy = shared_proxy.get()
-    launcher.servers.append(proxy.program)  # its death during this check is this check's to tell
-    yield proxy
-    shared_proxy.after(request.node)
+    yield from shared_proxy.lend(request.node, launcher.servers)
 
 
 @pytest.fixture

@@ -83,10 +83,7 @@ def webserver(request: pytest.FixtureRequest, launcher: Launcher, www_template: 
     if launcher.fixes_ports:
         yield start_webserver(launcher, www_template)
         return
-    server = shared_webserver.get()
-    launcher.servers.append(server.program)  # its death during this check is this check's to tell
-    yield server
-    shared_webserver.after(request.node)
+    yield from shared_webserver.lend(request.node, launcher.servers)
 
 
 @pytest.fixture

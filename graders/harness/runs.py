@@ -9,7 +9,7 @@ overlap every other lab's checks, and runs that lab's checks last.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
 import pytest
@@ -82,14 +82,14 @@ class Shared(Generic[Started]):
         self._program = program
         self._current: Started | None = None
 
-    def get(self) -> Started:
+    def lend(self, check: pytest.Item, servers: list[Program]) -> Iterator[Started]:
+        """The server for ``check``, a fixture's body: added to ``servers`` (the check's launcher's,
+        so its death during the check is the check's to tell); discarded after it if it failed."""
         if self._current is None or self._program(self._current).returncode is not None:
             self.discard()
             self._current = self._start()
-        return self._current
-
-    def after(self, check: pytest.Item) -> None:
-        """The next check gets a new server if this one failed."""
+        servers.append(self._program(self._current))
+        yield self._current
         if check.stash.get(FAILED, False):
             self.discard()
 
