@@ -67,19 +67,15 @@ class Launcher:
 
     def network(self) -> AbstractContextManager[None]:
         """A network namespace of its own for a group of programs that hard-code their ports."""
-        return netns.fresh() if self._fixes_ports else nullcontext()
+        return netns.fresh() if self.fixes_ports else nullcontext()
 
     def namespace(self) -> netns.Namespace | None:
         """The same, to enter again later (``entered()``) and ``close()``; None where not needed."""
-        return netns.Namespace() if self._fixes_ports else None
+        return netns.Namespace() if self.fixes_ports else None
 
     @property
     def fixes_ports(self) -> bool:
         """Whether its lab's programs hard-code ports: each check then has a network of its own."""
-        return self._fixes_ports
-
-    @property
-    def _fixes_ports(self) -> bool:
         return self.lab is not None and self.course.fixes(self.lab) and self.no_namespaces is None
 
     def _fixed(self, filename: str) -> bool:
