@@ -185,7 +185,7 @@ class ThreadedUdpServer(_Wakeable):
                 while True:
                     try:
                         self._take(sock)
-                    except (BlockingIOError, InterruptedError):
+                    except OSError:  # nothing more waiting (or, on Windows, the reset of a reply no one took)
                         break
             self._release()
 
