@@ -1,12 +1,16 @@
-"""Ports the harness hands out: a refusing port stays refusing while a check uses it."""
+"""Ports the harness hands out and sees held: a refusing port stays refusing while a check uses it;
+the ports a process holds are read from the kernel as psutil would."""
 
 from __future__ import annotations
 
+import os
 import socket
 
+import psutil
 import pytest
 
-from graders.network.ports import LOOPBACK, refusing_port
+from graders.network import sock_diag
+from graders.network.ports import LOOPBACK, Transport, bound_ports, refusing_port
 
 
 def test_a_refusing_port_refuses_connections() -> None:
@@ -24,3 +28,25 @@ def test_no_server_beside_the_check_can_take_a_refusing_port(reuse: bool) -> Non
             server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         with pytest.raises(OSError):
             server.bind((LOOPBACK, port))
+
+
+@pytest.mark.skipif(not sock_diag.available(), reason="sock_diag is Linux's")
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_sock_diag_sees_what_psutil_sees(transport: Transport) -> None:
+    """The ports a process holds, from netlink, are the ones psutil reads from /proc/net: a listening
+    TCP socket (not a connected one) or a bound UDP socket, IPv4 and IPv6."""
+    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, kind) as four, socket.socket(socket.AF_INET6, kind) as six, socket.socket() as connected:
+        four.bind((LOOPBACK, 0))
+        six.bind(("::1", 0))
+        if transport == "tcp":
+            four.listen()
+            six.listen()
+            connected.connect(four.getsockname())
+        table = sock_diag.bound_sockets(transport)
+        seen = {table[inode] for inode in sock_diag.socket_inodes(os.getpid()) if inode in table}
+        assert {four.getsockname()[1], six.getsockname()[1]} <= seen
+        assert connected.getsockname()[1] not in seen
+        this = psutil.Process()
+        by_psutil = {c.laddr.port for c in this.net_connections(kind=transport) if transport == "udp" or c.status == psutil.CONN_LISTEN}
+        assert seen == by_psutil == bound_ports([this], transport)

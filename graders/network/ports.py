@@ -14,6 +14,8 @@ from typing import Literal
 
 import psutil
 
+from graders.network import sock_diag
+
 Transport = Literal["tcp", "udp"]
 Ports = int | Sequence[int]  # where a fake server listens: one port (0: a free one), or each a client might use
 
@@ -57,6 +59,13 @@ def port_is_taken(port: int, transport: Transport = "tcp") -> bool:
 
 def bound_ports(processes: list[psutil.Process], transport: Transport) -> set[int]:
     """Ports the processes listen on (TCP) or have bound (UDP)."""
+    if sock_diag.available():
+        try:
+            table = sock_diag.bound_sockets(transport)
+        except OSError:
+            pass  # no netlink here: psutil reads the same table from /proc
+        else:
+            return {table[inode] for process in processes for inode in sock_diag.socket_inodes(process.pid) if inode in table}
     ports: set[int] = set()
     for process in processes:
         try:
