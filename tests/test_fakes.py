@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 import socket
 import ssl
 import time
@@ -347,6 +348,70 @@ def test_mail_server_takes_a_message_line_of_megabytes() -> None:
     finally:
         server.close()
     assert server.records.mails[0].content == b"Subject: s\r\n\r\n" + line + b"\r\n"
+
+
+def _mail_each(port: int, messages: list[bytes]) -> list[bytes]:
+    """Send each message (ended by its lone dot) in one session, all at once; the server's reply to each."""
+    session = b"".join(b"MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n" + message for message in messages)
+    with socket.create_connection((LOOPBACK, port), timeout=5) as client:
+        reader = client.makefile("rb")
+        client.sendall(b"EHLO me\r\n" + session + b"QUIT\r\n")
+        lines = list(iter(reader.readline, b""))
+    return [after for line, after in zip(lines, lines[1:]) if line.startswith(b"354")]
+
+
+MESSAGES = [
+    b"Subject: s\r\n\r\n..dot\r\n.\r\n",
+    b".\r\n",  # empty
+    b".leading\r\nends in a dot.\r\n...\r\n..\r\n.\r\n",
+    b"a bare LF\n.\nis no end\r\n.\r\n",
+    b"\r\n\r\n.\r\n",
+]
+
+
+def test_mail_server_reads_a_message_as_aiosmtpd_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake reads DATA in bulk; aiosmtpd's own reader, a line at a time, keeps the same bytes."""
+    from aiosmtpd.smtp import SMTP
+
+    from graders.peers import fake_smtp
+
+    pieces = [b".", b"a", b"\r\n", b"\n", b"\r", b"..", b"\r\n."]
+    rng = random.Random(7)
+    randoms = [b"".join(rng.choice(pieces) for _ in range(rng.randrange(1, 40))) for _ in range(200)]
+    messages = MESSAGES + [m + b"\r\n.\r\n" for m in randoms if b"\r\n.\r\n" not in b"\r\n" + m + b"\r\n"]
+
+    class LineByLine(fake_smtp.RecordingSMTP):
+        smtp_DATA = SMTP.smtp_DATA
+
+    kept = {}
+    for name in ("bulk", "aiosmtpd"):
+        if name == "aiosmtpd":
+            monkeypatch.setattr(fake_smtp, "RecordingSMTP", LineByLine)
+        server = fake_smtp.MailServer(fake_smtp.MailMode())
+        try:
+            replies = _mail_each(server.port, messages)
+        finally:
+            server.close()
+        assert all(reply.startswith(b"250") for reply in replies)
+        kept[name] = [mail.content for mail in server.records.mails]
+    assert kept["bulk"] == kept["aiosmtpd"]
+    assert kept["bulk"][:3] == [b"Subject: s\r\n\r\n.dot\r\n", b"", b"leading\r\nends in a dot.\r\n..\r\n.\r\n"]
+
+
+def test_mail_server_refuses_a_message_over_its_limit_and_takes_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    """552 once an oversized message has ended, nothing of it kept; the session goes on. The reader's
+    own limit is small too, so the oversized message also arrives in pieces with no end mark."""
+    from graders.peers import fake_smtp
+
+    monkeypatch.setattr(fake_smtp, "MESSAGE_LIMIT", 1000)
+    monkeypatch.setattr(fake_smtp.RecordingSMTP, "line_length_limit", 1000)
+    server = fake_smtp.MailServer(fake_smtp.MailMode())
+    try:
+        replies = _mail_each(server.port, [b"x" * 5000 + b"\r\n.\r\n", b"small\r\n.\r\n"])
+    finally:
+        server.close()
+    assert [reply[:3] for reply in replies] == [b"552", b"250"]
+    assert [mail.content for mail in server.records.mails] == [b"small\r\n"]
 
 
 def test_mail_server_records_a_completed_handshake_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
