@@ -22,6 +22,17 @@ def test_transcript_merges_a_sides_segments_and_shows_line_ends() -> None:
     assert wire.sent_by("C") == b"GET / HTTP/1.1\r\n\r\n"
 
 
+def test_a_turn_is_its_segments_joined_and_keeps_none_of_the_senders_buffer() -> None:
+    wire = Transcript()
+    sent = bytearray(b"HTTP/1.1 200 OK\r\n")
+    wire.server(sent)
+    sent[:] = b"overwritten by the sender"
+    wire.server(b"\r\nbody")
+    wire.client(b"next")
+    assert [(turn.who, turn.data) for turn in wire.turns] == [("S", b"HTTP/1.1 200 OK\r\n\r\nbody"), ("C", b"next")]
+    assert wire.sent_by("S") == b"HTTP/1.1 200 OK\r\n\r\nbody"
+
+
 def test_datagrams_stay_apart() -> None:
     wire = Transcript()
     wire.client(b"a", datagram=True)

@@ -17,12 +17,18 @@ MAX_TURNS = 24
 
 @dataclass
 class Turn:
-    """One stretch of bytes from one side (or a note when ``data`` is None)."""
+    """One stretch of bytes from one side (or a note when ``pieces`` is None)."""
 
     who: str  # "C", "S", or "--" for an event
-    data: bytearray | None = None
+    pieces: list[bytes] | None = None  # as they came; joined when read, as a bytearray grown in place copied big bodies over and over
     note: str = ""
     separate: bool = False  # a datagram: never merged with its neighbours
+
+    @property
+    def data(self) -> bytes | None:
+        if self.pieces is None:
+            return None
+        return self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
 
 
 @dataclass
@@ -36,10 +42,10 @@ class Transcript:
         return bool(self.turns)
 
     def client(self, data: bytes, *, datagram: bool = False) -> None:
-        self._add(Turn("C", bytearray(data), separate=datagram))
+        self._add(Turn("C", [bytes(data)], separate=datagram))
 
     def server(self, data: bytes, *, datagram: bool = False) -> None:
-        self._add(Turn("S", bytearray(data), separate=datagram))
+        self._add(Turn("S", [bytes(data)], separate=datagram))
 
     def event(self, note: str) -> None:
         self._add(Turn("--", note=note))
@@ -47,22 +53,21 @@ class Transcript:
     def _add(self, turn: Turn) -> None:
         with self._lock:
             last = self.turns[-1] if self.turns else None
-            mergeable = (
+            if (
                 last is not None
-                and turn.data is not None
-                and last.data is not None
+                and last.pieces is not None
+                and turn.pieces is not None
                 and last.who == turn.who
                 and not (turn.separate or last.separate)
-            )
-            if mergeable:
-                last.data += turn.data  # type: ignore[operator]  # in place: no quadratic copying
+            ):
+                last.pieces += turn.pieces
             else:
                 self.turns.append(turn)
 
     def sent_by(self, who: str) -> bytes:
         """All bytes one side sent, joined."""
         with self._lock:
-            return b"".join(t.data for t in self.turns if t.who == who and t.data is not None)
+            return b"".join(piece for t in self.turns if t.who == who and t.pieces is not None for piece in t.pieces)
 
     def render(self) -> str:
         with self._lock:
@@ -73,7 +78,7 @@ class Transcript:
             if turn.data is None:
                 lines.append(f"-- {turn.note}")
             else:
-                lines += [f"{turn.who}: {line}" for line in render_bytes(bytes(turn.data))]
+                lines += [f"{turn.who}: {line}" for line in render_bytes(turn.data)]
         if len(turns) > len(shown):
             lines.append(f"... ({len(turns) - len(shown)} more turns)")
         return "\n".join(lines)
