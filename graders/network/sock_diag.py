@@ -77,7 +77,7 @@ def _port_and_inode(message: bytes) -> tuple[int, int]:
 
 def socket_inodes(pid: int) -> set[int]:
     """The inodes of the sockets a process holds open (none if it is gone or not ours to read)."""
-    inodes = set()
+    inodes: set[int] = set()
     try:
         descriptors = os.listdir(f"/proc/{pid}/fd")
     except OSError:

@@ -135,6 +135,7 @@ class RecordingSMTP(SMTP):
     async def _read_message(self) -> bytes | None:
         """The message up to its lone dot, or None if it is larger than the size limit."""
         message, dropped = bytearray(), 0  # dropped: bytes let go of past the limit
+        limit = self.data_size_limit or float("inf")  # as in aiosmtpd: a limit of None or 0 is none
         while True:
             try:
                 message += await self._reader.readuntil(b".\r\n")
@@ -142,8 +143,8 @@ class RecordingSMTP(SMTP):
                 message += await self._reader.readexactly(error.consumed)
             if message.endswith(b".\r\n") and (dropped + len(message) == 3 or message[-5:-3] == b"\r\n"):
                 del message[-3:]
-                return bytes(message) if dropped + len(message) <= self.data_size_limit else None
-            if dropped + len(message) > self.data_size_limit:
+                return bytes(message) if dropped + len(message) <= limit else None
+            if dropped + len(message) > limit:
                 dropped += len(message) - 2
                 del message[:-2]  # the CRLF a lone dot may come after
 
