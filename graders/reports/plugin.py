@@ -85,6 +85,7 @@ SAID = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    gc.freeze()  # see pytest_collection_finish: pytest and its plugins, loaded by now, too
     try:
         config.stash[COURSE] = course.load(config.getoption("course", None) or os.environ.get("NETLAB_COURSE"))
     except course.ProfileError as error:
