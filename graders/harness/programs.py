@@ -221,7 +221,7 @@ class Program:
             if scan:
                 next_scan = now + ESCAPE_SCAN_EVERY
             # Never a bind of our own to see whether the port is free: the program's bind at that instant would fail.
-            whole = scan or look % TREE_EVERY == 0 or root is None
+            whole = scan or look % TREE_EVERY == TREE_EVERY - 1 or root is None  # not at once: nothing has children yet
             tree = self.processes(escaped=scan) if whole else [root]  # type: ignore[list-item]  # the root: most servers listen there
             held = bound_ports(tree, transport)
             if port in held or (port is None and held):
