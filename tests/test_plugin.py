@@ -112,10 +112,29 @@ def test_check_without_points_is_refused(pytester: pytest.Pytester) -> None:
 
 
 def test_plain_tests_are_left_alone(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("def test_a(): pass\n")
-    result = pytester.runpytest()
+    """No score, and the garbage collector as pytest left it (in a process of its own: a graded
+    run in this one freezes what this one holds)."""
+    pytester.makepyfile("import gc\ndef test_a(): assert gc.get_freeze_count() == 0\n")
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
     result.stdout.no_fnmatch_line("*netlab score*")
+
+
+def test_a_grading_freezes_what_it_loaded_before_its_checks(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_demo='''
+import gc
+from graders.vocabulary.checks import lab, points
+
+pytestmark = lab("demo")
+
+
+@points(1)
+def test_frozen():
+    """The collector no longer walks pytest and the graders."""
+    assert gc.get_freeze_count() > 0
+''')
+    (pytester.path / "submission").mkdir()
+    pytester.runpytest_subprocess("--submission", "submission").assert_outcomes(passed=1)
 
 
 GRADESCOPE_KEYS = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",

@@ -85,7 +85,6 @@ SAID = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    gc.freeze()  # see pytest_collection_finish: pytest and its plugins, loaded by now, too
     try:
         config.stash[COURSE] = course.load(config.getoption("course", None) or os.environ.get("NETLAB_COURSE"))
     except course.ProfileError as error:
@@ -185,9 +184,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """What is loaded by now (pytest, the graders, their libraries) lives to the end of the run:
+    """In a grading, what is loaded by now (pytest, the graders, their libraries) lives to its end:
     frozen, the garbage collector stops walking it at every full collection (0.1 s a grading)."""
-    gc.freeze()
+    if any(_check in item.stash for item in session.items):
+        gc.freeze()
 
 
 @pytest.hookimpl(hookwrapper=True)
