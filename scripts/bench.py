@@ -4,9 +4,11 @@
 
 1. One grading of the reference (every lab unless ``--lab``): wall time and CPU seconds (the
    grading process and every program it ran, from ``wait4``), median of ``--runs``, serially
-   and with ``-n 4``. With ``--beside DIR:PYTHON``, the same gradings by another checkout of
-   netlab (its own interpreter, in whose environment it is installed), taken in turn with
-   this one's, so both meet the same machine: ``--beside ../netlab-main:../venv-main/bin/python``.
+   and with ``-n 4``; serially, split into the student's programs' CPU and the harness's (the
+   rest: pytest, the fakes, the clients). With ``--beside DIR:PYTHON``, the same gradings by
+   another checkout of netlab (its own interpreter, in whose environment it is installed),
+   taken in turn with this one's, so both meet the same machine:
+   ``--beside ../netlab-main:../venv-main/bin/python``.
 2. The harness's cost per program start: spawn to an observed listening socket, and stop
    (``Launcher.serve``, ``Program.stop``), for the reference ``webserver.py``: wall time and
    the CPU of the harness and of the program, median of ``--starts``; next to a bare
@@ -51,19 +53,28 @@ class Netlab:
 class Graded:
     wall: float
     cpu: float
+    programs: float | None = None  # of ``cpu``, the student's programs' (serial gradings only)
 
 
-def grading(netlab: Netlab, labs: list[str], extra: list[str]) -> Graded:
-    """One grading of the reference, as a student runs it: wall time, and CPU of its whole tree."""
+def grading(netlab: Netlab, labs: list[str], extra: list[str], split: bool = False) -> Graded:
+    """One grading of the reference, as a student runs it: wall time, and CPU of its whole tree;
+    with ``split``, how much of it the programs took (``cpu_split.py``, loaded into the grading)."""
     command = [netlab.python, "-m", "pytest", str(netlab.repo / "graders"), "--submission", str(netlab.repo / "reference"),
                "-q", "-p", "no:cacheprovider", *[arg for lab in labs for arg in ("--lab", lab)], *extra]
-    started = time.monotonic()
-    process = subprocess.Popen(command, cwd=netlab.repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{netlab.name}: grading the reference did not give full marks (`{' '.join(command)}`)")
-    return Graded(wall, usage.ru_utime + usage.ru_stime)
+    with tempfile.TemporaryDirectory() as scratch:
+        env = dict(os.environ)
+        if split:
+            command += ["-p", "cpu_split"]
+            env |= {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "scripts"), env.get("PYTHONPATH")])),
+                    "NETLAB_BENCH_CPU": str(Path(scratch) / "cpu")}
+        started = time.monotonic()
+        process = subprocess.Popen(command, cwd=netlab.repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{netlab.name}: grading the reference did not give full marks (`{' '.join(command)}`)")
+        programs = float((Path(scratch) / "cpu").read_text().split()[1]) if split else None
+    return Graded(wall, usage.ru_utime + usage.ru_stime, programs)
 
 
 def _cpu() -> tuple[float, float]:
@@ -114,11 +125,14 @@ def main() -> None:
         runs: dict[str, list[Graded]] = {side.name: [] for side in sides}
         for _ in range(args.runs):
             for side in sides:  # in turn: both meet the same machine
-                runs[side.name].append(grading(side, args.lab, extra))
+                runs[side.name].append(grading(side, args.lab, extra, split=mode == "serial"))
         for side in sides:
             walls, cpus = [g.wall for g in runs[side.name]], [g.cpu for g in runs[side.name]]
+            programs = [g.programs for g in runs[side.name] if g.programs is not None]
+            split = (f" = harness {statistics.median(c - p for c, p in zip(cpus, programs)):.2f} + programs {statistics.median(programs):.2f}"
+                     if programs else "")
             print(f"  {mode:6} {side.name:24} wall {statistics.median(walls):6.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
-                  f"CPU {statistics.median(cpus):5.2f} s (min {min(cpus):.2f}, max {max(cpus):.2f})")
+                  f"CPU {statistics.median(cpus):5.2f} s (min {min(cpus):.2f}, max {max(cpus):.2f}){split}")
     served, own, program, bare = starts(args.starts)
     print(f"program start and stop (webserver.py), median of {args.starts}:")
     print(f"  spawn to listening, then stopped  {statistics.median(served) * 1000:6.1f} ms wall; "
