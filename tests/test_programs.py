@@ -540,3 +540,41 @@ def test_programs_run_on_the_standard_library_alone(tmp_path: Path) -> None:
     finally:
         launcher.stop_all()
     assert program.stdout.lines() == ["standard library only"], program.describe_output()
+
+
+FAMILY = """
+import subprocess, sys, threading
+sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+grandparent = [sys.executable, "-c", "import subprocess, sys, time; subprocess.Popen(sys.argv[1:]); time.sleep(60)", *sleeper]
+children = [subprocess.Popen(sleeper), subprocess.Popen(grandparent)]
+spawned = threading.Event()
+
+
+def spawn_and_stay():  # a thread's child is listed under that thread while the thread lives
+    subprocess.Popen(sleeper)
+    spawned.set()
+    threading.Event().wait()
+
+
+threading.Thread(target=spawn_and_stay, daemon=True).start()
+spawned.wait()
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_descendants_are_every_process_below_as_psutil_finds_them(tmp_path: Path) -> None:
+    """Children of the program, of its threads, and their children: the same as psutil's scan."""
+    family = subprocess.Popen([sys.executable, "-c", FAMILY], stdin=subprocess.PIPE, stdout=subprocess.PIPE, **programs.own_session())
+    try:
+        assert family.stdout is not None and family.stdout.readline() == b"ready\n"
+        root = psutil.Process(family.pid)
+        deadline = time.monotonic() + READY_WITHIN  # the grandchild is the grandparent's to start
+        while len(root.children(recursive=True)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(p.pid for p in programs.descendants(root)) == sorted(p.pid for p in root.children(recursive=True))
+        assert len(programs.descendants(root)) == 4
+    finally:
+        programs.kill_tree(family, programs.descendants(psutil.Process(family.pid)))
+        family.stdin.close()  # type: ignore[union-attr]
+        family.stdout.close()  # type: ignore[union-attr]

@@ -29,7 +29,7 @@ from typing import Any
 import psutil
 
 from graders import GRADERS
-from graders.harness.programs import kill_tree, own_session, tagged
+from graders.harness.programs import descendants, kill_tree, own_session, tagged
 
 MARKER = "GRADING_TREE"  # environment variable that tags every process of one grading
 LOG_TAIL = 4096  # bytes read from the end of a log for its last line
@@ -149,6 +149,6 @@ def _read_results(path: Path) -> tuple[dict[str, Any] | None, str]:
 def _tree(pid: int) -> list[psutil.Process]:
     try:
         root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
+        return [root, *descendants(root)]
     except psutil.NoSuchProcess:
         return []

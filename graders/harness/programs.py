@@ -193,7 +193,7 @@ class Program:
         try:
             root = psutil.Process(self.pid)
             found[root.pid] = root
-            for child in root.children(recursive=True):
+            for child in descendants(root):
                 found[child.pid] = child
         except psutil.NoSuchProcess:
             pass
@@ -446,6 +446,35 @@ def own_session() -> dict:  # type: ignore[type-arg]
     if os.name == "posix":
         return {"start_new_session": True}
     return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+
+
+def descendants(root: psutil.Process) -> list[psutil.Process]:
+    """Every process below ``root``. Linux lists each thread's children in
+    ``/proc/PID/task/TID/children``: a few reads for a program's tree, where psutil's
+    ``children()`` reads every process's ``/proc/PID/stat`` (hundreds beside other gradings)."""
+    if not os.path.exists(f"/proc/{root.pid}/task/{root.pid}/children"):
+        return root.children(recursive=True)  # no such file: another system, or a kernel without it
+    found: list[psutil.Process] = []
+    parents = [root.pid]
+    while parents:
+        parent = parents.pop()
+        try:
+            threads = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue  # gone meanwhile
+        for thread in threads:
+            try:
+                with open(f"/proc/{parent}/task/{thread}/children") as listed:
+                    pids = [int(pid) for pid in listed.read().split()]
+            except OSError:
+                continue
+            for pid in pids:
+                try:
+                    found.append(psutil.Process(pid))
+                except psutil.NoSuchProcess:
+                    continue
+                parents.append(pid)
+    return found
 
 
 def tagged(variable: str, marker: str, since: float = 0.0) -> list[psutil.Process]:
