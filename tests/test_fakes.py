@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import random
 import socket
 import ssl
@@ -357,7 +358,7 @@ def _mail_each(port: int, messages: list[bytes]) -> list[bytes]:
         reader = client.makefile("rb")
         client.sendall(b"EHLO me\r\n" + session + b"QUIT\r\n")
         lines = list(iter(reader.readline, b""))
-    return [after for line, after in zip(lines, lines[1:]) if line.startswith(b"354")]
+    return [after for line, after in itertools.pairwise(lines) if line.startswith(b"354")]
 
 
 MESSAGES = [
