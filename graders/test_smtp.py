@@ -84,7 +84,7 @@ class MailRun(PeerRun[MailServer]):
         """The command lines it sent inside TLS, after the server's side of the handshake completed."""
         turns = self.session.turns
         done = next((i for i, turn in enumerate(turns) if turn.note == HANDSHAKE_DONE), len(turns))
-        return command_lines(b"".join(bytes(t.data) for t in turns[done:] if t.who == "C" and t.data), self._data_accepted())
+        return command_lines(self.session.sent_by("C", since=done), self._data_accepted())
 
     def _data_accepted(self) -> bool:
         return b"354" in self.session.sent_by("S")
@@ -94,7 +94,7 @@ class MailRun(PeerRun[MailServer]):
         or clear text); None without that 220."""
         turns = self.server.records.wire.turns
         ready = next((i for i, t in enumerate(turns) if t.who == "S" and t.data is not None and t.data.startswith(b"220 Ready to start TLS")), None)
-        return None if ready is None else b"".join(bytes(t.data) for t in turns[ready + 1 :] if t.who == "C" and t.data is not None)
+        return None if ready is None else self.server.records.wire.sent_by("C", since=ready + 1)
 
     def handshake_completed(self) -> bool:
         """The server's side of the TLS handshake finished: the client accepted the certificate."""

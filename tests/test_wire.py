@@ -31,6 +31,9 @@ def test_a_turn_is_its_segments_joined_and_keeps_none_of_the_senders_buffer() ->
     wire.client(b"next")
     assert [(turn.who, turn.data) for turn in wire.turns] == [("S", b"HTTP/1.1 200 OK\r\n\r\nbody"), ("C", b"next")]
     assert wire.sent_by("S") == b"HTTP/1.1 200 OK\r\n\r\nbody"
+    wire.event("TLS from here")
+    wire.client(b"inside")
+    assert wire.sent_by("C", since=2) == b"inside"  # the turns from the event on
 
 
 def test_datagrams_stay_apart() -> None:

@@ -64,10 +64,10 @@ class Transcript:
             else:
                 self.turns.append(turn)
 
-    def sent_by(self, who: str) -> bytes:
-        """All bytes one side sent, joined."""
+    def sent_by(self, who: str, since: int = 0) -> bytes:
+        """All bytes one side sent (in the turns from index ``since`` on), joined."""
         with self._lock:
-            return b"".join(piece for t in self.turns if t.who == who and t.pieces is not None for piece in t.pieces)
+            return b"".join(piece for t in self.turns[since:] if t.who == who and t.pieces is not None for piece in t.pieces)
 
     def render(self) -> str:
         with self._lock:
@@ -75,10 +75,10 @@ class Transcript:
         lines: list[str] = []
         shown = turns[:MAX_TURNS]
         for turn in shown:
-            if turn.data is None:
+            if turn.pieces is None:
                 lines.append(f"-- {turn.note}")
             else:
-                lines += [f"{turn.who}: {line}" for line in render_bytes(turn.data)]
+                lines += [f"{turn.who}: {line}" for line in render_bytes(b"".join(turn.pieces))]
         if len(turns) > len(shown):
             lines.append(f"... ({len(turns) - len(shown)} more turns)")
         return "\n".join(lines)
