@@ -9,6 +9,7 @@ kills it with every process it started, including ones that left its tree.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import signal
@@ -452,8 +453,8 @@ def descendants(root: psutil.Process) -> list[psutil.Process]:
     """Every process below ``root``. Linux lists each thread's children in
     ``/proc/PID/task/TID/children``: a few reads for a program's tree, where psutil's
     ``children()`` reads every process's ``/proc/PID/stat`` (hundreds beside other gradings)."""
-    if not os.path.exists(f"/proc/{root.pid}/task/{root.pid}/children"):
-        return root.children(recursive=True)  # no such file: another system, or a kernel without it
+    if not _lists_children():
+        return root.children(recursive=True)
     found: list[psutil.Process] = []
     parents = [root.pid]
     while parents:
@@ -475,6 +476,13 @@ def descendants(root: psutil.Process) -> list[psutil.Process]:
                     continue
                 parents.append(pid)
     return found
+
+
+@functools.cache
+def _lists_children() -> bool:
+    """Whether this kernel has ``/proc/PID/task/TID/children`` (not other systems, nor a kernel
+    built without it): asked once, of this process, not of a program that may be gone."""
+    return os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
 
 
 def tagged(variable: str, marker: str, since: float = 0.0) -> list[psutil.Process]:
