@@ -73,7 +73,7 @@ def grading(netlab: Netlab, labs: list[str], extra: list[str], split: bool = Fal
         wall = time.monotonic() - started
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"{netlab.name}: grading the reference did not give full marks (`{' '.join(command)}`)")
-        programs = float((Path(scratch) / "cpu").read_text().split()[1]) if split else None
+        programs = float((Path(scratch) / "cpu").read_text()) if split else None
     return Graded(wall, usage.ru_utime + usage.ru_stime, programs)
 
 
