@@ -102,7 +102,6 @@ class RecordingSMTP(SMTP):
         self._writer.write(reply)
         await self._writer.drain()
 
-
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
         """aiosmtpd's DATA, with the message read in bulk: aiosmtpd awaits it a line at a time, 0.2 s
