@@ -45,7 +45,7 @@ from typing import Any
 from graders.vocabulary.checks import Check
 
 BUNDLED = Path(__file__).resolve().parent / "courses"
-PROGRAMS: dict[str, tuple[str, ...]] = {  # LABS.md: each lab's programs
+PROGRAMS: dict[str, tuple[str, ...]] = {  # LABS.md: each lab's programs, the labs in the order taught (reports/lab_order.py)
     "echo": ("udp_server.py", "udp_client.py", "tcp_server.py", "tcp_client.py"),
     "webserver": ("webserver.py", "http_client.py"),
     "pinger": ("udp_pinger.py", "heartbeat_client.py", "heartbeat_server.py"),

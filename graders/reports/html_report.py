@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.reports.html_page import Html, footer, join, page, prose, rate_class, tag, with_line_ends, write
+from graders.reports.lab_order import lab_rank
 from graders.vocabulary.checks import Points, whole
 from graders.vocabulary.failures import fields
 
@@ -70,7 +71,7 @@ def write_report(results_json: Path, out: Path | None = None, name: str | None =
 
 def render(results: dict[str, Any], name: str, graded: datetime) -> str:
     tests = [Test.of(entry) for entry in results.get("tests", [])]
-    labs = list(dict.fromkeys(test.lab for test in tests))
+    labs = sorted(dict.fromkeys(test.lab for test in tests), key=lab_rank)  # a results.json of an older netlab too
     score, possible = whole(sum(t.score for t in tests)), whole(sum(t.max_score for t in tests))
     header = tag("header", tag("h1", f"netlab report: {name}"),
                  tag("p", tag("strong", f"Score {score}/{possible}", class_=rate_class(score, possible)),

@@ -6,6 +6,7 @@ import pytest
 
 from graders import GRADERS
 from graders.harness.course import LABS_MD, Course
+from graders.reports.lab_order import in_lab_order
 from graders.vocabulary.checks import Check
 
 
@@ -18,7 +19,7 @@ class _Collector:
 
 
 def collect_checks(labs: list[str] | None = None, course: Course = LABS_MD) -> list[Check]:
-    """Every grader check (of the given labs), in the order pytest runs them, as the course
+    """Every grader check (of the given labs), in lab order (``lab_order``), as the course
     grades them (its points; the checks it switches off left out). A profile that names a
     check the graders do not have is refused (``ProfileError``)."""
     collector = _Collector()
@@ -29,4 +30,4 @@ def collect_checks(labs: list[str] | None = None, course: Course = LABS_MD) -> l
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RuntimeError(f"collecting the graders failed with exit status {status}")
     course.check_names(collector.checks)
-    return [graded for check in collector.checks if (graded := course.grade(check))]
+    return in_lab_order(graded for check in collector.checks if (graded := course.grade(check)))

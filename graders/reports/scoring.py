@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.vocabulary.checks import CORE, Check, Points, whole
+from graders.reports.lab_order import check_rank
+from graders.vocabulary.checks import Check, Points, whole
 from graders.vocabulary.failures import as_markdown
 
 MISSING = "missing program"  # a report property: the message of a check whose program is missing
@@ -35,7 +36,7 @@ class Result:
 
 @dataclass
 class Scoreboard:
-    """The results of one grading run, keyed by test id, in the order they ran."""
+    """The results of one grading run, keyed by test id, in the order they ran; reported in lab order."""
 
     results: dict[str, Result] = field(default_factory=dict)
 
@@ -57,7 +58,7 @@ class Scoreboard:
         return bool(self.results)
 
     def ordered(self) -> list[Result]:
-        return sorted(self.results.values(), key=lambda r: (r.check.lab, r.check.group != CORE, r.check.group))
+        return sorted(self.results.values(), key=lambda r: check_rank(r.check))
 
     def totals(self) -> dict[tuple[str, str], tuple[Points, Points]]:
         """(lab, group) -> (earned, possible), core first within each lab."""
