@@ -246,8 +246,10 @@ def download(tmp_path_factory: pytest.TempPathFactory, bad: KnownSubmission) -> 
 
 @pytest.fixture(scope="module")
 def imported(download: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    """The download graded as it comes from Canvas: one zip of its files."""
     out = tmp_path_factory.mktemp("imported")
-    status = netlab_batch(download, "--lab", "echo", "--jobs", "2", "--roster", roster_file(out / "roster.csv"), "--csv", out / "grades.csv",
+    zipped(download, out / "submissions.zip")
+    status = netlab_batch(out / "submissions.zip", "--lab", "echo", "--jobs", "2", "--roster", roster_file(out / "roster.csv"), "--csv", out / "grades.csv",
                           "--results-dir", out / "results", "--canvas", out / "canvas.csv", "--moodle", out / "moodle.csv",
                           "--lms-title", "echo=Lab 1: echo")
     return status, out
@@ -302,7 +304,7 @@ def test_regrade_of_a_late_submission_replaces_its_no_submission_row(imported: t
     book = shutil.copy(out / "grades.csv", tmp_path / "grades.csv")
     late = shutil.copytree(download, tmp_path / "late")
     for program in REFERENCE.glob("*.py"):
-        shutil.copy(program, late / f"whitecarol_late_103_9010_{program.name}")
+        shutil.copy(program, late / f"whitecarol_LATE_103_9010_{program.name}")
     before = path_lines(book)
     assert netlab_batch(late, "--lab", "echo", "--roster", out / "roster.csv", "--csv", book, "--results-dir", tmp_path / "results",
                         "--regrade", "whitecarol_103", "--canvas", tmp_path / "canvas.csv") == 0

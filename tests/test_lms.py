@@ -113,6 +113,15 @@ def test_moodle_export_is_what_moodle_imports(tmp_path: Path) -> None:
         lms_export.moodle(tmp_path / "x.csv", header, rows, ["echo"], {}, "username")
 
 
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    """A zip's bytes, to put inside another zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 def zip_of(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -> Path:
     """A zip made here: ``members`` as files, ``links`` as symbolic links (to /etc/passwd)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -129,19 +138,78 @@ def test_canvas_moodle_and_plain_downloads_unpack_one_folder_per_student(tmp_pat
     download = tmp_path / "download"
     download.mkdir()
     (download / "smithada_101_9001_webserver-1.py").write_text("# ada's server")
-    (download / "smithada_late_101_9002_udp_server.py").write_text("# ada's udp")
+    (download / "smithada_101_9002_udp_server.py").write_text("# ada's udp")
     zip_of(download / "turingalan_102_9003_submission.zip", {"labs/webserver.py": b"# alan", "__MACOSX/labs/._webserver.py": b"junk"})
-    moodle = download / "Grace Hopper_7_assignsubmission_file_"
+    moodle = download / "Grace Hopper_7_assignsubmission_file_"  # Moodle before its downloader class
     moodle.mkdir()
     zip_of(moodle / "mine.zip", {"webserver.py": b"# grace"})
+    moodle = download / "Barbara Liskov_8_assignsubmission_file"  # mod/assign/classes/downloader.php
+    moodle.mkdir()
+    (moodle / "webserver.py").write_text("# barbara")
     zip_of(download / "dijkstra.zip", {"webserver.py": b"# ed"})
     (download / "notes.txt").write_text("not a submission")
     assert lms_download.is_download(download)
     unpacked = lms_download.unpack(download, tmp_path / "results")
     files = {folder.name: sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) for folder in unpacked.folders}
     assert files == {"smithada_101": ["udp_server.py", "webserver.py"], "turingalan_102": ["webserver.py"],
-                     "Grace Hopper_7": ["webserver.py"], "dijkstra": ["webserver.py"]}
+                     "Grace Hopper_7": ["webserver.py"], "Barbara Liskov_8": ["webserver.py"], "dijkstra": ["webserver.py"]}
     assert unpacked.errors == {} and unpacked.skipped == ["notes.txt"]
+
+
+def canvas_download(folder: Path, files: dict[str, str]) -> Path:
+    """Files as Canvas's content_zipper.rb names them: [NAME_][LATE_](USERID | anon_ANONID)_FILEID_FILE."""
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_canvas_late_and_anonymous_files_are_each_their_students(tmp_path: Path) -> None:
+    download = canvas_download(tmp_path / "download", {
+        "smithada_LATE_101_9002_udp_server.py": "# ada, late only",
+        "turingalan_102_9003_webserver.py": "# alan, on time",
+        "turingalan_102_9004_udp_server.py": "# alan, on time",
+        "turingalan_LATE_102_9010_webserver.py": "# alan, resubmitted late",
+        "hopper_Late_103_9011_webserver.py": "# grace, any case",
+        "anon_b2Xk9_9020_webserver.py": "# anonymous",
+        "LATE_anon_Qz7Pw_9021_webserver.py": "# anonymous, late",
+        "anon_51234_9022_webserver.py": "# anonymous, an id of digits",
+    })
+    unpacked = lms_download.unpack(download, tmp_path / "results")
+    files = {folder.name: {p.name: p.read_text() for p in folder.iterdir()} for folder in unpacked.folders}
+    assert files == {
+        "smithada_101": {"udp_server.py": "# ada, late only"},
+        "turingalan_102": {"webserver.py": "# alan, resubmitted late"},
+        "hopper_103": {"webserver.py": "# grace, any case"},
+        "anon_b2Xk9": {"webserver.py": "# anonymous"},
+        "anon_Qz7Pw": {"webserver.py": "# anonymous, late"},
+        "anon_51234": {"webserver.py": "# anonymous, an id of digits"},
+    }
+    assert unpacked.skipped == [] and unpacked.errors == {}
+    assert unpacked.superseded == {"turingalan_102": (["turingalan_LATE_102_9010_webserver.py"],
+                                                      ["turingalan_102_9003_webserver.py", "turingalan_102_9004_udp_server.py"])}
+
+
+def test_of_one_students_two_submissions_the_newest_file_decides(tmp_path: Path) -> None:
+    download = canvas_download(tmp_path / "download", {
+        "turingalan_LATE_102_9003_webserver.py": "# late, then the due date moved",
+        "turingalan_102_9010_webserver.py": "# on time, newer",
+        "turingalan_102_9012_webserver-1.py": "# the same file uploaded again, newest",
+    })
+    unpacked = lms_download.unpack(download, tmp_path / "results")
+    assert (unpacked.folders[0] / "webserver.py").read_text() == "# the same file uploaded again, newest"
+    assert unpacked.superseded["turingalan_102"][1] == ["turingalan_102_9010_webserver.py", "turingalan_LATE_102_9003_webserver.py"]
+
+
+def test_a_zip_in_a_zip_is_unpacked_in_its_place(tmp_path: Path) -> None:
+    download = tmp_path / "download"
+    download.mkdir()
+    inner = zip_bytes({"lab/webserver.py": b"# ada", "lab/deeper.zip": zip_bytes({"udp_server.py": b"# ada udp"})})
+    zip_of(download / "smithada_101_9001_submission.zip", {"ada/labs.zip": inner})
+    unpacked = lms_download.unpack(download, tmp_path / "results")
+    (folder,) = unpacked.folders
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == ["lab", "lab/udp_server.py", "lab/webserver.py"]
+    assert unpacked.errors == {}
 
 
 @pytest.mark.parametrize(("members", "links", "why"), [
@@ -151,6 +219,9 @@ def test_canvas_moodle_and_plain_downloads_unpack_one_folder_per_student(tmp_pat
     ({"webserver.py": b"x"}, ("webserver_link.py",), "symbolic link"),
     ({"bomb.bin": bytes(2 * 2**20)}, (), "more than 1 MiB"),
     ({f"f{i}.py": b"" for i in range(12)}, (), "more than 10"),
+    ({"inner.zip": zip_bytes({"bomb.bin": bytes(2 * 2**20)})}, (), "more than 1 MiB"),
+    ({"inner.zip": zip_bytes({"../../escaped.py": b"x"})}, (), "leaves its folder"),
+    ({"1.zip": zip_bytes({"2.zip": zip_bytes({"3.zip": zip_bytes({"4.zip": zip_bytes({"w.py": b"x"})})})})}, (), "more than 3 deep"),
 ])
 def test_a_bad_archive_costs_only_its_student(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, members: dict[str, bytes],
                                               links: tuple[str, ...], why: str) -> None:

@@ -10,8 +10,8 @@ Every sub-directory of SUBMISSIONS_DIR (but hidden ones and the results director
 submission, graded by ``pytest graders/`` in its own process tree (``grading_run``); each
 gets ``DIR/<name>/results.json`` and ``DIR/<name>/grading.log``, and a row in the gradebook
 (``gradebook``). SUBMISSIONS_DIR may also be an LMS's download as it comes (Canvas's or
-Moodle's files and zips, or ``STUDENT.zip`` files): it is unpacked first, one folder per
-student, by the rules of ``lms_download``. ``--roster`` joins the class list to the
+Moodle's zip, or its files and zips, or ``STUDENT.zip`` files): it is unpacked first, one
+folder per student, by the rules of ``lms_download``. ``--roster`` joins the class list to the
 submissions (``roster``): its columns lead each row, a student who submitted nothing gets a
 row of zeros saying so, a submission on no roster row is graded and named.
 ``--canvas`` and ``--moodle`` write the grades as those LMSs import them (``lms_export``).
@@ -96,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = ROSTER_HELP
     parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
                         help="one sub-directory per submission, or an LMS's download as it comes (Canvas's or Moodle's "
-                             "files, folders and zips, STUDENT.zip files): unpacked into RESULTS_DIR/.unpacked/ first")
+                             "zip, or its files, folders and zips, STUDENT.zip files): unpacked into RESULTS_DIR/.unpacked/ first")
     parser.add_argument("--jobs", "-j", type=positive, default=JOBS_PER_CORE * cores(),
                         help=f"gradings at a time (default: {JOBS_PER_CORE} per core, {JOBS_PER_CORE * cores()} here: they mostly wait)")
     parser.add_argument("--csv", type=Path, default=Path("grades.csv"), help="the gradebook to write (default: grades.csv)")
@@ -223,16 +223,18 @@ class Class:
 
 def load_class(args: argparse.Namespace, console: Console) -> Class:
     """The folders to grade, a download unpacked first; joined to the roster, if any."""
-    if not args.submissions.is_dir():
-        raise Refused(f"no such directory: {args.submissions}")
-    klass = Class(submissions(args.submissions, args.results_dir))
-    if lms_download.is_download(args.submissions):
-        unpacked = lms_download.unpack(args.submissions, args.results_dir)
+    source = downloaded(args.submissions, args.results_dir, console)
+    klass = Class(submissions(source, args.results_dir))
+    if lms_download.is_download(source):
+        unpacked = lms_download.unpack(source, args.results_dir)
         klass = Class(unpacked.folders, errors=unpacked.errors)
         console.print(f"{escape(str(args.submissions))} is an LMS download: {len(unpacked.folders)} submissions "
                       f"unpacked into {escape(str(args.results_dir / lms_download.UNPACKED))}")
         for name in unpacked.skipped:
             console.print(f"[yellow]not a submission (whose is it?), skipped: {escape(name)}[/]")
+        for student, (graded, superseded) in unpacked.superseded.items():
+            console.print(f"[yellow]{escape(student)}: graded the newest submission, {escape(', '.join(graded))}; "
+                          f"superseded: {escape(', '.join(superseded))}[/]")
     if not klass.folders:
         raise Refused(f"no submissions (sub-directories) in {args.submissions}")
     if args.roster:
@@ -241,6 +243,20 @@ def load_class(args: argparse.Namespace, console: Console) -> Class:
         for name in klass.join.unknown:
             console.print(f"[yellow]not on the roster, graded all the same: {escape(name)}[/]")
     return klass
+
+
+def downloaded(submissions: Path, results_dir: Path, console: Console) -> Path:
+    """The class's directory: ``submissions`` itself, or the LMS's zip of it unpacked."""
+    if submissions.is_dir():
+        return submissions
+    if not submissions.is_file():
+        raise Refused(f"no such directory or zip: {submissions}")
+    try:
+        unzipped = lms_download.unzip_download(submissions, results_dir)
+    except lms_download.BadArchive as error:
+        raise Refused(f"{submissions} is neither a directory nor a zip that unpacks: {error}") from error
+    console.print(f"{escape(str(submissions))} unpacked into {escape(str(unzipped))}")
+    return unzipped
 
 
 def choose(klass: Class, args: argparse.Namespace) -> list[Path]:
