@@ -24,7 +24,7 @@ def score(cell: str) -> str:
 def canvas(path: Path, assignments: list[str]) -> dict[str, list[str]]:
     """Canvas's gradebook import: the header its importer checks (``Student``, ``ID``, the SIS
     columns, ``Section`` last), one column per assignment and no other, the ``Points Possible``
-    row second, a score in every cell. Returns each student's row by ID (else name)."""
+    row second and no other, a score in every cell. Returns each student's row by ID (else name)."""
     header, points, *students = rows_of(path)
     assert header == [*CANVAS_STUDENT, *assignments], header
     assert "Student" in header[0] and "ID" in header[1] and "Section" in header[4]
@@ -35,6 +35,7 @@ def canvas(path: Path, assignments: list[str]) -> dict[str, list[str]]:
     for row in students:
         assert len(row) == len(header), row
         assert row[0] or row[1], f"a row Canvas cannot match to a student: {row}"
+        assert "Points Possible" not in row[0], f"Canvas reads this row as the maxima (check_for_non_student_row): {row}"
         for cell in row[5:]:
             score(cell)
         by_student[row[1] or row[0]] = row

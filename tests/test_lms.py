@@ -54,6 +54,30 @@ def test_roster_headers_are_understood_in_their_usual_spellings(tmp_path: Path) 
     assert first_last.students[0].get(roster.NAME) == "Alan Turing"
 
 
+CANVAS_GRADEBOOK_EXPORT = """\
+Student,ID,SIS User ID,SIS Login ID,Section,Lab 1: echo (5501),Lab 2 (5502),Current Score,Final Score
+,,,,,Manual Posting,,,
+,,,,,,Muted,,
+    Points Possible,,,,,23,30,(read only),(read only)
+"Lovelace, Ada",101,S1,ada,A,,,,
+"Turing, Alan",102,S2,alan,B,20,,66.67,38.1
+"""
+
+
+def test_canvas_gradebook_export_as_roster_has_only_its_students(tmp_path: Path) -> None:
+    listed = roster.Roster.load(write_roster(tmp_path / "canvas-export.csv", CANVAS_GRADEBOOK_EXPORT))
+    assert [s.get(roster.NAME) for s in listed.students] == ["Lovelace, Ada", "Turing, Alan"]
+    joined = listed.join(["lovelaceada_101"])
+    header = gradebook.columns(CHECKS, "labs", listed.header)
+    rows = [gradebook.row(Outcome("lovelaceada_101", results(test_a=2), "", 1.0), CHECKS, joined.matched["lovelaceada_101"].cells),
+            *(gradebook.missing(s.cells, CHECKS) for s in joined.missing)]
+    lms_export.canvas(tmp_path / "canvas.csv", header, rows, gradebook.points_row(header, CHECKS), ["echo", "webserver"], {})
+    students = lms_formats.canvas(tmp_path / "canvas.csv", ["echo", "webserver"])
+    assert sorted(students) == ["101", "102"]
+    points_rows = [row for row in lms_formats.rows_of(tmp_path / "canvas.csv") if "Points Possible" in row[0]]
+    assert len(points_rows) == 1, "Canvas's importer reads every Points Possible row as the maxima"
+
+
 def test_roster_without_a_column_to_match_on_is_refused(tmp_path: Path) -> None:
     with pytest.raises(roster.RosterError, match="no column to match"):
         roster.Roster.load(write_roster(tmp_path / "r.csv", "Section,Grade\nA,1\n"))

@@ -19,6 +19,11 @@ name           ``name``, ``student``, ``student name``, ``full name``; or ``firs
 section        ``section``, ``group``
 =============  ======================================================================
 
+Rows that are not students are left out, as Canvas's gradebook import leaves them out
+(instructure/canvas-lms ``lib/gradebook_importer.rb``, ``check_for_non_student_row``), so
+Canvas's own gradebook export is a roster: the ``Points Possible`` row (its first cell says
+so), and the row of ``Muted`` or ``Manual Posting`` marks (no other cell filled).
+
 A submission folder belongs to the student whose ``submission`` cell is its name, when the
 roster has that column (and only then). Otherwise to the student whose id, SIS id, login,
 email or email's part before ``@`` is its name (case aside), else, for a folder named
@@ -50,6 +55,7 @@ HEADERS = {
 }
 KEYS = (ID, SIS_ID, LOGIN, EMAIL)  # what a folder may be named after
 LMS_FOLDER = re.compile(r"^(?P<name>.+)_(?P<number>\d+)$")
+HIDDEN_MARK = re.compile(r"^\s*(Muted|Manual Posting.*)?\s*$", re.IGNORECASE)  # as gradebook_importer.rb reads them
 
 
 class RosterError(Exception):
@@ -117,7 +123,7 @@ class Roster:
         fields = understood(header)
         if not set(fields) & {SUBMISSION, *KEYS, NAME, FIRST, LAST}:
             raise RosterError(f"the roster {path} has no column to match submissions on (submission, id, sis id, login, email or name): {header}")
-        students = [student(header, fields, cells) for cells in reader]
+        students = [student(header, fields, cells) for cells in reader if is_student_row(cells)]
         return cls(header, students)
 
     def join(self, names: list[str]) -> Join:
@@ -158,6 +164,13 @@ def understood(header: list[str]) -> dict[str, str]:
             if squeeze(column) in spellings and name not in found:
                 found[name] = column
     return found
+
+
+def is_student_row(cells: list[str]) -> bool:
+    """Not Canvas's ``Points Possible`` row, nor its row of ``Muted``/``Manual Posting`` marks."""
+    if cells and "Points Possible" in cells[0]:
+        return False
+    return not all(HIDDEN_MARK.match(cell) for cell in cells)
 
 
 def student(header: list[str], fields: dict[str, str], row: list[str]) -> Student:
