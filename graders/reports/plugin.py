@@ -23,6 +23,7 @@ from graders.harness.launcher import Launcher, missing_requirements
 from graders.harness.runs import EARLY, FAILED
 from graders.harness.submission import MissingProgram
 from graders.network import netns
+from graders.reports.machine_paths import MachinePaths
 from graders.reports.scoring import MARKDOWN, MISSING, TEXT, Scoreboard
 from graders.reports.summary import print_summary
 from graders.vocabulary.checks import CORE, Check
@@ -301,6 +302,7 @@ class Grading:
         path = self.config.getoption("results_json")
         if path:
             said = "\n".join(self.config.stash.get(SAID, []))
-            self.scoreboard.write_gradescope(Path(path), said, self.config.getoption("results_format"), time.monotonic() - self.started)
+            private = MachinePaths.of(submission_dir(self.config), self.config.option.basetemp and Path(self.config.option.basetemp))
+            self.scoreboard.write_gradescope(Path(path), said, self.config.getoption("results_format"), time.monotonic() - self.started, private)
         if session.exitstatus == pytest.ExitCode.OK and self.scoreboard.failed():
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a skipped check (not attempted, no namespace here) did not pass

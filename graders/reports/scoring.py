@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from graders.reports.lab_order import check_rank
+from graders.reports.machine_paths import MachinePaths
 from graders.vocabulary.checks import Check, Points, whole
 from graders.vocabulary.failures import as_markdown
 
@@ -80,17 +81,20 @@ class Scoreboard:
     def failed(self) -> list[Result]:
         return [r for r in self.ordered() if not r.passed]
 
-    def gradescope(self, output: str = "", output_format: str = TEXT, seconds: float | None = None) -> dict[str, object]:
+    def gradescope(self, output: str = "", output_format: str = TEXT, seconds: float | None = None,
+                   private: MachinePaths | None = None) -> dict[str, object]:
         """Gradescope's ``results.json``, with only the keys its specification documents:
         https://gradescope-autograders.readthedocs.io/en/latest/specs/ . ``output`` is what the
         whole run has to say (a part it could not grade here); ``output_format`` is the tests'
-        (``text``, in a <pre>; ``md``, the wire in a code block)."""
+        (``text``, in a <pre>; ``md``, the wire in a code block). It goes to the student: the
+        grading machine's ``private`` paths are left out of every output."""
+        scrub = private.scrub if private else str
         labs = list(dict.fromkeys(r.check.lab for r in self.ordered()))
         numbers: dict[str, int] = {}
         tests = []
         for r in self.ordered():
             numbers[r.check.lab] = numbers.get(r.check.lab, 0) + 1
-            text = r.output if not r.passed else f"rule: {r.check.cited_rule}"
+            text = scrub(r.output) if not r.passed else f"rule: {r.check.cited_rule}"
             tests.append({
                 "name": f"{r.check.lab} / {r.check.group} / {r.check.name}",
                 "number": f"{labs.index(r.check.lab) + 1}.{numbers[r.check.lab]}",
@@ -106,14 +110,15 @@ class Scoreboard:
         return {
             "score": self.score,
             **({"execution_time": round(seconds)} if seconds is not None else {}),
-            **({"output": output, "output_format": TEXT} if output else {}),
+            **({"output": scrub(output), "output_format": TEXT} if output else {}),
             "test_output_format": output_format,
             "tests": tests,
         }
 
-    def write_gradescope(self, path: Path, output: str = "", output_format: str = TEXT, seconds: float | None = None) -> None:
+    def write_gradescope(self, path: Path, output: str = "", output_format: str = TEXT, seconds: float | None = None,
+                         private: MachinePaths | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        results = self.gradescope(output, output_format, seconds)
+        results = self.gradescope(output, output_format, seconds, private)
         path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
