@@ -224,6 +224,22 @@ def test_report_has_each_failure_with_rule_expected_got_and_a_readable_wire(page
     assert re.search(r"HELLO WORLD<span class=\"eol\"[^>]*>LF</span></span>\n", document), "a bare LF shows as LF alone"
 
 
+def test_a_report_puts_every_failure_before_any_check_passed(tmp_path: Path) -> None:
+    """Two labs with a failure each: both failures come before the first passed check, and the
+    labs come in the order they are taught, whatever order results.json has."""
+    two_labs = collect_checks(["echo", "webserver"])
+    first = {lab: next(c for c in two_labs if c.lab == lab) for lab in ("echo", "webserver")}
+    failures = {check.name: failed(check, "what the lab asks", "something else") for check in first.values()}
+    results = results_of(list(reversed(two_labs)), failures)
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    document = write_report(tmp_path / "results.json").read_text()
+    last_failure = document.rindex('class="failed"')
+    first_passed = document.index('id="passed"')
+    assert last_failure < first_passed, "a failure after the passed checks"
+    assert document.index('id="lab-echo"') < document.index('id="lab-webserver"') < first_passed
+    assert f"Passed checks ({len(two_labs) - 2})" in parsed(tmp_path / "report.html").words
+
+
 def test_checks_that_failed_alike_are_shown_once(paged: Paged) -> None:
     page = parsed(paged.results / "cy" / "report.html")
     assert "4 checks failed the same way" in page.words
