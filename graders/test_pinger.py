@@ -19,7 +19,7 @@ from graders.network.ports import LOOPBACK
 from graders.peers.fake_pinger import HeartbeatReceiver, PingSchedule, PingServer
 from graders.peers.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics
 from graders.vocabulary.checks import lab, points
-from graders.vocabulary.failures import expect
+from graders.vocabulary.failures import expect, few
 from graders.vocabulary.wire import Transcript
 
 pytestmark = lab("pinger")
@@ -146,7 +146,7 @@ def test_sends_ten_pings_numbered_1_to_10_with_the_time(mixed: PingRun) -> None:
             problems.append(f"ping {match.group(1)}: t is {float(match.group(2)) - ping.wall:+.3f} s off the time it arrived")
     seqs = [ping.seq for ping in mixed.server.pings]
     if seqs != list(range(1, PINGS + 1)):
-        problems.insert(0, f"the pings were numbered {seqs}" if seqs else "no ping arrived")
+        problems.insert(0, f"the pings were numbered {few(seqs)}" if seqs else "no ping arrived")
     expect(
         not problems,
         expected=f"ten datagrams `Ping i t`, i from 1 to 10, t within {T_WITHIN * 1000:g} ms of real time",
@@ -359,7 +359,7 @@ def test_heartbeat_client_sends_numbered_heartbeats_with_the_time(beats: BeatRun
     if not beats.receiver.datagrams:
         problems.append("no datagram arrived")
     elif seqs != list(range(1, len(seqs) + 1)):
-        problems.insert(0, f"the heartbeats were numbered {seqs}")
+        problems.insert(0, f"the heartbeats were numbered {few(seqs)}")
     expect(
         not problems,
         expected=f"datagrams `Heartbeat seq t`, seq 1, 2, 3..., t within {T_WITHIN * 1000:g} ms of real time",
@@ -377,7 +377,7 @@ def test_heartbeat_client_keeps_the_interval_asked(beats: BeatRun) -> None:
     expect(
         mean is not None and abs(mean - BEAT_INTERVAL) <= 0.03 and all(0.1 <= gap <= 0.35 for gap in gaps),
         expected=f"heartbeats {BEAT_INTERVAL:g} s apart (on average within 30 ms, each within 0.1 to 0.35 s)",
-        got=f"gaps of {', '.join(f'{gap:.3f}' for gap in gaps)} s" if gaps else f"{len(times)} datagram(s)",
+        got=f"gaps of {few([f'{gap:.3f}' for gap in gaps])} s" if gaps else f"{len(times)} datagram(s)",
         wire=beats.receiver.transcript,
     )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from graders.vocabulary.failures import GOT_LINE_CHARS, GOT_LINES, fields
 from tests.grading import KnownSubmission, grade, known_bad
 
 CASES = known_bad()
@@ -24,3 +25,6 @@ def test_known_bad_fails_exactly_its_checks(bad: KnownSubmission, tmp_path: Path
     for check in bad.fails:
         output = grading.output_of(check)
         assert output.startswith("rule:"), f"{check} fails with a harness error, not its message:\n{output}"
+        got = fields(output)["got"].splitlines()
+        widest = max(map(len, got), default=0)
+        assert len(got) <= GOT_LINES and widest <= GOT_LINE_CHARS, f"{check}'s got: is {len(got)} lines, {widest} characters wide"

@@ -3,12 +3,15 @@
 A failed check says four things (STYLE.md): the rule it grades (taken from
 the test's docstring by the plugin), what was expected, what happened, and
 the wire transcript where there was one. Anything else that escapes a test is
-a harness bug and keeps its traceback.
+a harness bug and keeps its traceback. What a check says it got is bounded here,
+once for every check: a program that floods (154,444 pings) costs its points,
+not a message of megabytes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from _pytest._io import TerminalWriter
@@ -20,9 +23,10 @@ class CheckFailed(AssertionError):
     """What a submission did that its lab rule does not allow."""
 
     def __init__(self, expected: str, got: str, wire: Transcript | None = None) -> None:
-        super().__init__(f"expected {expected}; got {got}")
+        shown = bounded(got)
+        super().__init__(f"expected {expected}; got {shown}")
         self.expected = expected
-        self.got = got
+        self.got = shown
         self.wire = wire
 
     def report(self, rule: str, notes: list[str]) -> FailureText:
@@ -67,6 +71,37 @@ LABEL_WIDTH = 10  # "expected: ": a message's text starts here, continuation lin
 def _labelled(label: str, text: str) -> list[str]:
     head, *rest = text.splitlines() or [""]
     return [f"{label + ':':<{LABEL_WIDTH}}{head}"] + [f"{'':{LABEL_WIDTH}}{line}" for line in rest]
+
+
+GOT_LINES = 60  # lines of a `got:` shown, its last one saying how many more there were
+GOT_LINE_CHARS = 500  # characters of one line of it shown, the count of the rest included
+COUNT_ROOM = 40  # characters kept for that count: "... (1,234,567,890 more characters)"
+FEW = 10  # items of a list a message names before it says how many more
+
+
+def bounded(got: str) -> str:
+    """``got`` as a message shows it: its first lines, each cut short, then a count of the rest.
+    Bounding it again changes nothing, so a check may pass on another's ``got``."""
+    lines = got.splitlines()
+    if len(lines) <= GOT_LINES and all(len(line) <= GOT_LINE_CHARS for line in lines):
+        return got
+    if len(lines) > GOT_LINES:
+        more = len(lines) - (GOT_LINES - 1)
+        lines = [*lines[: GOT_LINES - 1], f"... ({more:,} more lines)"]
+    return "\n".join(_cut(line) for line in lines)
+
+
+def _cut(line: str) -> str:
+    if len(line) <= GOT_LINE_CHARS:
+        return line
+    kept = GOT_LINE_CHARS - COUNT_ROOM
+    return f"{line[:kept]}... ({len(line) - kept:,} more characters)"
+
+
+def few(items: Sequence[object], shown: int = FEW) -> str:
+    """A list for a message: its first items, then how many more (``1, 2, 3, ... (154,441 more)``)."""
+    head = ", ".join(str(item) for item in items[:shown])
+    return head if len(items) <= shown else f"{head}, ... ({len(items) - shown:,} more)"
 
 
 class Judgements:
