@@ -78,6 +78,49 @@ def test_canvas_gradebook_export_as_roster_has_only_its_students(tmp_path: Path)
     assert len(points_rows) == 1, "Canvas's importer reads every Points Possible row as the maxima"
 
 
+MOODLE_WORKSHEET = """\
+"Identifier","Full name","Email address","Status","Grade","Maximum grade","Grade can be changed",\
+"Last modified (submission)","File submissions","Last modified (grade)","Feedback comments"
+"Participant 7","Alice Smith",alice.smith@uni.edu,"Submitted for grading",,100.00,Yes,"Monday, 1 December 2026, 10:00 AM",webserver.py,-,
+"Participant 9","Alice Smith",asmith2@uni.edu,"Submitted for grading",,100.00,Yes,"Monday, 1 December 2026, 11:00 AM",webserver.py,-,
+"Participant 12","Bob Jones",bob@uni.edu,"Submitted for grading",,100.00,Yes,"Monday, 1 December 2026, 12:00 PM",webserver.py,-,
+"Participant 15","Carol White",carol@uni.edu,"No submission",,100.00,Yes,-,,-,
+"""
+
+
+def moodle_download(folder: Path, students: list[str]) -> list[str]:
+    """Moodle's "Download all submissions" (mod/assign/classes/downloader.php): a folder
+    ``Full Name_PARTICIPANT_assignsubmission_file`` per student; the folders unpacked."""
+    folder.mkdir()
+    for student in students:
+        (folder / f"{student}_assignsubmission_file").mkdir()
+        (folder / f"{student}_assignsubmission_file" / "webserver.py").write_text(f"# {student}")
+    return [unpacked.name for unpacked in lms_download.unpack(folder, folder.parent / "results").folders]
+
+
+def test_moodle_students_of_one_name_are_told_apart_by_the_grading_worksheet(tmp_path: Path) -> None:
+    folders = moodle_download(tmp_path / "download", ["Alice Smith_7", "Alice Smith_9", "Bob Jones_12"])
+    worksheet = roster.Roster.load(write_roster(tmp_path / "worksheet.csv", MOODLE_WORKSHEET))
+    joined = worksheet.join(folders)
+    assert {name: s.get(roster.EMAIL) for name, s in joined.matched.items()} == {
+        "Alice Smith_7": "alice.smith@uni.edu", "Alice Smith_9": "asmith2@uni.edu", "Bob Jones_12": "bob@uni.edu"}
+    assert [s.get(roster.NAME) for s in joined.missing] == ["Carol White"] and joined.unknown == []
+    class_list = roster.Roster.load(write_roster(tmp_path / "names.csv", "Name,Email\nAlice Smith,a@uni.edu\nAlice Smith,b@uni.edu\n"))
+    with pytest.raises(roster.RosterError, match="grading worksheet"):
+        class_list.join(folders[:1])
+
+
+def test_a_folders_number_never_overrides_a_name_it_contradicts(tmp_path: Path) -> None:
+    folders = moodle_download(tmp_path / "download", ["Bob Jones_102", "Alice Smith_3", "Participant_4", "Dan Brown_77"])
+    listed = roster.Roster.load(write_roster(tmp_path / "r.csv", "Name,ID number\nAlice Smith,102\nBob Jones,55\nGrace Hopper,4\nCarol White,77\n"))
+    joined = listed.join(folders)
+    assert {name: s.get(roster.NAME) for name, s in joined.matched.items()} == {
+        "Bob Jones_102": "Bob Jones", "Alice Smith_3": "Alice Smith", "Participant_4": "Grace Hopper"}
+    assert joined.unknown == ["Dan Brown_77"] and [s.get(roster.NAME) for s in joined.missing] == ["Carol White"], "Dan's work is not Carol's grade"
+    anonymous = roster.Roster.load(write_roster(tmp_path / "c.csv", "Student,ID\n\"Lovelace, Ada\",51234\n"))
+    assert anonymous.join(["anon_51234"]).unknown == ["anon_51234"], "an anonymous id is no user id"
+
+
 def test_roster_without_a_column_to_match_on_is_refused(tmp_path: Path) -> None:
     with pytest.raises(roster.RosterError, match="no column to match"):
         roster.Roster.load(write_roster(tmp_path / "r.csv", "Section,Grade\nA,1\n"))

@@ -134,9 +134,12 @@ leads each row of the gradebook. Headers understood (any case; spaces, _ - . ign
   name        name, student, student name, full name; or first (given) name + last name,
               surname or family name
   section     section, group
+  participant identifier                                  (Moodle's grading worksheet: Participant N)
+Canvas's gradebook export and Moodle's grading worksheet are rosters as they download.
 A folder is a student's when it is their submission cell (if the roster has that column);
 else their id, SIS id, login, email or email's part before @ (any case); else, for a folder
-NAME_NUMBER (an LMS download's), their id or SIS id is NUMBER, else their name is NAME
+NAME_NUMBER (an LMS download's), their participant number (a worksheet's), else their id
+or SIS id, is NUMBER and NAME shares a word of their name; else their name is NAME
 (letters only, either order). A student with no submission gets a row of zeros saying
 "no submission"; a submission on no roster row is graded and named; a match that is not
 one to one is refused, named.

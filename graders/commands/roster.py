@@ -17,6 +17,7 @@ email          ``email``, ``e-mail``, ``email address``, ``mail``
 name           ``name``, ``student``, ``student name``, ``full name``; or ``first name``
                (``given name``) with ``last name`` (``surname``, ``family name``)
 section        ``section``, ``group``
+participant    ``identifier`` (Moodle's grading worksheet: ``Participant N``)
 =============  ======================================================================
 
 Rows that are not students are left out, as Canvas's gradebook import leaves them out
@@ -28,19 +29,26 @@ A submission folder belongs to the student whose ``submission`` cell is its name
 roster has that column (and only then). Otherwise to the student whose id, SIS id, login,
 email or email's part before ``@`` is its name (case aside), else, for a folder named
 ``NAME_NUMBER`` (as ``lms_download`` names an LMS's download: Canvas's user id, Moodle's
-participant number), the student whose id or SIS id is NUMBER, else whose name, letters
-only and in either order of first and last, is NAME. A folder two students could own, two
-folders for one student, or two students with the same key, is refused, named.
+participant number), the student whose participant number is NUMBER when the roster is
+Moodle's grading worksheet (its ``Identifier`` column: mod/assign ``gradingtable.php``,
+``col_recordid``), else whose id or SIS id is NUMBER, as long as NAME does not contradict
+the student's name (shares no word of it: Bob's participant number is not Alice's id);
+else the student whose name, letters only and in either order of first and last, is NAME.
+Canvas's anonymous ``anon_ID`` and Moodle's blind ``Participant`` carry no name, and an
+anonymous folder no number. A folder two students could own, two folders for one
+student, or two students with the same key, is refused, named.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 SUBMISSION, ID, SIS_ID, LOGIN, EMAIL, NAME, SECTION = "submission", "id", "sis id", "login", "email", "name", "section"
+PARTICIPANT = "participant"
 FIRST, LAST = "first name", "last name"
 HEADERS = {
     SUBMISSION: ("submission", "folder", "directory", "dir"),
@@ -52,9 +60,12 @@ HEADERS = {
     FIRST: ("firstname", "givenname"),
     LAST: ("lastname", "surname", "familyname"),
     SECTION: ("section", "group"),
+    PARTICIPANT: ("identifier",),
 }
 KEYS = (ID, SIS_ID, LOGIN, EMAIL)  # what a folder may be named after
-LMS_FOLDER = re.compile(r"^(?P<name>.+)_(?P<number>\d+)$")
+LMS_FOLDER = re.compile(r"^(?!anon_)(?P<name>.+)_(?P<number>\d+)$")  # not Canvas's anonymous anon_ID
+PARTICIPANT_NUMBER = re.compile(r"(\d+)\s*$")  # Moodle's "Participant 12"
+NAMELESS = {"participant", "anon"}  # Moodle's blind marking, Canvas's anonymous grading: no name
 HIDDEN_MARK = re.compile(r"^\s*(Muted|Manual Posting.*)?\s*$", re.IGNORECASE)  # as gradebook_importer.rb reads them
 
 
@@ -134,7 +145,8 @@ class Roster:
         for name in names:
             found = self.owners(name, by_submission)
             if len(found) > 1:
-                raise RosterError(f"submission {name!r} matches several roster rows: {', '.join(self.students[i].label for i in found)}")
+                raise RosterError(f"submission {name!r} matches several roster rows: {', '.join(self.students[i].label for i in found)} "
+                                  "(Moodle: its grading worksheet as --roster tells them apart by participant number)")
             if not found:
                 joined.unknown.append(name)
                 continue
@@ -149,7 +161,8 @@ class Roster:
         """The rows ``folder`` may belong to, by the first rule of the module's docstring that finds any."""
         if by_submission:
             return [i for i, s in enumerate(self.students) if s.get(SUBMISSION) == folder.strip()]
-        for rule in (named_after, numbered, named):
+        numbers = (PARTICIPANT,) if any(s.get(PARTICIPANT) for s in self.students) else (ID, SIS_ID)
+        for rule in (named_after, numbered_by(numbers), named):
             found = [i for i, s in enumerate(self.students) if rule(s, folder.strip())]
             if found:
                 return found
@@ -189,10 +202,29 @@ def named_after(student: Student, folder: str) -> bool:
     return folder.casefold() in keys
 
 
-def numbered(student: Student, folder: str) -> bool:
-    """``NAME_NUMBER``, NUMBER the student's id or SIS id."""
-    lms = LMS_FOLDER.match(folder)
-    return lms is not None and lms["number"] in {student.get(ID), student.get(SIS_ID)} - {""}
+def numbered_by(fields: tuple[str, ...]) -> Callable[[Student, str], bool]:
+    def numbered(student: Student, folder: str) -> bool:
+        """``NAME_NUMBER``, NUMBER the student's (one of ``fields``), NAME not another's."""
+        lms = LMS_FOLDER.match(folder)
+        if lms is None or not agrees(student, lms["name"]):
+            return False
+        return lms["number"] in {number(student, field) for field in fields} - {""}
+    return numbered
+
+
+def number(student: Student, field: str) -> str:
+    """The student's ``field``; of Moodle's ``Participant N``, N."""
+    value = student.get(field)
+    found = PARTICIPANT_NUMBER.search(value) if field == PARTICIPANT else None
+    return found[1] if found else value
+
+
+def agrees(student: Student, name: str) -> bool:
+    """``name`` (a folder's) may be the student's: it shares a word of their name, or one of
+    them has none (a nameless roster row, an anonymous folder)."""
+    words = {letters(word) for word in student.get(NAME).split() if len(letters(word)) > 1}
+    folder = letters(name)
+    return not words or not folder or folder in NAMELESS or any(word in folder for word in words)
 
 
 def named(student: Student, folder: str) -> bool:
