@@ -2,10 +2,11 @@
 
 Made from the grading's results.json alone (Gradescope's format), so it can be made
 wherever one is: ``write_report(Path("results.json"))`` writes ``report.html`` beside it.
-It shows the score per lab and group; every failed check with its rule, what was expected,
-what the program did, and the wire as a transcript (``C:``/``S:`` lines, line ends drawn as
-``CR`` ``LF``); and the checks passed. Checks of one group that failed the same way (a
-missing program fails all of its checks alike) are shown once, with every check named.
+It shows the score per lab and group; then, lab by lab, every failed check with its rule,
+what was expected, what the program did, and the wire as a transcript (``C:``/``S:`` lines,
+line ends drawn as ``CR`` ``LF``); then, after every failure, the checks passed. Checks of
+one group that failed the same way (a missing program fails all of its checks alike) are
+shown once, with every check named.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def render(results: dict[str, Any], name: str, graded: datetime) -> str:
     sections = [lab_section(lab, [test for test in tests if test.lab == lab]) for lab in labs]
     if not tests:
         sections = [tag("p", "This grading recorded no checks.")]
-    return page(f"netlab report: {name}", header, scores_table(tests), *sections,
+    return page(f"netlab report: {name}", header, scores_table(tests), *sections, passed_section(tests, labs),
                 footer(f"from results.json, graded {graded:%Y-%m-%d %H:%M}"))
 
 
@@ -104,15 +105,25 @@ def score_row(lab: str, group: str, tests: list[Test]) -> Html:
 
 
 def lab_section(lab: str, tests: list[Test]) -> Html:
+    """A lab's score and its failed checks: what to fix comes first, before any check passed."""
     score, possible = whole(sum(t.score for t in tests)), whole(sum(t.max_score for t in tests))
     failed = [test for test in tests if not test.passed]
-    passed = [test for test in tests if test.passed]
     parts: list[object] = [tag("h2", f"{lab}: ", tag("span", f"{score}/{possible}", class_=rate_class(score, possible)))]
     if failed:
         parts += [tag("h3", f"Failed checks ({len(failed)})"), *map(failure, alike(failed))]
-    if passed:
-        parts += [tag("h3", f"Passed checks ({len(passed)})"), tag("ul", *map(passed_item, passed), class_="passed")]
+    else:
+        parts += [tag("p", "Every check passed.", class_="pass")]
     return tag("section", *parts, id=f"lab-{lab}")
+
+
+def passed_section(tests: list[Test], labs: list[str]) -> Html | None:
+    """Every check passed, lab by lab, after all the failures."""
+    passed = [test for test in tests if test.passed]
+    if not passed:
+        return None
+    lists = [part for lab in labs if (done := [t for t in passed if t.lab == lab])
+             for part in (tag("h3", f"{lab} ({len(done)})"), tag("ul", *map(passed_item, done), class_="passed"))]
+    return tag("section", tag("h2", f"Passed checks ({len(passed)})"), *lists, id="passed")
 
 
 def alike(failed: list[Test]) -> list[list[Test]]:
