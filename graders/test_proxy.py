@@ -361,8 +361,7 @@ def test_a_client_that_leaves_early_does_not_stop_the_proxy(fresh_proxy: Proxy, 
         pass
     with TcpClient(fresh_proxy.port) as half:
         half.send(b"GET http://127.0.0.1")
-    response = fresh_proxy.ask(origin, "/page.html")
-    expect_status(response, (200,), "for /page.html after two clients left early")
+    fresh_proxy.client.any_answer(origin, "/page.html")  # any answer proves it alive: relaying is other checks' to judge
 
 
 @points(1)

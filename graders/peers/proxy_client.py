@@ -74,6 +74,22 @@ class ProxyClient:
             wire=first_wire,
         )
 
+    def any_answer(self, origin: Origin, target: str, within: float = ASK_WITHIN) -> HttpResponse:
+        """The proxy's answer to a GET for ``target``, whatever its status: in the form learnt, else
+        in the first form that gets a well-formed response (proof that the proxy is alive and
+        answering, whether or not it can relay)."""
+        tried = []
+        for form in (self.form,) if self.form is not None else FORMS:
+            try:
+                return self.send_in(form, origin.authority, origin.path(target), within)
+            except CheckFailed as failure:
+                tried.append((form, failure))
+        raise CheckFailed(
+            expected=f"a well-formed response (any status) to a GET for {origin.path(target)}, in either request form",
+            got="; ".join(f"in {form} form, {failure.got}" for form, failure in tried),
+            wire=tried[0][1].wire,
+        )
+
     def send_in(self, form: Form, authority: str, target: str, within: float = ASK_WITHIN, method: str = "GET", body: bytes | None = None) -> HttpResponse:
         return self.send(request_bytes(form, self.port, authority, target, method, body), within)
 
