@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except course.ProfileError as error:
         raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(Grading(config), "netlab-grading")
+    config.pluginmanager.register(FailureMarks(), "netlab-failure-marks")
     missing = missing_requirements(tuple(config.stash[COURSE].requirements()))
     if missing:
         _say(config, f"netlab --course: the profile's requirements {', '.join(missing)} are not installed here "
@@ -222,14 +224,6 @@ def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
         item.user_properties.append(("judged", Judgements.stop()))
 
 
-@pytest.hookimpl(hookwrapper=True, specname="pytest_runtest_makereport")
-def record_a_failure(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
-    """Whether the check failed, for a server it shares with the next (``runs.Shared``)."""
-    report = (yield).get_result()
-    if report.failed:
-        item.stash[FAILED] = True
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
     """A failed check reads as rule / expected / got / wire, without a traceback; an optional
@@ -272,6 +266,19 @@ def _servers_that_died(item: pytest.Item) -> list[str]:
     """A server that exited during a check is often the whole story: say so beside the message."""
     launchers = [value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Launcher)]
     return [program.death_note() for launcher in launchers for program in launcher.servers_that_died()]
+
+
+class FailureMarks:
+    """Marks each test that failed, in any phase, for a server it shares with the next
+    (``runs.Shared``). An object of its own: pytest takes a hook only by its ``pytest_`` name
+    (``specname`` or not), and this module's ``pytest_runtest_makereport`` makes the report."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if report.failed:
+            item.stash[FAILED] = True
+        return report
 
 
 class Grading:
