@@ -244,18 +244,31 @@ def test_a_late_reply_is_not_taken_for_a_later_ping(late: PingRun) -> None:
     """A reply that arrives after its ping timed out is not taken as the reply to a later ping
     (here ping 2's reply comes 1.3 s late, 0.3 s into ping 3's wait, and ping 5's reply comes
     twice, the second 0.2 s into ping 6's wait)."""
-    problems = []
-    for number, earlier in ((3, 2), (6, 5)):
-        line = late.line_for(number)
-        if line is None or line.timed_out:
-            problems.append(f"no reply line for ping {number}")
-        elif line.seq != number:
-            problems.append(f"under ping {number} it printed the reply to ping {line.seq}: {line.text!r}")
+    problems = [problem for number, earlier in ((3, 2), (6, 5)) if (problem := _late_problem(late, number, earlier))]
     expect(
         not problems,
         expected="the replies to pings 3 and 6 under their own numbers, not the earlier replies that came meanwhile",
         got="; ".join(problems) + "\n" + late.output(),
         wire=late.server.transcript,
+    )
+
+
+def _late_problem(run: PingRun, number: int, earlier: int) -> str:
+    """What shows that under ping ``number`` it took the late reply to ping ``earlier`` ('' if
+    nothing does): the reply it printed there, or, where it printed no reply text, an RTT nearer
+    the late reply's coming than its own reply's."""
+    line = run.line_for(number)
+    if line is None or line.timed_out:
+        return f"no reply line for ping {number}"
+    if line.seq is not None:
+        return "" if line.seq == number else f"under ping {number} it printed the reply to ping {line.seq}: {line.text!r}"
+    own = run.server.held(number)
+    came = run.server.late_reply(earlier, during=number)
+    if line.rtt is None or own is None or came is None or abs(line.rtt - came) >= abs(line.rtt - own):
+        return ""
+    return (
+        f"under ping {number} it printed no reply text, and an RTT of {line.rtt * 1000:.0f} ms: when ping {earlier}'s late reply"
+        f" came ({came * 1000:.0f} ms), not its own ({own * 1000:.0f} ms): {line.text!r}"
     )
 
 

@@ -56,7 +56,8 @@ def grade(submission: Path, labs: list[str], workdir: Path, *extra: str, env: di
 @dataclass(frozen=True)
 class KnownSubmission:
     """A fixture: the reference with some programs replaced (or removed). A known-bad one
-    (``bad.toml``) says the rule it ``breaks`` and the checks it ``fails``; a known-good one
+    (``bad.toml``) says the rule it ``breaks`` and the checks it ``fails``, and may say what a
+    check's message ``says`` (a table: check, then text in its message); a known-good one
     (``good.toml``) says what LABS.md ``allows`` that it does, and fails nothing."""
 
     lab: str
@@ -65,6 +66,7 @@ class KnownSubmission:
     rule: str
     fails: frozenset[str]
     remove: tuple[str, ...]
+    says: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> KnownSubmission:
@@ -72,7 +74,9 @@ class KnownSubmission:
             spec = tomllib.loads((path / "good.toml").read_text())
             return cls(path.parent.name, path.name, path, spec["allows"], frozenset(), ())
         spec = tomllib.loads((path / "bad.toml").read_text())
-        return cls(path.parent.name, path.name, path, spec["breaks"], frozenset(spec["fails"]), tuple(spec.get("remove", ())))
+        fails = frozenset(spec["fails"])
+        says = tuple(spec.get("says", {}).items())
+        return cls(path.parent.name, path.name, path, spec["breaks"], fails, tuple(spec.get("remove", ())), says)
 
     @property
     def id(self) -> str:

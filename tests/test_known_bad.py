@@ -28,3 +28,5 @@ def test_known_bad_fails_exactly_its_checks(bad: KnownSubmission, tmp_path: Path
         got = fields(output)["got"].splitlines()
         widest = max(map(len, got), default=0)
         assert len(got) <= GOT_LINES and widest <= GOT_LINE_CHARS, f"{check}'s got: is {len(got)} lines, {widest} characters wide"
+    for check, said in bad.says:
+        assert said in grading.output_of(check), f"{check}'s message does not say {said!r}:\n{grading.output_of(check)}"

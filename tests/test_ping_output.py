@@ -77,6 +77,25 @@ def test_a_line_showing_what_was_sent_is_no_ping_line() -> None:
     ]
 
 
+def test_a_time_out_line_of_no_known_form_does_not_shift_the_pings_after_it() -> None:
+    """The numbering holds on to the lines that show what was sent: ping 2's unreadable time-out
+    line costs ping 2 its line, and ping 2's late reply, printed under ping 3, stays ping 3's."""
+    lines = [
+        f"Sent: {SENT[1]}", f"Reply: {REPLIES[1]} rtt=0.05 s",
+        f"Sent: {SENT[2]}", "Ping 2: no answer",
+        f"Sent: {SENT[3]}", f"Reply: {REPLIES[2]} rtt=0.3 s",
+        f"Sent: {SENT[4]}", f"Reply: {REPLIES[3]} rtt=0.2 s",
+    ]
+    found = ping_lines(lines, REPLIES, SENT)
+    assert [(p.number, p.seq) for p in found] == [(1, 1), (3, 2), (4, 3)]
+
+
+def test_a_line_showing_what_was_sent_after_its_ping_line_moves_nothing_back() -> None:
+    lines = [f"Reply: {REPLIES[1]} rtt=0.05 s", f"(sent {SENT[1]})", "Request timed out", f"(sent {SENT[2]})"]
+    found = ping_lines(lines, REPLIES, SENT)
+    assert [(p.number, p.timed_out) for p in found] == [(1, False), (2, True)]
+
+
 def test_the_sent_message_printed_with_an_rtt_stands_for_its_reply_but_not_exactly() -> None:
     """The message it sent, where the reply should be: a reply line, but not the reply as received."""
     one_line = ping_lines([f"Reply: {SENT[1]} rtt=0.05 s"], REPLIES, SENT)

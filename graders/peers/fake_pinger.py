@@ -103,6 +103,14 @@ class PingServer(ThreadedUdpServer):
         sent = next((reply.sent for reply in self.replies if reply.k == k), None)
         return None if sent is None or k > len(self.pings) else sent - self.pings[k - 1].arrived
 
+    def late_reply(self, k: int, during: int) -> float | None:
+        """When a reply to ping ``k`` left during ping ``during``'s wait: seconds from that ping's
+        arrival (None if none did)."""
+        if during > len(self.pings):
+            return None
+        start = self.pings[during - 1].arrived
+        return next((reply.sent - start for reply in self.replies if reply.k == k and reply.sent > start), None)
+
     def reply_to(self, k: int) -> bytes | None:
         """The reply the server sent (or would send) to ping ``k``."""
         return self.pings[k - 1].data.upper() if 0 < k <= len(self.pings) else None

@@ -7,7 +7,8 @@ unit, else the first number, in seconds. Replies are known by their text (the
 graders know what their server sent back), so a missing time-out line or a
 missing RTT costs its own check, not the reading of every other ping; a line
 that shows the ping as sent, with no RTT, is no ping line (``Sent: Ping 1 t``
-before the reply is fine).
+before the reply is fine), but it says which ping the lines after it are for,
+so a time-out line of no known form shifts no later ping.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def ping_lines(lines: list[str], replies: dict[int, str], sent: dict[int, str] |
         rtt = rtt_in(line)
         rtt_next = i + 1 < len(lines) and _is_rtt_only(lines[i + 1], replies)
         if seq is not None and not exact and rtt is None and not rtt_next and _echoes(line, (sent or {}).get(seq)):
+            expected = max(expected, seq)  # what ping seq sent: the lines after it are that ping's
             seq = None  # no RTT, on it or after it: what was sent, printed before the reply or time-out
         if TIMED_OUT.search(line) and seq is None:
             found.append(PingLine(expected, True, text=line, end=i + 1))
