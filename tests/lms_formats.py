@@ -43,15 +43,16 @@ def canvas(path: Path, assignments: list[str]) -> dict[str, list[str]]:
 
 
 def moodle(path: Path, identifier: str, items: list[str]) -> dict[str, list[str]]:
-    """Moodle's CSV grade import: one identifier column (a user field's export name) then the
-    grade items, no other column, no points row, a known identifier and a score in every row."""
+    """Moodle's CSV grade import: one identifier column (a user field's export name), the
+    grade items, a ``Feedback`` column (text, mapped to an item's feedback or ignored), no
+    other column, no points row, a known identifier and a score in every row."""
     header, *students = rows_of(path)
-    assert header == [identifier, *items], header
+    assert header == [identifier, *items, "Feedback"], header
     by_student = {}
     for row in students:
         assert len(row) == len(header) and row[0], row
         assert "points possible" not in row[0].lower()
-        for cell in row[1:]:
+        for cell in row[1:-1]:
             score(cell)
         by_student[row[0]] = row
     return by_student

@@ -103,7 +103,7 @@ def test_gradebook_has_a_row_per_submission_and_a_column_per_check(graded: tuple
     assert path_lines(gradebook)[1].startswith("Points Possible,"), "right under the header, as Canvas has it"
     assert [rows["Points Possible"][c] for c in ("total", "echo", "error")] == [str(ECHO_POINTS), str(ECHO_POINTS), ""]
     assert [rows["alice"][c] for c in ("total", "echo", "error")] == [str(ECHO_POINTS), str(ECHO_POINTS), ""]
-    assert rows["dave"]["total"] == "0" and rows["dave"]["error"] == "", "an empty submission is graded: 0 points"
+    assert rows["dave"]["total"] == "0" and rows["dave"]["error"] == "nothing to grade: no .py file (an empty folder)"
 
 
 def test_known_bad_loses_exactly_its_checks_points(graded: tuple[int, Path, Path], bad: KnownSubmission) -> None:
@@ -122,7 +122,7 @@ def test_a_grading_that_dies_costs_only_its_own_row(graded: tuple[int, Path, Pat
     assert status == 1, "a grading that did not run to its end makes the exit status 1"
     assert rows["carol"]["error"].startswith("killed by signal"), rows["carol"]["error"]
     assert rows["carol"]["total"] == "0"
-    assert all(rows[name]["error"] == "" for name in ("alice", "bob", "dave"))
+    assert all(rows[name]["error"] == "" for name in ("alice", "bob"))
     assert (results / "carol" / "grading.log").is_file()
     assert (results / "carol" / "results.json").exists(), "the forged file is there, and was not believed"
 
@@ -130,10 +130,10 @@ def test_a_grading_that_dies_costs_only_its_own_row(graded: tuple[int, Path, Pat
 def test_results_json_per_submission(graded: tuple[int, Path, Path]) -> None:
     _, gradebook, results = graded
     _, rows = read_csv(gradebook)
-    for name in ("alice", "bob", "dave"):
+    for name in ("alice", "bob"):
         written = json.loads((results / name / "results.json").read_text())
         assert (written["score"], sum(test["max_score"] for test in written["tests"])) == (int(rows[name]["total"]), ECHO_POINTS)
-    assert sorted(p.name for p in results.iterdir()) == ["alice", "bob", "carol", "dave"]
+    assert sorted(p.name for p in results.iterdir()) == ["alice", "bob", "carol"], "nothing to grade: not graded"
     assert rows["Points Possible"]["total"] == str(ECHO_POINTS)
 
 
@@ -180,14 +180,28 @@ def test_summary_names_the_failed_check_with_its_pass_rate(
     (failed,) = bad.fails
     assert "carol: killed by signal" in out, "a grading that died is named, not counted"
     worst = next(line for line in out.splitlines() if "test_" in line)
-    # alice passes it, bob (known-bad) and dave (empty) fail it: the lowest pass rate of the lab
-    assert failed in worst and "1/3" in worst and "33%" in worst, f"the check most submissions fail comes first: {worst}"
+    # alice passes it, bob (known-bad) fails it, dave (empty) is left out: the lowest pass rate of the lab
+    assert failed in worst and "1/2" in worst and "50%" in worst, f"the check most submissions fail comes first: {worst}"
+    assert "dave: nothing to grade" in out
 
 
 def test_html_summary_is_drawn(graded: tuple[int, Path, Path], bad: KnownSubmission) -> None:
     _, gradebook, _ = graded
     page = (gradebook.parent / "class.html").read_text()
-    assert page.startswith("<!DOCTYPE html>") and next(iter(bad.fails)) in page and "33%" in page
+    assert page.startswith("<!DOCTYPE html>") and next(iter(bad.fails)) in page and "50%" in page
+
+
+def test_nothing_to_grade_is_not_graded_and_no_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    klass = tmp_path / "class"
+    (klass / "empty").mkdir(parents=True)
+    (klass / "readme").mkdir()
+    (klass / "readme" / "README.md").write_text("I ran out of time")
+    started = time.monotonic()
+    assert netlab_batch(klass, "--csv", tmp_path / "grades.csv", "--results-dir", tmp_path / "results") == 0
+    assert time.monotonic() - started < 10, "no grading was run"
+    rows = read_csv(tmp_path / "grades.csv")[1]
+    assert (rows["empty"]["error"], rows["readme"]["error"]) == ("nothing to grade: no .py file (an empty folder)", "nothing to grade: no .py file (only README.md)")
+    assert "not graded readme: nothing to grade" in capsys.readouterr().err
 
 
 def test_a_hanging_grading_is_killed_with_its_tree_at_the_timeout(tmp_path: Path) -> None:
@@ -222,7 +236,9 @@ def roster_file(path: Path) -> Path:
                     "Alice Smith,101,S101,alice@uni.edu,A\n"
                     "Bob Jones,102,S102,bob@uni.edu,A\n"
                     "Carol White,103,S103,carol@uni.edu,B\n"
-                    "Eve Black,105,S105,eve@uni.edu,B\n")
+                    "Eve Black,105,S105,eve@uni.edu,B\n"
+                    "Dan Brown,106,S106,dan@uni.edu,B\n"
+                    "Fay Green,107,S107,fay@uni.edu,B\n")
     return path
 
 
@@ -233,7 +249,8 @@ def zipped(folder: Path, archive: Path) -> None:
 @pytest.fixture(scope="module")
 def download(tmp_path_factory: pytest.TempPathFactory, bad: KnownSubmission) -> Path:
     """A Canvas download, as it comes: alice's files flat, bob's (known-bad) a zip, eve's a
-    zip that reaches out of its folder, zed's a zip though he is on no roster; carol sent nothing."""
+    zip that reaches out of its folder, zed's a zip though he is on no roster; carol sent nothing,
+    dan an empty zip, fay the template as handed out."""
     root = tmp_path_factory.mktemp("download")
     for program in REFERENCE.glob("*.py"):
         shutil.copy(program, root / f"smithalice_101_9001_{program.name}")
@@ -241,6 +258,10 @@ def download(tmp_path_factory: pytest.TempPathFactory, bad: KnownSubmission) -> 
     with zipfile.ZipFile(root / "blackeve_105_9005_submission.zip", "w") as archive:
         archive.writestr("../../outside.py", "print('escaped')")
     zipped(REFERENCE, root / "zed_999_9009_submission.zip")
+    with zipfile.ZipFile(root / "browndan_106_9006_submission.zip", "w"):
+        pass
+    for program in (REFERENCE.parent / "student_template").glob("*.py"):
+        shutil.copy(program, root / f"greenfay_LATE_107_9007_{program.name}")
     return root
 
 
@@ -267,6 +288,8 @@ def test_a_download_is_unpacked_joined_to_the_roster_and_graded(imported: tuple[
     assert [by_name["Carol White"][c] for c in ("submission", "total", "error")] == ["", "0", "no submission"]
     assert by_name["Eve Black"]["error"].startswith("bad archive: blackeve_105_9005_submission.zip holds a path that leaves its folder")
     assert by_name["zed_999"]["Name"] == "" and by_name["zed_999"]["total"] == str(ECHO_POINTS), "not on the roster: graded all the same"
+    assert [by_name["Dan Brown"][c] for c in ("submission", "total", "error")] == ["browndan_106", "0", "nothing to grade: no .py file (an empty folder)"]
+    assert by_name["Fay Green"]["error"] == "nothing to grade: student_template's programs, unchanged"
     assert not list(out.rglob("outside.py"))
 
 
@@ -275,10 +298,14 @@ def test_the_canvas_and_moodle_files_are_what_they_import(imported: tuple[int, P
     lost = sum(c.points for c in collect_checks(["echo"]) if c.name in bad.fails)
     canvas = lms_formats.canvas(out / "canvas.csv", ["Lab 1: echo"])
     assert lms_formats.rows_of(out / "canvas.csv")[1][5:] == [str(ECHO_POINTS)]
-    assert {key: row[5] for key, row in canvas.items()} == {"101": str(ECHO_POINTS), "102": str(ECHO_POINTS - lost), "103": "0", "105": "0", "999": str(ECHO_POINTS)}
+    assert {key: row[5] for key, row in canvas.items()} == {"101": str(ECHO_POINTS), "102": str(ECHO_POINTS - lost), "103": "0", "105": "0",
+                                                           "106": "0", "107": "0", "999": str(ECHO_POINTS)}
     assert canvas["101"][:5] == ["Alice Smith", "101", "S101", "", "A"]
     moodle = lms_formats.moodle(out / "moodle.csv", "Email address", ["Lab 1: echo"])
-    assert {key: row[1] for key, row in moodle.items()} == {"alice@uni.edu": str(ECHO_POINTS), "bob@uni.edu": str(ECHO_POINTS - lost), "carol@uni.edu": "0", "eve@uni.edu": "0"}
+    assert {key: row[1] for key, row in moodle.items()} == {"alice@uni.edu": str(ECHO_POINTS), "bob@uni.edu": str(ECHO_POINTS - lost), "carol@uni.edu": "0",
+                                                           "eve@uni.edu": "0", "dan@uni.edu": "0", "fay@uni.edu": "0"}
+    assert [moodle[key][2] for key in ("alice@uni.edu", "carol@uni.edu", "dan@uni.edu", "fay@uni.edu")] == [
+        "", "no submission", "nothing to grade: no .py file (an empty folder)", "nothing to grade: student_template's programs, unchanged"]
 
 
 def test_regrade_replaces_one_row_and_leaves_the_others_byte_for_byte(imported: tuple[int, Path], download: Path, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.commands import gradebook, lms_download, lms_export, roster
+from graders import REPO
+from graders.commands import empty_submission, gradebook, lms_download, lms_export, roster
 from graders.commands.grading_run import Outcome
 from graders.vocabulary.checks import Check
 from tests import lms_formats
@@ -172,10 +173,10 @@ def test_moodle_export_is_what_moodle_imports(tmp_path: Path) -> None:
     header, rows, _ = book(tmp_path)
     left_out = lms_export.moodle(tmp_path / "moodle.csv", header, rows, ["echo", "webserver"], {}, None)
     students = lms_formats.moodle(tmp_path / "moodle.csv", "Email address", ["echo", "webserver"])
-    assert students == {"ada@uni.edu": ["ada@uni.edu", "3.5", "0"], "alan@uni.edu": ["alan@uni.edu", "0", "0"]}
+    assert students == {"ada@uni.edu": ["ada@uni.edu", "3.5", "0", ""], "alan@uni.edu": ["alan@uni.edu", "0", "0", "no submission"]}
     assert left_out == ["zed_999"], "Moodle refuses a whole file with an unknown user: left out, and said"
     lms_export.moodle(tmp_path / "by-id.csv", header, rows, ["echo"], {}, "idnumber")
-    assert lms_formats.moodle(tmp_path / "by-id.csv", "ID number", ["echo"])["S1"] == ["S1", "3.5"]
+    assert lms_formats.moodle(tmp_path / "by-id.csv", "ID number", ["echo"])["S1"] == ["S1", "3.5", ""]
     with pytest.raises(lms_export.ExportRefused, match="login"):
         lms_export.moodle(tmp_path / "x.csv", header, rows, ["echo"], {}, "username")
 
@@ -330,3 +331,21 @@ def test_shards_with_a_roster_merge_into_one_gradebook(tmp_path: Path) -> None:
     gradebook.write(tmp_path / "3.csv", header, [rows[2]], points)
     with pytest.raises(gradebook.MergeRefused, match="Alan Turing"):
         gradebook.merge([tmp_path / "3.csv", tmp_path / "3.csv"])
+
+
+def test_an_empty_submission_says_it_has_nothing_to_grade(tmp_path: Path) -> None:
+    download = tmp_path / "download"
+    download.mkdir()
+    zip_of(download / "smithada_101_9001_submission.zip", {})
+    zip_of(download / "turingalan_102_9002_submission.zip", {"labs/README.md": b"I ran out of time"})
+    template = {f"labs/{p.name}": p.read_bytes().replace(b"\n", b"\r\n") for p in (REPO / "student_template").glob("*.py")}
+    zip_of(download / "hoppergrace_103_9003_submission.zip", template)
+    zip_of(download / "lovelaceada_104_9004_submission.zip", template | {"labs/webserver.py": b"# mine"})
+    folders = {folder.name: folder for folder in lms_download.unpack(download, tmp_path / "results").folders}
+    handed_out = empty_submission.handed_out()
+    assert handed_out, "the checkout has its template"
+    whys = {name: empty_submission.why_nothing(folder, handed_out) for name, folder in folders.items()}
+    assert whys == {"smithada_101": "nothing to grade: no .py file (an empty folder)",
+                    "turingalan_102": "nothing to grade: no .py file (only README.md)",
+                    "hoppergrace_103": "nothing to grade: student_template's programs, unchanged",
+                    "lovelaceada_104": ""}

@@ -30,8 +30,11 @@ reading the value as an option of its own).
 A grading that reaches ``--timeout`` is interrupted; the checks it had finished count, and
 its ``error`` says it timed out (``grading_run``).
 
-Exit status: 0 every grading ran to its end; 1 some did not (their rows say why in
-``error``; the gradebook is complete all the same); 4 nothing to grade (no such directory,
+A submission with nothing to grade (no .py file, or student_template's untouched) is not
+graded: its row's ``error`` says ``nothing to grade`` and why (``empty_submission``).
+
+Exit status: 0 every grading ran to its end (or had nothing to grade); 1 some did not (their
+rows say why in ``error``; the gradebook is complete all the same); 4 nothing to grade (no such directory,
 no sub-directory, an unknown lab), a roster that does not join, gradebooks that do not
 merge, or a row ``--regrade`` cannot replace; 2 a malformed option;
 130 interrupted (Ctrl-C: the running gradings are killed, no gradebook is written).
@@ -54,7 +57,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from graders.commands import class_page, class_summary, gradebook, lms_download, lms_export, roster
+from graders.commands import class_page, class_summary, empty_submission, gradebook, lms_download, lms_export, roster
 from graders.commands.grading_run import GradingRun, Outcome, course_option
 from graders.harness import course
 from graders.reports.rubric import collect_checks
@@ -184,8 +187,9 @@ def run(args: argparse.Namespace) -> int:
         return USAGE
     pytest_args = [part for arg in args.pytest_arg for part in shlex.split(arg)]
     pytest_args += course_option(args.course)
+    not_graded = klass.errors | nothing_to_grade(chosen, klass.errors)
     try:
-        outcomes = grade_all(chosen, args, pytest_args, console, klass.errors)
+        outcomes = grade_all(chosen, args, pytest_args, console, not_graded)
     except KeyboardInterrupt:
         console.print("[red]interrupted: every running grading was killed; no gradebook written[/]")
         return INTERRUPTED
@@ -207,7 +211,15 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"gradebook: {escape(str(args.csv))} ({len(rows)} rows); results and reports: {escape(str(args.results_dir))}")
     if args.summary or args.html:
         report(graded, checks, args, pages)
-    return 1 if any(outcome.error for outcome in outcomes) else 0
+    unfinished = [outcome for outcome in outcomes if outcome.error and not empty_submission.is_nothing_to_grade(outcome.error)]
+    return 1 if unfinished else 0
+
+
+def nothing_to_grade(chosen: list[Path], refused: dict[str, str]) -> dict[str, str]:
+    """The submissions with nothing to grade (``empty_submission``), by name: why."""
+    template = empty_submission.handed_out()
+    whys = {folder.name: empty_submission.why_nothing(folder, template) for folder in chosen if folder.name not in refused}
+    return {name: why for name, why in whys.items() if why}
 
 
 class Refused(Exception):
@@ -374,7 +386,8 @@ class Gradings:
 def grade_all(chosen: list[Path], args: argparse.Namespace, pytest_args: list[str], console: Console,
               refused: dict[str, str]) -> list[Outcome]:
     """Grade each submission, ``args.jobs`` at a time, under a progress bar with an ETA; one
-    whose archive was refused (``refused``: name → why) is not graded, and says why."""
+    whose archive was refused or that has nothing to grade (``refused``: name → why) is not
+    graded, and says why."""
     gradings = Gradings(args, pytest_args)
     outcomes = [Outcome(path.name, None, refused[path.name], 0.0) for path in chosen if path.name in refused]
     for outcome in outcomes:

@@ -28,7 +28,11 @@ to a grade item. No points-possible row: a grade item's maximum is set in Moodle
 row whose user Moodle does not know fails the whole import (``check_user_exists``:
 ``usermappingerror``), so a submission with no
 identifier (not on the roster) is left out, and said. ``--moodle-id`` picks the field;
-by default the first the roster has of email, SIS id (ID number), login (username).
+by default the first the roster has of email, SIS id (ID number), login (username). A last
+column, ``Feedback``, holds what the gradebook's ``error`` says (``no submission``,
+``nothing to grade: ...``, a timeout), to map to a grade item's feedback or to ignore.
+Canvas's import has no comment column (an unknown column is a new assignment): there the
+gradebook's ``error`` column is the only word.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from graders.commands.gradebook import Row
 
 CANVAS_STUDENT = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 CANVAS_POINTS = "    Points Possible"  # as Canvas's own export writes it
+MOODLE_FEEDBACK = "Feedback"
 MOODLE_IDS = {"email": ("Email address", roster.EMAIL), "idnumber": ("ID number", roster.SIS_ID), "username": ("Username", roster.LOGIN)}
 
 
@@ -96,13 +101,13 @@ def moodle(path: Path, header: list[str], rows: list[Row], labs: list[str], give
     left_out = []
     with _open(path) as file:
         writer = csv.writer(file)
-        writer.writerow([title, *titles(labs, given)])
+        writer.writerow([title, *titles(labs, given), MOODLE_FEEDBACK])
         for cells in gradebook.order(rows, header):
             identifier = fields(header, cells).get(field, "")
             if not identifier:
                 left_out.append(cells[gradebook.SUBMISSION])
                 continue
-            writer.writerow([identifier, *(cells[lab] for lab in labs)])
+            writer.writerow([identifier, *(cells[lab] for lab in labs), cells[gradebook.ERROR]])
     return left_out
 
 
