@@ -31,6 +31,7 @@ import pytest
 from graders.commands import batch, class_summary
 from graders.commands.class_page import write_reports
 from graders.commands.gradebook import check_column
+from graders.commands.gradebook import missing as gradebook_missing
 from graders.commands.gradebook import row as gradebook_row
 from graders.commands.grading_run import Outcome
 from graders.reports import html_page
@@ -278,6 +279,139 @@ def test_batch_writes_a_report_beside_each_results_json(tmp_path: Path) -> None:
     assert f"echo-{failed_check}" in report.ids and "Failed checks (1)" in report.words
     assert f"results/bob/report.html#echo-{failed_check}" in (tmp_path / "class.html").read_text()
     assert (tmp_path / "results" / "alice" / "report.html").is_file()
+
+
+# A class with a roster, an empty submission and a student who submitted nothing -------------
+
+
+@dataclass(frozen=True)
+class Rostered:
+    page: Path
+    rows: list[dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def rostered(checks: list[Check], tmp_path_factory: pytest.TempPathFactory) -> Rostered:
+    """ada (Ada Lovelace) full marks; bo (Bo Diddley) fails one check; cy (Cy Young) has no
+    tcp_client.py; em (Em Pty) submitted nothing that runs (0 everywhere); Zed Zero is on the
+    roster with no submission."""
+    out = tmp_path_factory.mktemp("rostered")
+    upper = next(c for c in checks if c.name == "test_tcp_server_uppercases_a_message")
+    tcp_client = {c.name: failed(c, "`tcp_client.py`", "not found") for c in checks if c.name.startswith("test_tcp_client")}
+    empty = {c.name: failed(c, "a program", "none") for c in checks}
+    results = {"ada": {}, "bo": {upper.name: failed(upper, "HELLO", "hello")}, "cy": tcp_client, "em": empty}
+    names = {"ada": "Ada Lovelace", "bo": "Bo Diddley", "cy": "Cy Young", "em": "Em Pty"}
+    rows = [gradebook_row(Outcome(folder, results_of(checks, failures), "", 1.0), checks, {"Name": names[folder], "SIS User ID": folder.upper()})
+            for folder, failures in results.items()]
+    rows.append(gradebook_missing({"Name": "Zed Zero", "SIS User ID": "ZED"}, checks))
+    args = argparse.Namespace(summary=False, html=out / "class.html", results_dir=out / "results", submissions=Path("class-2026"))
+    batch.report(rows, checks, args, {})
+    return Rostered(args.html, rows)
+
+
+class Tables(HTMLParser):
+    """Each table of a page by id: its class and its body rows' cell texts."""
+
+    def __init__(self, document: str) -> None:
+        super().__init__()
+        self.tables: dict[str, tuple[str, list[list[str]]]] = {}
+        self.order: list[str] = []
+        self._table: str | None = None
+        self._in_body = False
+        self._cell: list[str] | None = None
+        self.feed(document)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "table" and found.get("id"):
+            self._table = str(found["id"])
+            self.tables[self._table] = (str(found.get("class")), [])
+            self.order.append(self._table)
+        elif self._table and tag == "tbody":
+            self._in_body = True
+        elif self._table and self._in_body and tag == "tr":
+            self.tables[self._table][1].append([])
+        elif self._table and self._in_body and tag == "td":
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._table, self._in_body = None, False
+        elif tag == "td" and self._table and self._cell is not None:
+            self.tables[self._table][1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_the_class_page_names_each_student_beside_their_folder(rostered: Rostered) -> None:
+    tables = Tables(rostered.page.read_text())
+    _, rows = tables.tables["by-student"]
+    assert [row[:2] for row in rows] == [["Ada Lovelace", "ada"], ["Bo Diddley", "bo"], ["Cy Young", "cy"], ["Em Pty", "em"],
+                                         ["Zed Zero", ""]]
+
+
+def test_the_class_page_lists_the_students_with_no_submission(rostered: Rostered) -> None:
+    words = parsed(rostered.page).words
+    assert "No submission (1)Zed Zero" in words
+    assert "4 submissions, 4 graded to the end" in words, "a student who submitted nothing is no submission"
+
+
+def test_the_students_table_sorts_by_each_column_without_a_script(rostered: Rostered, checks: list[Check]) -> None:
+    """Each header links to the table in its order; the one by name is shown by default, last, so
+    that a targeted table hides it (CSS ``:target ~``); nothing needs a script."""
+    document = rostered.page.read_text()
+    page = Parsed(document)
+    assert "script" not in page.tags
+    tables = Tables(document)
+    orders = [table for table in tables.order if table.startswith("by-")]
+    assert orders == ["by-submission", "by-total", "by-echo", "by-not graded because", "by-student"]
+    assert tables.tables["by-student"][0] == "submissions default", "the order by name is the default, and last"
+    assert {f"#{order}" for order in orders} <= set(page.links), "every order has its header link"
+    total = sum(c.points for c in checks)
+    lost = {"cy": sum(c.points for c in checks if c.name.startswith("test_tcp_client")), "bo": 2}
+    by_total = [(row[1], row[2]) for row in tables.tables["by-total"][1]]
+    lowest_first = [("em", f"0/{total}"), ("cy", f"{total - lost['cy']}/{total}"), ("bo", f"{total - lost['bo']}/{total}"), ("ada", f"{total}/{total}")]
+    assert by_total[:4] == lowest_first and by_total[4][0] == "", "scores lowest first; no submission last"
+    assert ".orders > table:target ~ table.default { display: none; }" in document
+
+
+def test_the_most_failed_checks_lead_and_leave_out_empty_submissions(rostered: Rostered, checks: list[Check]) -> None:
+    """em's zeros are left out: cy's four tcp_client checks failed by 1 of 3, not 2 of 4."""
+    document = rostered.page.read_text()
+    tables = Tables(document)
+    assert tables.order[0] == "most-failed-checks", "the most failed checks come first"
+    rows = tables.tables["most-failed-checks"][1]
+    failed = [c for c in checks if c.name.startswith("test_tcp_client") or c.name == "test_tcp_server_uppercases_a_message"]
+    assert [(row[0].startswith(check.name), row[2]) for row, check in zip(rows, failed, strict=True)] == [(True, "2/3")] * len(failed)
+
+
+def luminance(colour: str) -> float:
+    """WCAG's relative luminance of ``#rrggbb``."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, other: str) -> float:
+    lighter, darker = sorted((luminance(one), luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_a_share_of_84_percent_and_full_marks_look_different() -> None:
+    """Five steps of colour; 84% and 100% apart in lightness (3:1, as WCAG asks of shapes that
+    must be told apart), so a reader who cannot tell green from amber, or a grey print, tells
+    them too; and each step's text readable on its fill (4.5:1)."""
+    steps = [html_page.rate_class(share, 100) for share in (100, 95, 84, 60, 10)]
+    assert len(set(steps)) == 5, steps
+    fills = dict(re.findall(r"--([a-z]+): (#[0-9a-f]{6});", html_page.STYLE))
+    texts = {kind: "#ffffff" if re.search(rf"\.{kind} {{ background: var\(--{kind}\); color: #fff; }}", html_page.STYLE) else "#1f2328"
+             for kind in steps}
+    assert contrast(fills[html_page.rate_class(84, 100)], fills[html_page.rate_class(100, 100)]) >= 3
+    for kind in steps:
+        assert contrast(fills[kind], texts[kind]) >= 4.5, kind
 
 
 # What a reader sees: headless Chromium ----------------------------------------------------

@@ -24,7 +24,7 @@ def test_a_graded_submission_s_results_and_report_name_no_path_of_the_machine(tm
     results = tmp_path / "out" / "results.json"
     command = [sys.executable, "-m", "pytest", str(REPO / "graders"), "--submission", str(submission), "--lab", "smtp",
                "--lab", "proxy", "--results-json", str(results), "-n", "2", "-p", "no:cacheprovider", "-q"]
-    subprocess.run(command, capture_output=True, text=True, timeout=GRADING_WITHIN, cwd=REPO)
+    subprocess.run(command, check=False, capture_output=True, text=True, timeout=GRADING_WITHIN, cwd=REPO)
     report = write_report(results)
     private = [str(tmp_path), str(REPO), sys.prefix, tempfile.gettempdir() + "/", str(Path.home())]
     for given in (results, report):

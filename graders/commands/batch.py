@@ -206,11 +206,10 @@ def run(args: argparse.Namespace) -> int:
     except (Refused, lms_export.ExportRefused, OSError) as error:
         console.print(f"[red]{escape(str(error))}[/]")
         return USAGE
-    graded = [r for r in rows if r[gradebook.SUBMISSION]]
-    pages = class_page.write_reports(graded, args.results_dir)  # report.html beside each results.json, to release
+    pages = class_page.write_reports(rows, args.results_dir)  # report.html beside each results.json, to release
     console.print(f"gradebook: {escape(str(args.csv))} ({len(rows)} rows); results and reports: {escape(str(args.results_dir))}")
     if args.summary or args.html:
-        report(graded, checks, args, pages)
+        report(rows, checks, args, pages)  # the roster's students with no submission too, named
     unfinished = [outcome for outcome in outcomes if outcome.error and not empty_submission.is_nothing_to_grade(outcome.error)]
     return 1 if unfinished else 0
 
@@ -454,5 +453,5 @@ def run_merge(args: argparse.Namespace) -> int:
     gradebook.write(args.out, header, rows, points)
     console.print(f"gradebook: {escape(str(args.out))} ({len(rows)} rows from {len(args.inputs)} files)")
     if args.summary or args.html:
-        report([r for r in rows if r[gradebook.SUBMISSION]], [check for check in collect_checks() if gradebook.check_column(check) in header], args)
+        report(rows, [check for check in collect_checks() if gradebook.check_column(check) in header], args)
     return 0

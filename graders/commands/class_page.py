@@ -1,23 +1,44 @@
 """How a class did, as a page an instructor reads: ``netlab batch --summary --html PAGE``.
 
-Per lab: a histogram of the scores (full marks and 0 in bins of their own), and each
-check's pass rate, lowest first, with the submissions that failed it, each name a link to
-that check in the submission's report (``html_report``, written beside its results.json).
-Then every submission with its scores. The figures are ``class_summary``'s, so the page and
-the terminal summary never disagree.
+At the top, the checks most failed across the class, then the gradings that did not run to
+their end and the roster's students with no submission. Per lab: a histogram of the scores
+(full marks and 0 in bins of their own), and each check's pass rate, lowest first, with the
+submissions that failed it, each name a link to that check in the submission's report
+(``html_report``, written beside its results.json). Then every student with their scores,
+the roster's name beside the folder, in a table sorted by any column without a script: each
+order is a table of its own, shown when its header link makes it the page's target (CSS
+``:target``), the order by name otherwise. The figures are ``class_summary``'s, so the page
+and the terminal summary never disagree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from graders.commands.class_summary import bin_label, by_pass_rate, failed_by, graded_rows, histogram, median
+from graders.commands.class_summary import (
+    attempted,
+    bin_label,
+    by_pass_rate,
+    died_rows,
+    failed_by,
+    graded_rows,
+    histogram,
+    median,
+    missing_rows,
+    most_failed,
+    roster_label,
+    student_name,
+    who,
+)
 from graders.commands.gradebook import ERROR, SUBMISSION, TOTAL, Row, labs_of
 from graders.commands.grading_run import LOG, RESULTS
-from graders.reports.html_page import Html, bar, footer, join, link, page, prose, rate_class, tag, write
+from graders.reports.html_page import Html, bar, footer, join, legend, link, page, prose, rate_class, tag, text, write
 from graders.reports.html_report import anchor, write_report
-from graders.vocabulary.checks import Check, whole
+from graders.vocabulary.checks import Check, Points, whole
 
 NAMES_SHOWN = 12  # failing submissions listed in a check's row before the rest fold away
 
@@ -27,6 +48,8 @@ def write_reports(rows: list[Row], results_dir: Path) -> dict[str, Path]:
     grading that did not run to its end, its log (its results.json is not to be believed)."""
     pages: dict[str, Path] = {}
     for row in rows:
+        if not row[SUBMISSION]:  # a roster student with no submission
+            continue
         directory = results_dir / row[SUBMISSION]
         if row[ERROR]:
             if (directory / LOG).is_file():
@@ -47,34 +70,71 @@ def render(rows: list[Row], checks: list[Check], source: str, links: dict[str, s
     graded = graded_rows(rows)
     labs = labs_of(checks)
     possible = {lab: whole(sum(c.points for c in checks if c.lab == lab)) for lab in labs}
+    submitted = len(rows) - len(missing_rows(rows))
     title = f"netlab class summary: {source}"
     header = tag("header", tag("h1", title),
-                 tag("p", f"Graded {made:%Y-%m-%d %H:%M} · {len(rows)} submissions, {len(graded)} graded to the end · ",
+                 tag("p", f"Graded {made:%Y-%m-%d %H:%M} · {submitted} submissions, {len(graded)} graded to the end · ",
                      "labs: ", ", ".join(f"{lab} ({points} points)" for lab, points in possible.items()), class_="meta"),
-                 tag("nav", *(tag("a", lab, href=f"#lab-{lab}") for lab in labs), tag("a", "submissions", href="#submissions")))
+                 tag("nav", tag("a", "most failed", href="#most-failed"), *(tag("a", lab, href=f"#lab-{lab}") for lab in labs),
+                     tag("a", "students", href="#students")),
+                 legend())
     sections = [lab_section(lab, graded, [c for c in checks if c.lab == lab], links) for lab in labs]
-    return page(title, header, not_graded(rows, links), *sections, submissions_table(rows, possible, links),
-                footer(f"from the gradebook, {made:%Y-%m-%d %H:%M}"))
+    return page(title, header, most_failed_section(checks, graded, links), not_graded(rows, links), not_submitted(rows),
+                *sections, students_section(rows, possible, links), footer(f"from the gradebook, {made:%Y-%m-%d %H:%M}"))
+
+
+def most_failed_section(checks: list[Check], graded: list[Row], links: dict[str, str]) -> Html:
+    """The checks most failed across the class, each over the submissions that attempted its lab."""
+    rows = []
+    for check, passed, tried in most_failed(checks, graded):
+        failed = failed_rows(check, attempted(check.lab, graded))
+        rows.append(tag("tr", tag("td", tag("code", check.name), tag("span", prose(check.rule), class_="rule")),
+                        tag("td", tag("a", check.lab, href=f"#lab-{check.lab}")), tag("td", f"{passed}/{tried}", class_="num"),
+                        rate_cell(passed, tried), tag("td", failing(check, failed, links), class_="names")))
+    head = tag("tr", *(tag("th", label, class_=kind) for label, kind in
+                       [("check", None), ("lab", None), ("passed", "num"), ("rate", None), ("failed by", None)]))
+    shown = tag("table", tag("thead", head), tag("tbody", *rows), class_="checks", id="most-failed-checks") if rows else tag("p", "No check was failed.")
+    return tag("section", tag("h2", "Checks most failed"),
+               tag("p", "Each over the submissions that earned a point in its lab: an empty submission fails every check "
+                        "alike and says nothing about which are hard.", class_="meta"), shown, id="most-failed")
+
+
+def rate_cell(passed: int, total: int) -> Html:
+    share = passed / total if total else 0.0
+    kind = rate_class(passed, total)
+    return tag("td", tag("span", f"{share:.0%}", class_=kind), " ", bar(share, kind, "narrow"), class_="rate")
 
 
 def not_graded(rows: list[Row], links: dict[str, str]) -> Html | None:
-    """The gradings that did not run to their end, and why: left out of every figure."""
-    died = [row for row in rows if row[ERROR]]
+    """The gradings that did not run to their end, and the submissions with nothing to grade, and
+    why: left out of every figure."""
+    died = died_rows(rows)
     if not died:
         return None
-    items = [tag("li", name_link(row[SUBMISSION], links), f": {row[ERROR]}") for row in died]
-    return tag("section", tag("h2", f"Not graded to the end ({len(died)})"),
+    items = [tag("li", name_link(row, links), f": {row[ERROR]}") for row in died]
+    return tag("section", tag("h2", f"Not graded ({len(died)})"),
                tag("p", "Left out of the figures below: their zeros say nothing about the checks."), tag("ul", *items),
                id="not-graded")
+
+
+def not_submitted(rows: list[Row]) -> Html | None:
+    """The roster's students with no submission."""
+    missing = missing_rows(rows)
+    if not missing:
+        return None
+    items = [tag("li", roster_label(row)) for row in missing]
+    return tag("section", tag("h2", f"No submission ({len(missing)})"), tag("ul", *items), id="no-submission")
 
 
 def lab_section(lab: str, graded: list[Row], checks: list[Check], links: dict[str, str]) -> Html:
     possible = whole(sum(check.points for check in checks))
     middle = median(lab, graded)
     full = sum(float(row[lab]) == possible for row in graded)
+    tried = attempted(lab, graded)
     facts = f"{len(graded)} submissions" + ("" if middle is None else f", median {middle:g} of {possible}, {full} with full marks")
+    facts += f"; {len(graded) - len(tried)} earned no point in {lab}, left out of its pass rates" if len(tried) < len(graded) else ""
     return tag("section", tag("h2", lab), tag("p", facts), score_histogram(lab, graded, checks),
-               checks_table(lab, graded, checks, links), id=f"lab-{lab}")
+               checks_table(lab, tried, checks, links), id=f"lab-{lab}")
 
 
 def score_histogram(lab: str, graded: list[Row], checks: list[Check]) -> Html:
@@ -94,47 +154,102 @@ def checks_table(lab: str, graded: list[Row], checks: list[Check], links: dict[s
     """Each check's pass rate, lowest first, and who failed it."""
     rows = []
     for check, passed in by_pass_rate(checks, graded):
-        share = passed / len(graded) if graded else 0.0
-        kind = rate_class(passed, len(graded))
         rows.append(tag("tr",
                         tag("td", tag("code", check.name), tag("span", prose(check.rule), class_="rule")),
                         tag("td", check.group), tag("td", str(check.points), class_="num"),
-                        tag("td", f"{passed}/{len(graded)}", class_="num"),
-                        tag("td", tag("span", f"{share:.0%}", class_=kind), " ", bar(share, kind, "narrow"), class_="rate"),
-                        tag("td", failing(lab, check, failed_by(check, graded), links), class_="names")))
+                        tag("td", f"{passed}/{len(graded)}", class_="num"), rate_cell(passed, len(graded)),
+                        tag("td", failing(check, failed_rows(check, graded), links), class_="names")))
     head = tag("tr", *(tag("th", label, class_=kind) for label, kind in
                        [("check", None), ("group", None), ("points", "num"), ("passed", "num"), ("rate", None), ("failed by", None)]))
     return tag("table", tag("caption", "Checks by pass rate, lowest first"), tag("thead", head), tag("tbody", *rows), class_="checks")
 
 
-def failing(lab: str, check: Check, names: list[str], links: dict[str, str]) -> Html:
+def failed_rows(check: Check, graded: list[Row]) -> list[Row]:
+    """The rows of ``failed_by``'s submissions, in its order."""
+    by_name = {row[SUBMISSION]: row for row in graded}
+    return [by_name[name] for name in failed_by(check, graded)]
+
+
+def failing(check: Check, failed: list[Row], links: dict[str, str]) -> Html:
     """The submissions that failed a check, each linked to that check in its report; a long list folded."""
-    if not names:
+    if not failed:
         return tag("span", "none", class_="none")
-    linked = [name_link(name, links, anchor(lab, check.name)) for name in names]
+    linked = [name_link(row, links, anchor(check.lab, check.name)) for row in failed]
     listed = join(item for index, name in enumerate(linked) for item in ((", " if index else None), name))
-    if len(names) <= NAMES_SHOWN:
+    if len(failed) <= NAMES_SHOWN:
         return listed
-    return tag("details", tag("summary", f"{len(names)} submissions"), listed)
+    return tag("details", tag("summary", f"{len(failed)} submissions"), listed)
 
 
-def name_link(name: str, links: dict[str, str], fragment: str = "") -> Html:
-    """A submission's name, a link to its page where it has one (to ``fragment`` in a report)."""
+def name_link(row: Row, links: dict[str, str], fragment: str = "") -> Html:
+    """A submission's folder (its student's roster name on hover), a link to its page where it has
+    one (to ``fragment`` in a report)."""
+    name = row[SUBMISSION]
+    title = student_name(row) or None
     if name not in links:
-        return tag("span", name)
-    return tag("a", name, href=links[name] + (f"#{fragment}" if fragment else ""))
+        return tag("span", name, title=title)
+    return tag("a", name, href=links[name] + (f"#{fragment}" if fragment else ""), title=title)
 
 
-def submissions_table(rows: list[Row], possible: dict[str, int], links: dict[str, str]) -> Html:
-    """Every submission, its total and its score per lab; a grading that died says why."""
-    total = sum(possible.values())
-    head = tag("tr", tag("th", "submission"), tag("th", "total", class_="num"),
-               *(tag("th", lab, class_="num") for lab in possible), tag("th", "not graded because"))
-    body = []
-    for row in sorted(rows, key=lambda r: r[SUBMISSION]):
-        scores = [tag("td", f"{row[lab]}/{points}", class_=f"num {'' if row[ERROR] else rate_class(float(row[lab]), points)}")
-                  for lab, points in possible.items()]
-        body.append(tag("tr", tag("td", name_link(row[SUBMISSION], links)),
-                        tag("td", f"{row[TOTAL]}/{total}", class_="num"), *scores, tag("td", row[ERROR])))
-    return tag("section", tag("h2", f"Submissions ({len(rows)})"),
-               tag("table", tag("thead", head), tag("tbody", *body), class_="submissions"), id="submissions")
+@dataclass(frozen=True)
+class Column:
+    """A column of the students' table: its header, its cell, and its order (each row's sort key)."""
+
+    label: str
+    cell: Callable[[Row], Html]
+    key: Callable[[Row], Any]
+    numeric: bool = False
+
+    @property
+    def order_id(self) -> str:
+        return f"by-{self.label}"
+
+
+def students_section(rows: list[Row], possible: dict[str, Points], links: dict[str, str]) -> Html:
+    """Every student, their total and their score per lab, the roster's name beside the folder; a
+    table per order (scores lowest first), the one by name shown unless a header link picked another."""
+    columns = student_columns(rows, possible, links)
+    default = columns[0]
+    tables = [students_table(rows, columns, column) for column in columns if column is not default]
+    note = tag("p", "Click a column's header to sort by it (scores lowest first); the page needs no script for it.", class_="meta")
+    return tag("section", tag("h2", f"Students ({len(rows)})"), note,
+               tag("div", *tables, students_table(rows, columns, default, "default"), class_="orders"), id="students")
+
+
+def student_columns(rows: list[Row], possible: dict[str, Points], links: dict[str, str]) -> list[Column]:
+    total = whole(sum(possible.values()))
+    named = any(student_name(row) for row in rows)
+    columns = [Column("student", lambda row: text(student_name(row)), lambda row: (who(row).casefold(), row[SUBMISSION]))] if named else []
+    columns.append(Column("submission", lambda row: name_link(row, links) if row[SUBMISSION] else text(""),
+                          lambda row: (not row[SUBMISSION], row[SUBMISSION].casefold(), who(row).casefold())))
+    columns += [score_column(column, points) for column, points in {TOTAL: total, **possible}.items()]
+    columns.append(Column("not graded because", lambda row: text(row[ERROR]), lambda row: (not row[ERROR], row[ERROR], who(row))))
+    return columns
+
+
+def score_column(column: str, possible: Points) -> Column:
+    """The total's or a lab's column: its points out of ``possible``."""
+    return Column(column, lambda row: score_cell(row, column, possible), lambda row: score_key(row, column), numeric=True)
+
+
+def score_cell(row: Row, column: str, possible: Points) -> Html:
+    if row[ERROR]:
+        return text(f"{row[column]}/{possible}")
+    return tag("span", f"{row[column]}/{possible}", class_=rate_class(float(row[column]), possible))
+
+
+def score_key(row: Row, column: str) -> tuple[bool, float, str]:
+    """Lowest first; the gradings that did not run to their end, and the missing, after the rest."""
+    return (bool(row[ERROR]), float(row[column]), who(row).casefold())
+
+
+def students_table(rows: list[Row], columns: list[Column], order: Column, kind: str | None = None) -> Html:
+    """The students in ``order``; each header a link to the table in its own order."""
+    head = tag("tr", *(tag("th", tag("a", column.label, href=f"#{column.order_id}", class_="sort"),
+                           class_="num" if column.numeric else None, aria_sort="ascending" if column is order else None)
+                       for column in columns))
+    body = [tag("tr", *(tag("td", column.cell(row), class_="num" if column.numeric else None) for column in columns))
+            for row in sorted(rows, key=order.key)]
+    caption = tag("caption", f"by {order.label}" + (", lowest first" if order.numeric else ""))
+    return tag("table", caption, tag("thead", head), tag("tbody", *body), class_=" ".join(filter(None, ["submissions", kind])),
+               id=order.order_id)

@@ -21,7 +21,8 @@ from urllib.parse import quote
 LINE_ENDS = {"␍": ("CR", "carriage return: the byte \\r (13)"), "␊": ("LF", "line feed: the byte \\n (10)")}
 
 STYLE = """
-:root { --pass: #1a7f37; --fail: #c62828; --part: #9a6700; --line: #d0d7de; --soft: #f6f8fa; --dim: #57606a; }
+:root { --pass: #1a7f37; --fail: #c62828; --line: #d0d7de; --soft: #f6f8fa; --dim: #57606a;
+        --all: #1a7f37; --nearly: #b7e1a1; --most: #fde68a; --half: #fdba74; --few: #c62828; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans",
        sans-serif; color: #1f2328; margin: 0 auto; padding: 1.5rem 2rem 3rem; max-width: 80rem; }
 h1 { font-size: 1.6rem; margin: 0 0 .2rem; }
@@ -40,12 +41,19 @@ th, td { border: 1px solid var(--line); padding: .25rem .55rem; text-align: left
 th { background: var(--soft); font-weight: 600; }
 td.rate { white-space: nowrap; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-.pass { color: var(--pass); } .fail { color: var(--fail); } .part { color: var(--part); }
+.pass { color: var(--pass); } .fail { color: var(--fail); }
+.all, .nearly, .most, .half, .few { font-weight: 600; padding: 0 .3em; border-radius: 3px; color: #1f2328;
+  print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+.all { background: var(--all); color: #fff; } .nearly { background: var(--nearly); } .most { background: var(--most); }
+.half { background: var(--half); } .few { background: var(--few); color: #fff; }
+.bar.all, .bar.nearly, .bar.most, .bar.half, .bar.few { padding: 0; }
+.legend span { margin-right: .8rem; white-space: nowrap; }
 .rule { display: block; color: var(--dim); font-size: .85em; }
 .track { display: inline-block; height: .8em; background: #eef1f4; border-radius: 2px; vertical-align: -.05em; }
 .track.wide { width: 14rem; } .track.narrow { width: 4.5rem; }
 .bar { display: block; height: 100%; border-radius: 2px; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
-.bar.pass { background: var(--pass); } .bar.fail { background: var(--fail); } .bar.part { background: var(--part); }
+.bar.pass { background: var(--pass); } .bar.fail { background: var(--fail); }
+
 .bar.count { background: #4c78a8; }
 .names { overflow-wrap: anywhere; } .none { color: var(--dim); }
 .failed { border: 1px solid var(--line); border-left: 4px solid var(--fail); border-radius: 4px;
@@ -63,6 +71,10 @@ pre.wire .c .who { color: #0550ae; } pre.wire .s .who { color: #6639ba; } pre.wi
 ul.passed { columns: 2 26rem; padding-left: 1.2rem; margin: .3rem 0; }
 ul.passed li { break-inside: avoid; margin-bottom: .25rem; }
 footer { margin-top: 2.5rem; color: var(--dim); font-size: .85em; }
+.orders > table { display: none; }
+.orders > table:target, .orders > table.default { display: table; }
+.orders > table:target ~ table.default { display: none; }
+th a.sort { color: inherit; } th[aria-sort] a.sort { text-decoration-thickness: 3px; }
 """
 
 
@@ -123,9 +135,22 @@ def link(target: Path, origin: Path) -> str:
         return target.resolve().as_uri()
 
 
-def rate_class(passed: int, total: int) -> str:
-    """The colour of a share: all of it, less than half, or between."""
-    return "pass" if total and passed == total else "fail" if passed * 2 < total or not total else "part"
+# The colours of a share, each step from its lower bound. Each is a fill behind dark or white
+# text, the fills far apart in lightness where hue alone would not tell them (84% and 100%: a
+# reader who cannot tell green from amber, a page printed in grey).
+SHARES = ((1.0, "all", "100%"), (0.9, "nearly", "90–99%"), (0.75, "most", "75–89%"), (0.5, "half", "50–74%"),
+          (0.0, "few", "under 50%"))
+
+
+def rate_class(passed: float, total: float) -> str:
+    """The colour of a share of ``total``: its step in ``SHARES``; nothing of nothing is few."""
+    share = passed / total if total else 0.0
+    return next(name for lowest, name, _ in SHARES if share >= lowest)
+
+
+def legend() -> Html:
+    """What each colour of a share means."""
+    return tag("p", "Colours: ", *(tag("span", label, class_=name) for _, name, label in SHARES), class_="meta legend")
 
 
 def bar(fraction: float, kind: str, track: str = "wide") -> Html:

@@ -50,5 +50,5 @@ class MachinePaths:
         """``text`` without the machine's paths; the rest as it was (``/usr`` goes, ``/usrdata`` stays)."""
         text = XDIST_HEADER.sub("", text)
         for path, shown in self.shown_as:
-            text = re.sub(re.escape(path) + WHOLE_NAME, lambda _, shown=shown: shown, text)
+            text = re.sub(re.escape(path) + WHOLE_NAME, shown.replace("\\", "\\\\"), text)  # the name as it is
         return text
