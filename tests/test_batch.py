@@ -7,6 +7,9 @@ import argparse
 import csv
 import json
 import shutil
+import signal
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -202,6 +205,47 @@ def test_nothing_to_grade_is_not_graded_and_no_failure(tmp_path: Path, capsys: p
     rows = read_csv(tmp_path / "grades.csv")[1]
     assert (rows["empty"]["error"], rows["readme"]["error"]) == ("nothing to grade: no .py file (an empty folder)", "nothing to grade: no .py file (only README.md)")
     assert "not graded readme: nothing to grade" in capsys.readouterr().err
+
+
+def rows_in(path: Path) -> dict[str, dict[str, str]]:
+    """The gradebook's rows by submission; none while it is not written."""
+    return read_csv(path)[1] if path.is_file() else {}
+
+
+def test_an_interrupted_batch_keeps_its_finished_gradings_and_resume_grades_the_rest(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(REFERENCE, klass / "alice")
+    (klass / "hangs").mkdir()
+    for program in REFERENCE.glob("*.py"):
+        shutil.copy(PROGRAMS / "hangs.py", klass / "hangs" / program.name)
+    book, results = tmp_path / "grades.csv", tmp_path / "results"
+    netlab = [sys.executable, "-c", "import sys; from graders.commands.cli import main; sys.exit(main())"]
+    running = subprocess.Popen([*netlab, "batch", str(klass), "--lab", "echo", "--jobs", "2", "--csv", str(book), "--results-dir", str(results)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while "alice" not in rows_in(book):
+        assert running.poll() is None and time.monotonic() < deadline, "alice's row is written as her grading finishes"
+        time.sleep(0.1)
+    running.send_signal(signal.SIGINT)  # Ctrl-C, while hangs's grading waits
+    _, err = running.communicate(timeout=60)
+    assert running.returncode == batch.INTERRUPTED and f"the 1 finished are in {book}: --resume grades the rest" in err, err
+    interrupted = rows_in(book)
+    assert sorted(interrupted) == ["Points Possible", "alice"] and interrupted["alice"]["total"] == str(ECHO_POINTS)
+    assert not [p for p in psutil.process_iter(["cmdline"]) if str(klass) in " ".join(p.info["cmdline"] or [])], "hangs's grading is killed"
+    graded_at = (results / "alice" / "results.json").stat().st_mtime_ns
+    assert netlab_batch(klass, "--lab", "echo", "--csv", book, "--results-dir", results, "--resume", "--timeout", "3") == 1
+    resumed = rows_in(book)
+    assert resumed["alice"] == interrupted["alice"] and (results / "alice" / "results.json").stat().st_mtime_ns == graded_at, "not graded again"
+    assert resumed["hangs"]["error"] == "timeout after 3 s"
+
+
+def test_resume_refuses_a_gradebook_of_other_columns(graded: tuple[int, Path, Path], klass: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    _, gradebook, _ = graded
+    book = shutil.copy(gradebook, tmp_path / "grades.csv")
+    assert netlab_batch(klass, "--lab", "echo", "--columns", "labs", "--csv", book, "--results-dir", tmp_path / "r", "--resume") == batch.USAGE
+    assert "cannot be resumed" in capsys.readouterr().err
+    assert Path(book).read_text() == gradebook.read_text()
 
 
 def test_a_hanging_grading_is_killed_with_its_tree_at_the_timeout(tmp_path: Path) -> None:

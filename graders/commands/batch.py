@@ -3,7 +3,7 @@
     netlab batch SUBMISSIONS_DIR [--jobs N] [--csv grades.csv] [--results-dir DIR] [--lab L ...]
                  [--timeout S] [--shard K/N] [--roster FILE] [--columns all|labs|checks]
                  [--canvas FILE] [--moodle FILE [--moodle-id FIELD]] [--lms-title LAB=TITLE ...]
-                 [--regrade NAME] [--summary] [--html PATH] [--pytest-arg=ARG ...]
+                 [--regrade NAME | --resume] [--summary] [--html PATH] [--pytest-arg=ARG ...]
     netlab merge-csv OUT.csv IN1.csv IN2.csv ... [--summary] [--html PATH]
 
 Every sub-directory of SUBMISSIONS_DIR (but hidden ones and the results directory) is one
@@ -16,7 +16,10 @@ submissions (``roster``): its columns lead each row, a student who submitted not
 row of zeros saying so, a submission on no roster row is graded and named.
 ``--canvas`` and ``--moodle`` write the grades as those LMSs import them (``lms_export``).
 ``--regrade NAME`` grades one submission again and replaces its row (and its results) in
-the ``--csv`` gradebook, every other row left byte for byte as it was.
+the ``--csv`` gradebook, every other row left byte for byte as it was. Otherwise the
+gradebook is written again as each grading finishes (the rows so far, sorted), so an
+interrupted batch leaves its finished gradings; ``--resume`` keeps the rows it has of this
+run's submissions, their results too, and grades the others.
 
 ``--shard K/N`` grades the submissions at positions K-1, K-1+N, K-1+2N, ...
 of the sorted names: round robin, so shards differ in size by one at most and each takes
@@ -37,7 +40,7 @@ Exit status: 0 every grading ran to its end (or had nothing to grade); 1 some di
 rows say why in ``error``; the gradebook is complete all the same); 4 nothing to grade (no such directory,
 no sub-directory, an unknown lab), a roster that does not join, gradebooks that do not
 merge, or a row ``--regrade`` cannot replace; 2 a malformed option;
-130 interrupted (Ctrl-C: the running gradings are killed, no gradebook is written).
+130 interrupted (Ctrl-C: the running gradings are killed, the finished ones are in the gradebook).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ import os
 import shlex
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -120,7 +123,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the user field the Moodle file identifies students by (default: the first the roster has of email, idnumber, username)")
     parser.add_argument("--lms-title", action="append", default=[], metavar="LAB=TITLE",
                         help="the LMS assignment (grade item) a lab's column goes to, e.g. 'webserver=Lab 2: web server' (repeatable)")
-    parser.add_argument("--regrade", metavar="NAME", help="grade submission NAME again and replace its row in the existing --csv")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--regrade", metavar="NAME", help="grade submission NAME again and replace its row in the existing --csv")
+    again.add_argument("--resume", action="store_true",
+                       help="keep the rows the --csv gradebook has (an interrupted batch's finished gradings) and grade the rest")
     add_summary_arguments(parser)
     parser.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                         help="an option for every grading's pytest, after an '=': --pytest-arg=--isolate (repeatable)")
@@ -187,20 +193,30 @@ def run(args: argparse.Namespace) -> int:
         return USAGE
     pytest_args = [part for arg in args.pytest_arg for part in shlex.split(arg)]
     pytest_args += course_option(args.course)
+    book = Book(klass, checks, args)
+    try:
+        finished = book.finished(chosen) if args.resume else []
+    except (Refused, OSError) as error:
+        console.print(f"[red]{escape(str(error))}[/]")
+        return USAGE
+    if args.resume:
+        console.print(f"resuming {escape(str(args.csv))}: {len(finished)} of {len(chosen)} submissions graded already")
+    done = {row[gradebook.SUBMISSION] for row in finished}
+    chosen = [path for path in chosen if path.name not in done]
+    journal = None if args.regrade else gradebook.Journal(args.csv, book.header, book.points, finished)
     not_graded = klass.errors | nothing_to_grade(chosen, klass.errors)
     try:
-        outcomes = grade_all(chosen, args, pytest_args, console, not_graded)
+        outcomes = grade_all(chosen, args, pytest_args, console, not_graded, book.recorder(journal))
     except KeyboardInterrupt:
-        console.print("[red]interrupted: every running grading was killed; no gradebook written[/]")
+        kept = f"the {len(journal.rows)} finished are in {args.csv}: --resume grades the rest" if journal else "no gradebook written"
+        console.print(f"[red]interrupted: every running grading was killed; {escape(kept)}[/]")
         return INTERRUPTED
-    book = Book(klass, checks, args)
-    rows = [book.row(outcome) for outcome in outcomes]
     try:
-        if args.regrade:
-            header, rows, points = book.replace(rows[0])
+        if journal is None:
+            header, rows, points = book.replace(book.row(outcomes[0]))
         else:
             header, points = book.header, book.points
-            rows += book.missing(args.shard)
+            rows = journal.rows + book.missing(args.shard)
             gradebook.write(args.csv, header, rows, points)
         export(args, header, rows, points, checks, console)
     except (Refused, lms_export.ExportRefused, OSError) as error:
@@ -297,8 +313,31 @@ class Book:
         self.points = gradebook.points_row(self.header, checks)
 
     def row(self, outcome: Outcome) -> gradebook.Row:
-        student = self.klass.join.matched.get(outcome.name)
-        return gradebook.row(outcome, self.checks, student.cells if student else dict.fromkeys(self.lead, ""))
+        return gradebook.row(outcome, self.checks, self.student_cells(outcome.name))
+
+    def student_cells(self, submission: str) -> dict[str, str]:
+        """The roster's cells of the submission's student (empty ones for none)."""
+        student = self.klass.join.matched.get(submission)
+        return student.cells if student else dict.fromkeys(self.lead, "")
+
+    def recorder(self, journal: gradebook.Journal | None) -> Callable[[Outcome], None]:
+        """What to do with a finished grading: its row into the journal (none under --regrade)."""
+        def record(outcome: Outcome) -> None:
+            if journal is not None:
+                journal.add(self.row(outcome))
+        return record
+
+    def finished(self, chosen: list[Path]) -> list[gradebook.Row]:
+        """``--resume``: the rows the ``--csv`` gradebook has of ``chosen``, their roster cells
+        read again; none if it does not exist yet."""
+        if not self.args.csv.is_file():
+            return []
+        header, rows, _ = gradebook.read(self.args.csv)
+        if header != self.header:
+            raise Refused(f"{self.args.csv} has other columns than this grading makes (other --lab, --course, --columns or --roster?): "
+                          "it cannot be resumed")
+        names = {path.name for path in chosen}
+        return [row | self.student_cells(row[gradebook.SUBMISSION]) for row in rows if row[gradebook.SUBMISSION] in names]
 
     def missing(self, which: tuple[int, int] | None) -> list[gradebook.Row]:
         """Roster students with no submission: in the first shard only, so shards merge."""
@@ -383,13 +422,14 @@ class Gradings:
 
 
 def grade_all(chosen: list[Path], args: argparse.Namespace, pytest_args: list[str], console: Console,
-              refused: dict[str, str]) -> list[Outcome]:
-    """Grade each submission, ``args.jobs`` at a time, under a progress bar with an ETA; one
-    whose archive was refused or that has nothing to grade (``refused``: name → why) is not
-    graded, and says why."""
+              refused: dict[str, str], record: Callable[[Outcome], None]) -> list[Outcome]:
+    """Grade each submission, ``args.jobs`` at a time, under a progress bar with an ETA, each
+    outcome ``record``-ed as it comes; one whose archive was refused or that has nothing to
+    grade (``refused``: name → why) is not graded, and says why."""
     gradings = Gradings(args, pytest_args)
     outcomes = [Outcome(path.name, None, refused[path.name], 0.0) for path in chosen if path.name in refused]
     for outcome in outcomes:
+        record(outcome)
         console.print(describe(outcome))
     chosen = [path for path in chosen if path.name not in refused]
     columns = [TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
@@ -400,6 +440,7 @@ def grade_all(chosen: list[Path], args: argparse.Namespace, pytest_args: list[st
             with sigterm_interrupts():
                 for future in as_completed(futures):
                     outcomes.append(future.result())
+                    record(outcomes[-1])
                     progress.console.print(describe(outcomes[-1]))
                     progress.advance(task)
         except KeyboardInterrupt:

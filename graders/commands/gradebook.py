@@ -18,6 +18,7 @@ a check 1.5 points): written with at most two decimals, an integral value withou
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -99,14 +100,33 @@ def order(rows: Iterable[Row], header: list[str]) -> list[Row]:
 
 def write(path: Path, header: list[str], rows: Iterable[Row], points: Row | None) -> None:
     """The gradebook: header, the points-possible row (if any), the rows in order. Cells
-    the header does not name (the checks under ``--columns labs``) are left out."""
+    the header does not name (the checks under ``--columns labs``) are left out. Written
+    beside and renamed into place: an interruption leaves the old file or the new one whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as file:
+    part = path.with_name(f".{path.name}.part")
+    with part.open("w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=header, extrasaction="ignore")
         writer.writeheader()
         if points is not None:
             writer.writerow(points)
         writer.writerows(order(rows, header))
+    os.replace(part, path)
+
+
+class Journal:
+    """The gradebook of a batch under way: written again with each row that comes, so an
+    interrupted batch leaves the gradings it finished (``netlab batch --resume``)."""
+
+    def __init__(self, path: Path, header: list[str], points: Row | None, rows: list[Row]) -> None:
+        self.path = path
+        self.header = header
+        self.points = points
+        self.rows = list(rows)
+        write(path, header, self.rows, points)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        write(self.path, self.header, self.rows, self.points)
 
 
 def read(path: Path) -> tuple[list[str], list[Row], Row | None]:
