@@ -468,9 +468,19 @@ def alert_name(body: bytes) -> str:
         return f"alert {body.hex()}"
 
 
-def expect_refused_certificate(run: MailRun, why: str) -> None:
-    """The scenario ran (connected, STARTTLS, a ClientHello) and the client ended the handshake:
-    the server's side never completed it, no AUTH, no message, exit 1."""
+def expect_refused_certificate(mail_runs: dict[str, MailRun], name: str, why: str) -> None:
+    """The client completes a handshake with the trusted certificate (the `tls` session: a client
+    that completes none, a cipher the server does not offer pinned, say, never sees a certificate
+    to refuse); then in session ``name`` the scenario ran (connected, STARTTLS, a ClientHello) and
+    the client ended the handshake: the server's side never completed it, no AUTH, no message, exit 1."""
+    trusted = session(mail_runs, "tls")
+    expect(
+        trusted.handshake_completed(),
+        expected=f"a TLS handshake completed with the trusted certificate (with --starttls), then {why} refused",
+        got=f"with the trusted certificate: {describe_tls_attempt(trusted, 'the trusted certificate')}; {trusted.program.describe_exit()}",
+        wire=trusted.server.records.wire,
+    )
+    run = session(mail_runs, name)
     records, clear = tls_records(run.sent_after_starttls() or b"")
     hello = bool(records) and records[0][0] == TLS_RECORD
     credentials = bool(run.server.records.auth) or re.search(rb"(?im)^AUTH", clear) is not None
@@ -498,20 +508,22 @@ def describe_tls_attempt(run: MailRun, why: str) -> str:
         return (f"STARTTLS, a ClientHello, then it completed the handshake, accepting {why}, and sent inside TLS "
                 f"(read with the server's key): {run.commands_in_tls()[:6] or 'nothing'}" + (f"; AUTH as {logins}" if logins else ""))
     alerts = [alert_name(body) for kind, body in records if kind == ALERT]
-    return ("STARTTLS, a ClientHello, then it ended the handshake" + (f" with the alert {', '.join(alerts)}" if alerts else "")
+    return ("STARTTLS, a ClientHello, then the handshake ended unfinished" + (f", the client's alert {', '.join(alerts)}" if alerts else "")
             + (f"; then in clear text: {clear[:40]!r}" if clear else ""))
 
 
 @points(2, group=TLS)
 def test_a_certificate_from_an_unknown_authority_is_refused(mail_runs: dict[str, MailRun]) -> None:
-    """A certificate it cannot verify: abort, exit 1, no credentials sent."""
-    expect_refused_certificate(session(mail_runs, "untrusted"), "a certificate from a CA it does not trust")
+    """A certificate it cannot verify: abort, exit 1, no credentials sent (judged on a program that
+    completes the handshake with the trusted certificate)."""
+    expect_refused_certificate(mail_runs, "untrusted", "a certificate from a CA it does not trust")
 
 
 @points(2, group=TLS)
 def test_a_certificate_for_another_name_is_refused(mail_runs: dict[str, MailRun]) -> None:
-    """The host name is verified too: a certificate for another name is refused, exit 1."""
-    expect_refused_certificate(session(mail_runs, "wrong name"), "a certificate for wrong-name.netlab.test")
+    """The host name is verified too: a certificate for another name is refused, exit 1 (judged on
+    a program that completes the handshake with the trusted certificate)."""
+    expect_refused_certificate(mail_runs, "wrong name", "a certificate for wrong-name.netlab.test")
 
 
 @points(1, group=TLS)
