@@ -13,6 +13,7 @@ import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
+from weakref import WeakSet
 
 import pytest
 
@@ -21,6 +22,7 @@ from graders.harness import course
 from graders.harness.course import Course
 from graders.harness.isolation import Sandbox, enter_private_network, make_sandbox
 from graders.harness.launcher import Launcher, missing_requirements
+from graders.harness.programs import Program
 from graders.harness.runs import EARLY, FAILED
 from graders.harness.submission import MissingProgram
 from graders.network import netns
@@ -85,6 +87,7 @@ SANDBOX = pytest.StashKey["Sandbox | None"]()
 COURSE = pytest.StashKey[Course]()
 NO_NAMESPACES = pytest.StashKey["str | None"]()
 SAID = pytest.StashKey[list[str]]()
+TOLD = pytest.StashKey["WeakSet[Program]"]()  # servers whose end a check has had its say on
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -263,9 +266,29 @@ def _not_attempted(item: pytest.Item, failure: CheckFailed) -> tuple[str, int, s
 
 
 def _servers_that_died(item: pytest.Item) -> list[str]:
-    """A server that exited during a check is often the whole story: say so beside the message."""
-    launchers = [value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Launcher)]
-    return [program.death_note() for launcher in launchers for program in launcher.servers_that_died()]
+    """A server that exited during a check is often the whole story: say so beside the message,
+    once (a shared server is in the check's launcher and in its module's), and only in the check
+    during which it ended (``pytest_runtest_teardown``)."""
+    told = item.config.stash.setdefault(TOLD, WeakSet())
+    died = [server for launcher in _launchers(item) for server in launcher.servers_that_died() if server not in told]
+    return [server.death_note() for server in dict.fromkeys(died)]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """A check's servers that have ended by the end of its teardown (died, or were stopped: a
+    shared server replaced after the check failed) are the check's story, never a later one's."""
+    launchers = _launchers(item)
+    try:
+        return (yield)
+    finally:
+        ended = [server for launcher in launchers for server in launcher.servers if server.returncode is not None]
+        item.config.stash.setdefault(TOLD, WeakSet()).update(ended)
+
+
+def _launchers(item: pytest.Item) -> list[Launcher]:
+    """The check's launchers: its own, and its module's (shared servers, shared runs)."""
+    return [value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Launcher)]
 
 
 class FailureMarks:
