@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import subprocess
 import sys
 
+from graders import REPO
+from graders.commands.cli import RULE_WIDTH
 from graders.reports.rubric import collect_checks
 from tests.grading import known_bad
 
@@ -62,3 +65,51 @@ def test_check_ids_are_whole_on_one_line_when_piped() -> None:
     done = netlab("rubric", "--lab", "proxy")
     for check in collect_checks(["proxy"]):
         assert re.search(rf"│ {check.name}\s+│", done.stdout), check.name
+
+
+def test_the_piped_table_gives_the_rule_its_width_and_names_no_path() -> None:
+    """On a pipe the rule column had 35 characters beside the longest group and check; and the
+    caption named LABS.md by the grading machine's path."""
+    done = netlab("rubric")
+    assert done.returncode == 0, done.stderr
+    rule_cells = [line.split("│")[5] for line in done.stdout.splitlines() if line.startswith("│") and line.count("│") == 6]
+    assert max(len(cell.strip()) for cell in rule_cells) >= RULE_WIDTH - 2
+    assert str(REPO) not in done.stdout
+
+
+def test_the_table_has_a_subtotal_per_group_and_lab() -> None:
+    done = netlab("rubric", "--lab", "pinger")
+    checks = collect_checks(["pinger"])
+    for group in dict.fromkeys(c.group for c in checks):
+        points = sum(c.points for c in checks if c.group == group)
+        assert re.search(rf"│ {re.escape(group)} subtotal\s+│\s+{points} │", done.stdout), group
+    assert re.search(rf"│ pinger subtotal\s+│\s+{sum(c.points for c in checks)} │", done.stdout)
+
+
+def test_the_markdown_handout_has_each_lab_and_group_with_its_points_and_every_rule_whole() -> None:
+    done = netlab("rubric", "--format", "md")
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    checks = collect_checks()
+    assert text.startswith(f"# netlab rubric\n\n{sum(c.points for c in checks)} points.")
+    for lab in dict.fromkeys(c.lab for c in checks):
+        assert f"\n## {lab}: {sum(c.points for c in checks if c.lab == lab)} points\n" in text, lab
+        for group in dict.fromkeys(c.group for c in checks if c.lab == lab):
+            assert f"\n### {group}: {sum(c.points for c in checks if (c.lab, c.group) == (lab, group))} points\n" in text
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert rows == [f"| `{c.name}` | {c.points} | {c.rule.replace('|', chr(92) + '|')} |" for c in checks]
+    assert str(REPO) not in text and str(REPO.parent) not in text
+
+
+def test_the_html_handout_holds_the_same_sections_and_needs_nothing_from_outside() -> None:
+    done = netlab("rubric", "--format", "html", "--lab", "smtp")
+    assert done.returncode == 0, done.stderr
+    page = done.stdout
+    checks = collect_checks(["smtp"])
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page and str(REPO) not in page
+    assert f"<h2>smtp: {sum(c.points for c in checks)} points</h2>" in page
+    for group in dict.fromkeys(c.group for c in checks):
+        assert f"<caption>{html.escape(group)}: {sum(c.points for c in checks if c.group == group)} points</caption>" in page
+    for check in checks:
+        assert f"<code>{check.name}</code>" in page
+    assert page.count("<tr>") == len(checks) + len({c.group for c in checks}), "a row per check, a header per group"

@@ -11,29 +11,32 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from graders import REPO
-from graders.commands import batch, compare
+from graders.commands import batch, compare, rubric_handout
 from graders.harness import course
 from graders.reports.rubric import collect_checks
-from graders.vocabulary.checks import RULES, Check
+from graders.vocabulary.checks import RULES, Check, whole
 
 USAGE = 4  # as pytest's exit status for a usage error
-RULES_PATH = REPO / RULES
-WIDE = 160  # columns at least, terminal or pipe: the longest check id and its points fit beside a rule
+RULE_WIDTH = 80  # columns of the rule, at least, terminal or pipe: beside the longest check id, lab and group
+FORMATS = ("table", "csv", "md", "html")
 
 
 def rubric_table(checks: list[Check], course: str | None) -> Table:
-    table = Table(title="netlab rubric" + (f" (course: {course})" if course else ""), title_justify="left",
-                  caption=f"Each rule is quoted from {RULES_PATH}, where each lab's whole contract is.", caption_justify="left")
+    """Every check with its points and rule, a subtotal under each group and lab, the total."""
+    table = Table(title=rubric_handout.title(course), title_justify="left",
+                  caption=f"Each rule is quoted from {RULES}, where each lab's whole contract is.", caption_justify="left")
     table.add_column("lab", no_wrap=True)
     table.add_column("group", no_wrap=True)
     table.add_column("check", no_wrap=True)  # an id to copy into a profile: whole, on one line
     table.add_column("points", justify="right", no_wrap=True)
-    table.add_column("rule (LABS.md)", ratio=3)
-    for check in checks:
-        table.add_row(check.lab, check.group, check.name, str(check.points), check.rule)
-    table.add_section()
-    table.add_row("total", "", "", str(sum(c.points for c in checks)), "")
+    table.add_column("rule (LABS.md)", min_width=RULE_WIDTH)
+    for lab, lab_groups in rubric_handout.groups(checks).items():
+        for group in lab_groups:
+            for check in group.checks:
+                table.add_row(check.lab, check.group, check.name, str(check.points), check.rule)
+            table.add_row("", "", f"{group.name} subtotal", str(group.points), "", style="bold")
+        table.add_row("", "", f"{lab} subtotal", str(rubric_handout.lab_points(lab_groups)), "", style="bold", end_section=True)
+    table.add_row("total", "", "", str(whole(sum(c.points for c in checks))), "", style="bold")
     return table
 
 
@@ -59,7 +62,9 @@ def _main(argv: list[str] | None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     rubric = commands.add_parser("rubric", help="print the rubric: lab, group, check, points, rule")
     rubric.add_argument("--lab", action="append", help="only this lab (repeatable)")
-    rubric.add_argument("--csv", action="store_true", help="as CSV, for a spreadsheet or a gradebook")
+    rubric.add_argument("--format", choices=FORMATS, default="table",
+                        help="table (a terminal's), csv (a spreadsheet's), md or html (a handout, with each lab's and group's points)")
+    rubric.add_argument("--csv", action="store_const", const="csv", dest="format", help="as CSV: the same as --format csv")
     rubric.add_argument("--course", metavar="PROFILE", help="the rubric as this course profile grades it")
     compare.add_arguments(commands.add_parser("compare", help="grade a submission and the reference side by side"))
     batch.add_arguments(commands.add_parser("batch", help="grade every submission of a class, N at a time"))
@@ -80,10 +85,22 @@ def print_rubric(args: argparse.Namespace) -> int:
     except course.ProfileError as error:
         print(f"netlab rubric: {error}", file=sys.stderr)
         return USAGE
-    if args.csv:
+    if args.format == "csv":
         write_csv(checks)
+    elif args.format == "md":
+        sys.stdout.write(rubric_handout.markdown(checks, args.course))
+    elif args.format == "html":
+        sys.stdout.write(rubric_handout.html(checks, args.course))
     else:
         console = Console()
-        console.width = max(console.width, WIDE)
+        console.width = max(console.width, table_width(checks))
         console.print(rubric_table(checks, args.course))
     return 0
+
+
+def table_width(checks: list[Check]) -> int:
+    """Columns for the lab, group, check and points, whole, and the rule beside them at ``RULE_WIDTH``."""
+    widest = [max((len(value) for value in values), default=0) for values in
+              ([c.lab for c in checks], [c.group for c in checks], [f"{c.group} subtotal" for c in checks] + [c.name for c in checks])]
+    borders = 5 * 3 + 1  # a column's padding and rule, and the last edge
+    return sum(widest) + len("points") + RULE_WIDTH + borders
