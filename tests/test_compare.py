@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import re
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,6 +188,9 @@ def test_the_html_page_holds_the_same_comparison(bad_webserver: tuple[Comparison
     assert page.startswith("<!DOCTYPE html>")
     assert "test_missing_file_gets_404_with_html" in page
     assert "404 Not Found" in page and "200 OK" in page
+    assert "␍" not in page and "␊" not in page, "line ends drawn in letters every font has, not Control Pictures"
+    assert re.search(r'title="carriage return[^"]*"><span style="[^"]*">CR</span></span>'
+                     r'<span style="[^"]*" title="line feed[^"]*"><span style="[^"]*">LF</span></span>', page)
 
 
 def test_the_reference_beside_itself_differs_nowhere() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -26,7 +27,7 @@ import pytest
 from graders.harness import launcher as launcher_module
 from graders.harness import programs
 from graders.harness.launcher import Launcher
-from graders.harness.programs import OUTPUT_CAP, READY_WITHIN, WRONG_PORT_AFTER, CappedOutput, Program
+from graders.harness.programs import OUTPUT_CAP, READY_WITHIN, WRONG_PORT_AFTER, CappedOutput, Program, pasteable
 from graders.harness.submission import Submission
 from graders.network.ports import LOOPBACK, bound_ports, free_port, port_is_taken
 from graders.vocabulary.failures import CheckFailed
@@ -207,6 +208,20 @@ def test_crash_at_start_reports_exit_status_and_traceback(launcher: Launcher) ->
     assert "RuntimeError: boom: the server could not start" in got
     assert elapsed < READY_WITHIN / 2, f"the crash was reported after {elapsed:.2f} s, as if it were a hang"
     assert len(launcher.running) == 1, "a crash on a free port is not a lost port race: no retry"
+
+
+def test_the_command_a_message_shows_pastes_back_as_it_ran(launcher: Launcher) -> None:
+    """`run as` quoted: a subject with spaces, a quote and a newline is one argument each."""
+    args = ["--subject", "Lab 3: a mail client", "it's", "Hello Bob,\n.a dot"]
+    program = launcher.start("crash_at_start.py", *args)
+    program.finish(READY_WITHIN)
+    shown = program.describe_exit().split("(run as `", 1)[1].split("`)", 1)[0]
+    assert shlex.split(shown) == ["python", "crash_at_start.py", *args]
+
+
+def test_on_windows_the_command_is_quoted_as_windows_programs_split_it() -> None:
+    argv = ["python", "smtp_client.py", "--subject", "Lab 3: a mail client", 'say "hi"']
+    assert pasteable(argv, windows=True) == 'python smtp_client.py --subject "Lab 3: a mail client" "say \\"hi\\""'
 
 
 class _StarvedStream:

@@ -28,6 +28,7 @@ from graders import REPO
 from graders.commands.grading_run import GradingRun, course_option
 from graders.commands.grading_run import Outcome as RunOutcome
 from graders.harness import course
+from graders.reports import html_page
 from graders.vocabulary.failures import fields
 
 REFERENCE = REPO / "reference"
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"netlab compare: {escape(str(args.reference))} and {escape(str(submission))}")
     console.print(render(pairs))
     if args.html is not None:
-        console.save_html(str(args.html))
+        html_page.write(args.html, html_page.line_ends_in_cells(console.export_html()))
     return 0 if keeps_up(pairs) else 1
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -103,6 +104,12 @@ class CappedOutput:
                 self._changed.wait(left)
 
 
+def pasteable(argv: list[str], windows: bool = os.name == "nt") -> str:
+    """A command line that a shell reads back as ``argv``: quoted as POSIX shells read it
+    (``shlex.join``), on Windows as its programs split theirs (``subprocess.list2cmdline``)."""
+    return subprocess.list2cmdline(argv) if windows else shlex.join(argv)
+
+
 class Program:
     """A student program running as its own process tree."""
 
@@ -165,7 +172,8 @@ class Program:
 
     @property
     def command(self) -> str:
-        return " ".join(["python", self.name, *self.args])
+        """How it was run, as a student pastes it into a terminal."""
+        return pasteable(["python", self.name, *self.args])
 
     def _read_status(self, fd: int) -> None:
         """The sandbox's shell writes the program's status as it ends: 128+N for signal N."""

@@ -107,6 +107,20 @@ def with_line_ends(value: str) -> Html:
     return Html(escaped)
 
 
+# A line end drawn in a cell one character wide, as its Control Picture would be: a text table
+# laid out by characters (rich's export, netlab compare's two wires side by side) stays aligned.
+EOL_CELL = "display: inline-block; width: 1ch; text-align: center; vertical-align: top"
+EOL_MARK = "font: 700 .5em/2 ui-monospace, monospace; letter-spacing: 0; color: #1f2328; background: #d8dee4; border-radius: 2px"
+
+
+def line_ends_in_cells(markup: str) -> str:
+    """A whole page made elsewhere, with each visible line end (␍, ␊) a one-character cell that
+    every font can draw."""
+    for char, (label, title) in LINE_ENDS.items():
+        markup = markup.replace(char, f'<span style="{EOL_CELL}" title="{title}"><span style="{EOL_MARK}">{label}</span></span>')
+    return markup
+
+
 def prose(value: str) -> Html:
     """A message's text: `quoted` names as code, line ends as badges."""
     pieces = value.split("`")
