@@ -51,7 +51,10 @@ PROGRAMS: dict[str, tuple[str, ...]] = {  # LABS.md: each lab's programs, the la
     "pinger": ("udp_pinger.py", "heartbeat_client.py", "heartbeat_server.py"),
     "smtp": ("smtp_client.py",),
     "proxy": ("proxy.py",),
+    "icmp": ("icmp_pinger.py",),
+    "traceroute": ("traceroute.py",),
 }
+RAW_SOCKETS = ("icmp", "traceroute")  # labs whose programs open raw sockets: each run in a network namespace of its own
 DEFAULT_PORTS: dict[str, tuple[int, ...]] = {  # where a client with ``port = "auto"`` may also go: its lab's usual ports
     "udp_client.py": (12000,),
     "tcp_client.py": (12000,),

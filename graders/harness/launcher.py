@@ -69,6 +69,14 @@ class Launcher:
         """A network namespace of its own for a group of programs that hard-code their ports."""
         return netns.fresh() if self.fixes_ports else nullcontext()
 
+    def raw_network(self) -> AbstractContextManager[None]:
+        """A network namespace of its own for a program that opens raw sockets (it may there, as
+        root or as root of the grading's user namespace); a skip, saying why, where none can be made."""
+        if self.no_namespaces is not None:
+            pytest.skip(f"{self.lab or 'this lab'}: its programs open raw sockets, which the graders give them only in a "
+                        f"network namespace of their own, and none can be made here: {self.no_namespaces}")
+        return netns.fresh()
+
     def namespace(self) -> netns.Namespace | None:
         """The same, to enter again later (``entered()``) and ``close()``; None where not needed."""
         return netns.Namespace() if self.fixes_ports else None

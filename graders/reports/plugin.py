@@ -101,7 +101,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if missing:
         _say(config, f"netlab --course: the profile's requirements {', '.join(missing)} are not installed here "
                      f"(`python -m pip install {' '.join(missing)}`): the checks of the programs that import them fail until they are")
-    if config.stash[COURSE].fixed_programs():
+    if config.stash[COURSE].fixed_programs() or _grades_raw_sockets(config):
         _namespaces(config)
     if config.getoption("isolate", False):
         _isolate(config)
@@ -113,10 +113,20 @@ def _namespaces(config: pytest.Config) -> None:
     why = "turned off by NETLAB_NAMESPACES=off" if os.environ.get("NETLAB_NAMESPACES") == "off" else None
     why = why or netns.prepare()
     config.stash[NO_NAMESPACES] = why
-    if why:
-        fixed = ", ".join(config.stash[COURSE].fixed_programs())
-        _say(config, f"netlab --course: no network namespaces here ({why}): the checks of {fixed}, which "
+    fixed = config.stash[COURSE].fixed_programs()
+    if why and fixed:
+        _say(config, f"netlab --course: no network namespaces here ({why}): the checks of {', '.join(fixed)}, which "
                      "hard-code their ports or servers, are skipped; the rest is graded")
+    if why and _grades_raw_sockets(config):
+        _say(config, f"netlab: no network namespaces here ({why}): the checks of the labs whose programs open raw "
+                     f"sockets ({', '.join(course.RAW_SOCKETS)}) are skipped; the rest is graded")
+
+
+def _grades_raw_sockets(config: pytest.Config) -> bool:
+    """Whether this run grades a lab whose programs open raw sockets (a collection alone, such as
+    `netlab rubric`'s, makes no namespace)."""
+    labs = config.getoption("lab") or course.PROGRAMS
+    return not config.option.collectonly and _grades_only(config) and any(lab in course.RAW_SOCKETS for lab in labs)
 
 
 def namespaces_refused(config: pytest.Config) -> str | None:

@@ -1,0 +1,421 @@
+"""Lab `icmp`: ICMP Pinger, with its statistics and its ICMP errors (LABS.md)."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+import pytest
+
+from graders.harness.launcher import Launcher
+from graders.harness.runs import PeerRun, starts_early, taken
+from graders.peers.fake_icmp import BAD_CHECKSUM, EARLIER, OTHER_ID, REPLY, TIME_EXCEEDED, UNREACHABLE, Answer, EchoSchedule, IcmpHost
+from graders.peers.icmp_output import RequestLine, request_lines
+from graders.peers.icmp_packets import UNREACHABLE as UNREACHABLE_NAMES
+from graders.peers.ping_output import Statistics, statistics
+from graders.vocabulary.checks import lab, points
+from graders.vocabulary.failures import expect
+
+pytestmark = lab("icmp")
+
+STATISTICS = "optional 1: statistics"
+ERRORS = "optional 2: errors"
+HOST = "127.0.0.1"
+ROUTER = "127.0.0.11"  # where the errors come from: another address of the namespace's loopback
+COUNT = 10  # LABS.md's default, which the mixed run leaves it to use
+RUN_WITHIN = 30.0  # ten requests, each up to 1 s of wait and 1 s of pause: 20 s
+RTT_WITHIN = 0.030  # LABS.md: within 30 ms of the true round trip
+T_WITHIN = 0.2  # the send time in a payload vs the request's arrival (as in the pinger lab)
+PAUSE = (0.9, 1.3)  # LABS.md: the next request at least 0.9 s after the last, within 1.3 s of the end of its wait
+
+
+def _replies(delays: dict[int, float | None]) -> EchoSchedule:
+    """Request k answered after ``delays[k]`` seconds, or (None) lost."""
+    return EchoSchedule({k: () if after is None else (Answer(REPLY, after),) for k, after in delays.items()})
+
+
+MIXED = _replies({1: 0.05, 2: 0.2, 3: None, 4: 0.1, 5: 0.3, 6: 0.02, 7: None, 8: 0.15, 9: None, 10: 0.25})
+LOST = sorted(k for k in range(1, COUNT + 1) if MIXED.reply_after(k) is None)
+DECOYS = EchoSchedule({  # each true reply after 250 ms, a decoy 30 ms into the wait
+    1: (Answer(REPLY, 0.03),),
+    2: (Answer(BAD_CHECKSUM, 0.03), Answer(REPLY, 0.25)),
+    3: (Answer(OTHER_ID, 0.03), Answer(REPLY, 0.25)),
+    4: (),
+    5: (Answer(EARLIER, 0.03), Answer(REPLY, 0.25)),  # request 4's reply, late
+    6: (Answer(EARLIER, 0.03), Answer(REPLY, 0.25)),  # request 5's reply again
+})
+DECOY_COUNT = 6
+ALL_LOST = EchoSchedule(default=())
+ALL_LOST_COUNT = 3
+ERROR_SCHEDULE = EchoSchedule({
+    1: (Answer(UNREACHABLE, 0.03, code=0, source=ROUTER),),
+    2: (Answer(UNREACHABLE, 0.03, code=1, source=ROUTER),),
+    3: (Answer(UNREACHABLE, 0.03, code=3, source=HOST),),
+    4: (Answer(TIME_EXCEEDED, 0.03, source=ROUTER),),
+    5: (Answer(REPLY, 0.03),),
+})
+ERROR_COUNT = 5
+
+
+class IcmpRun(PeerRun[IcmpHost]):
+    """One run of icmp_pinger.py against the graders' ICMP host with one schedule."""
+
+    def __init__(self, program: Any, server: IcmpHost, within: float, count: int) -> None:
+        super().__init__(program, server, within)
+        self.count = count
+
+    @property
+    def schedule(self) -> EchoSchedule:
+        return self.server.plan  # type: ignore[return-value]
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.program.stdout.lines()
+
+    @cached_property
+    def requests(self) -> list[RequestLine]:
+        return request_lines(self.lines, self.count)
+
+    def line_for(self, number: int) -> RequestLine | None:
+        return next((line for line in self.requests if line.number == number), None)
+
+    @cached_property
+    def statistics(self) -> Statistics:
+        after = self.requests[-1].end if self.requests else 0
+        factor = next((line.factor for line in self.requests if line.factor), 1.0)
+        return statistics(self.lines[after:], factor)
+
+    def output(self) -> str:
+        return self.program.describe_output()
+
+    def unrun(self) -> str:
+        """Why its output earns nothing: no request arrived ('' once one did)."""
+        return "" if self.server.probes else f"no Echo Request arrived ({self.program.describe_exit()})"
+
+
+RUNS: tuple[tuple[str, EchoSchedule, int | None], ...] = (
+    ("mixed", MIXED, None), ("decoys", DECOYS, DECOY_COUNT), ("all lost", ALL_LOST, ALL_LOST_COUNT), ("errors", ERROR_SCHEDULE, ERROR_COUNT),
+)
+
+
+@starts_early("icmp")
+def start_icmp_runs(launcher: Launcher) -> dict[str, IcmpRun]:
+    """The four scenarios' pingers, started together, each in a network namespace of its own
+    with its own ICMP host; each check waits for the run it reads."""
+    runs: dict[str, IcmpRun] = {}
+    try:
+        for name, schedule, count in RUNS:
+            with launcher.raw_network():
+                host = IcmpHost(schedule)
+                options = ("--count", str(count)) if count else ()
+                program = launcher.start("icmp_pinger.py", HOST, options=options)
+                runs[name] = IcmpRun(program, host, RUN_WITHIN, count or COUNT)
+    except BaseException:
+        for run in runs.values():
+            run.close()
+        raise
+    return runs
+
+
+@pytest.fixture(scope="module")
+def icmp_runs(module_launcher: Launcher, early_runs: dict[str, Any]) -> Iterator[dict[str, IcmpRun]]:
+    runs = taken(early_runs, "icmp") or start_icmp_runs(module_launcher)
+    try:
+        yield runs
+    finally:
+        for run in runs.values():
+            run.close()
+
+
+def _finished(runs: dict[str, IcmpRun], name: str) -> IcmpRun:
+    runs[name].finish()
+    return runs[name]
+
+
+@pytest.fixture
+def mixed(icmp_runs: dict[str, IcmpRun]) -> IcmpRun:
+    """Requests 3, 7 and 9 lost; the others answered after 20 to 300 ms."""
+    return _finished(icmp_runs, "mixed")
+
+
+@pytest.fixture
+def decoys(icmp_runs: dict[str, IcmpRun]) -> IcmpRun:
+    """Before the true replies (250 ms), a reply with a wrong checksum (request 2), with another
+    identifier (3), the late reply to lost request 4 (5), request 5's reply again (6)."""
+    return _finished(icmp_runs, "decoys")
+
+
+@pytest.fixture
+def all_lost(icmp_runs: dict[str, IcmpRun]) -> IcmpRun:
+    return _finished(icmp_runs, "all lost")
+
+
+@pytest.fixture
+def errors(icmp_runs: dict[str, IcmpRun]) -> IcmpRun:
+    """Destination Unreachable codes 0, 1 and 3, a Time Exceeded, then a reply."""
+    return _finished(icmp_runs, "errors")
+
+
+# --- core ---------------------------------------------------------------------------
+
+
+@points(2)
+def test_sends_echo_requests_numbered_from_1_with_a_right_checksum(mixed: IcmpRun) -> None:
+    """It sends N ICMP Echo Requests: type 8, code 0, a right Internet checksum, one identifier
+    for all of them, sequence numbers from 1."""
+    probes = [probe.message for probe in mixed.server.probes]
+    problems = [f"request {k}: code {m.code}" for k, m in enumerate(probes, 1) if m.code != 0]
+    problems += [f"request {k}: checksum {m.checksum:#06x} is wrong" for k, m in enumerate(probes, 1) if not m.checksum_ok]
+    idents = sorted({m.ident for m in probes})
+    if len(idents) > 1:
+        problems.append(f"{len(idents)} identifiers: {', '.join(f'{i:#06x}' for i in idents[:4])}")
+    seqs = [m.seq for m in probes]
+    if seqs != list(range(1, COUNT + 1)):
+        problems.insert(0, f"the sequence numbers were {seqs}" if seqs else "no Echo Request arrived")
+    expect(
+        not problems,
+        expected=f"{COUNT} Echo Requests (type 8, code 0), right checksums, one identifier, sequence numbers 1 to {COUNT}",
+        got="; ".join(problems[:4]) + ("" if len(seqs) == COUNT else f" ({mixed.program.describe_exit()})"),
+        wire=mixed.server.transcript,
+    )
+
+
+def send_time_in(payload: bytes) -> float | None:
+    """The double in the payload's first 8 bytes, read in either byte order: whichever is nearer now."""
+    if len(payload) < 8:
+        return None
+    values = [struct.unpack(order + "d", payload[:8])[0] for order in ("!", "<")]
+    plausible = [value for value in values if value == value and 1e9 < value < 1e10]  # NaN and far-off values out
+    return plausible[0] if plausible else None
+
+
+@points(1)
+def test_the_payload_holds_the_send_time(mixed: IcmpRun) -> None:
+    """A payload whose first 8 bytes hold the send time, `time.time()` as a double (either byte order)."""
+    problems = []
+    for probe in mixed.server.probes:
+        sent = send_time_in(probe.message.body)
+        if sent is None:
+            problems.append(f"request {probe.k}: no time.time() double in the payload's first 8 bytes ({probe.message.body[:8].hex(' ') or 'empty'})")
+        elif abs(sent - probe.wall) > T_WITHIN:
+            problems.append(f"request {probe.k}: the send time is {sent - probe.wall:+.3f} s off the time it arrived")
+    expect(
+        bool(mixed.server.probes) and not problems,
+        expected=f"in each payload's first 8 bytes, the send time within {T_WITHIN * 1000:g} ms of real time",
+        got="; ".join(problems[:3]) or mixed.unrun(),
+        wire=mixed.server.transcript,
+    )
+
+
+@points(2)
+def test_sends_one_request_about_a_second_apart(mixed: IcmpRun) -> None:
+    """One request at a time, about a second apart: the next at least 0.9 s after the previous
+    one, and within 1.3 s of the end of its wait (its reply, or its time-out)."""
+    probes = mixed.server.probes
+    problems = []
+    for earlier, later in zip(probes, probes[1:]):
+        gap = later.arrived - earlier.arrived
+        held = mixed.server.held(earlier.k)
+        wait_ended = held if held is not None else 1.0
+        if gap < PAUSE[0]:
+            problems.append(f"request {later.k} came {gap:.2f} s after request {earlier.k}")
+        elif gap > wait_ended + PAUSE[1]:
+            problems.append(f"request {later.k} came {gap - wait_ended:.2f} s after request {earlier.k}'s wait ended")
+    expect(
+        len(probes) > 1 and not problems,
+        expected=f"each request {PAUSE[0]:g} s or more after the one before, and within {PAUSE[1]:g} s of the end of its wait",
+        got="; ".join(problems[:4]) or f"{len(probes)} request(s) ({mixed.program.describe_exit()})",
+        wire=mixed.server.transcript,
+    )
+
+
+@points(3)
+def test_prints_request_timed_out_for_exactly_the_lost_requests(mixed: IcmpRun) -> None:
+    """On no reply within the time-out, a line `Request timed out` (requests 3, 7 and 9 get none:
+    its own requests, which its raw socket reads too, are no reply)."""
+    timed_out = [line.number for line in mixed.requests if line.timed_out]
+    unrun = mixed.unrun()
+    expect(
+        timed_out == LOST and not unrun,
+        expected=f"a time-out line for requests {LOST}, and for no other",
+        got=(f"time-out lines for requests {timed_out}" if timed_out else "no time-out line")
+        + (f", but {unrun}" if unrun else "") + "\n" + mixed.output(),
+        wire=mixed.server.transcript,
+    )
+
+
+@points(3)
+def test_reports_each_rtt_within_30_ms(mixed: IcmpRun) -> None:
+    """On its reply, the RTT (read after `rtt`, `round-trip time` or `time=`), within 30 ms of
+    the true round trip (the host holds the replies 20 to 300 ms; the time it really held each
+    one is the reference)."""
+    answered = [k for k in range(1, min(len(mixed.server.probes), COUNT) + 1) if MIXED.reply_after(k) is not None]
+    problems = [problem for k in answered if (problem := rtt_problem(mixed, k))]
+    unrun = mixed.unrun()
+    expect(
+        not problems and not unrun,
+        expected=f"the RTT of every request the host answered, within {RTT_WITHIN * 1000:g} ms of the time it held the reply",
+        got="; ".join(problems[:5]) or unrun,
+        wire=mixed.server.transcript,
+    )
+
+
+def rtt_problem(run: IcmpRun, k: int, decoy: str = "") -> str:
+    """What keeps the RTT printed for request ``k``, which the host answered, from matching the
+    time it held the reply ('' if it matches); ``decoy`` names what came before the reply."""
+    if k > len(run.server.probes):
+        return f"request {k} never arrived ({run.program.describe_exit()})"
+    line = run.line_for(k)
+    held = run.server.held(k)
+    taken_for = f" (taken for the reply: {decoy}?)" if decoy else ""
+    if line is None or line.rtt is None:
+        shown = "no line" if line is None else f"{line.text!r}, no RTT after `rtt`, `round-trip time` or `time=`"
+        return f"request {k}: {shown}, yet the host answered it"
+    if held is None:
+        return f"request {k}: RTT {line.rtt * 1000:.1f} ms, but the pinger had ended before the host sent the reply"
+    if abs(line.rtt - held) > RTT_WITHIN:
+        return f"request {k}: RTT {line.rtt * 1000:.1f} ms, the host held the reply {held * 1000:.0f} ms{taken_for}"
+    return ""
+
+
+def _decoy_check(run: IcmpRun, ks: list[int], decoy: str) -> None:
+    problems = [problem for k in ks if (problem := rtt_problem(run, k, decoy))]
+    expect(
+        not problems and not run.unrun(),
+        expected=f"the RTT of the true reply (about 250 ms) for request(s) {ks}, the {decoy} 30 ms into the wait ignored",
+        got=run.unrun() or "; ".join(problems) + "\n" + run.output(),
+        wire=run.server.transcript,
+    )
+
+
+@points(2)
+def test_ignores_a_reply_with_a_wrong_checksum(decoys: IcmpRun) -> None:
+    """A reply with a wrong checksum is ignored and the wait goes on (request 2's true reply
+    comes 250 ms after it, a corrupt copy 30 ms after it)."""
+    _decoy_check(decoys, [2], "reply with a wrong checksum")
+
+
+@points(2)
+def test_ignores_a_reply_with_another_identifier(decoys: IcmpRun) -> None:
+    """A reply with another identifier is ignored and the wait goes on (request 3's true reply
+    comes 250 ms after it, another program's 30 ms after it)."""
+    _decoy_check(decoys, [3], "reply with another identifier")
+
+
+@points(2)
+def test_a_reply_to_an_earlier_request_is_not_taken_for_a_later_one(decoys: IcmpRun) -> None:
+    """A reply to an earlier request (late, or a duplicate) is ignored and the wait goes on:
+    lost request 4's reply comes 30 ms into request 5's wait, request 5's reply again 30 ms into
+    request 6's."""
+    _decoy_check(decoys, [5, 6], "reply to the request before")
+
+
+@points(1)
+def test_exits_0_after_the_last_request(decoys: IcmpRun) -> None:
+    """With `--count N` it sends N requests (here 6), then exits 0."""
+    sent = len(decoys.server.probes)
+    expect(
+        sent == DECOY_COUNT and decoys.program.exit_status == 0,
+        expected=f"{DECOY_COUNT} requests, then exit status 0, within {RUN_WITHIN:g} s",
+        got=f"{sent} request(s), then {decoys.program.describe_exit()}",
+        wire=decoys.server.transcript,
+    )
+
+
+# --- optional exercise 1: statistics ------------------------------------------------
+
+LOSS = 100 * len(LOST) / COUNT
+
+
+def _close(value: float | None, wanted: float) -> bool:
+    return value is not None and abs(value - wanted) <= max(0.002, 0.02 * wanted)
+
+
+@points(2, group=STATISTICS)
+def test_statistics_give_min_avg_max_of_the_rtts(mixed: IcmpRun) -> None:
+    """After the N requests, the minimum, average and maximum RTT (`rtt min/avg/max/mdev =
+    a/b/c/d ms`, or a line each)."""
+    rtts = []
+    for k in range(1, COUNT + 1):
+        if MIXED.reply_after(k) is not None:
+            line = mixed.line_for(k)
+            printed = line.rtt if line is not None else None
+            rtts.append(printed if printed is not None else mixed.server.held(k) or MIXED.reply_after(k) or 0.0)  # its own figures, where it gave them
+    wanted = (min(rtts), sum(rtts) / len(rtts), max(rtts))
+    stats = mixed.statistics
+    got = (stats.min, stats.avg, stats.max)
+    unrun = mixed.unrun()
+    expect(
+        all(_close(value, target) for value, target in zip(got, wanted)) and not unrun,
+        expected="min/avg/max = " + "/".join(f"{v * 1000:.1f}" for v in wanted) + " ms (of the RTTs it printed)",
+        got="min/avg/max = " + "/".join("none" if v is None else f"{v * 1000:.1f}" for v in got) + " ms"
+        + (f", but {unrun}" if unrun else "") + "\n" + mixed.output(),
+    )
+
+
+@points(1, group=STATISTICS)
+def test_statistics_give_the_packet_loss(mixed: IcmpRun) -> None:
+    """The packet loss, as `N% packet loss` or `loss ... N%` (3 of 10 lost: 30%)."""
+    loss = mixed.statistics.loss
+    unrun = mixed.unrun()
+    expect(
+        loss is not None and abs(loss - LOSS) < 0.5 and not unrun,
+        expected=f"a loss of {LOSS:g}%",
+        got=(f"a loss of {loss:g}%" if loss is not None else "no loss line") + (f", but {unrun}" if unrun else "")
+        + "\n" + mixed.output(),
+    )
+
+
+@points(2, group=STATISTICS)
+def test_no_reply_at_all_gives_only_the_loss_line_100_percent(all_lost: IcmpRun) -> None:
+    """With no reply at all, only the loss line (100%); and exit 0 (no division by zero)."""
+    stats = all_lost.statistics
+    unrun = all_lost.unrun()
+    problems = [unrun] if unrun else []
+    if stats.loss is None or abs(stats.loss - 100) >= 0.5:
+        problems.append("no loss line" if stats.loss is None else f"a loss of {stats.loss:g}%")
+    if any(value is not None for value in (stats.min, stats.avg, stats.max)):
+        problems.append("min/avg/max figures, with no RTT to take them from")
+    if all_lost.program.exit_status != 0 and not unrun:
+        problems.append(all_lost.program.describe_exit())
+    expect(
+        not problems,
+        expected="a loss of 100%, no min/avg/max, exit status 0",
+        got="; ".join(problems) + "\n" + all_lost.output(),
+    )
+
+
+# --- optional exercise 2: errors ----------------------------------------------------
+
+
+def _errors_check(run: IcmpRun, wanted: dict[int, tuple[str, str]]) -> None:
+    """Request k's line names ``wanted[k]`` (its key in ``error_in``, and its name)."""
+    problems = []
+    for k, (key, name) in wanted.items():
+        line = run.line_for(k)
+        if line is None or line.error != key:
+            shown = "no line" if line is None else repr(line.text)
+            problems.append(f"request {k}: {shown}, not `{name}`")
+    expect(
+        not problems and not run.unrun(),
+        expected="on each request's line, the error that answered it: " + ", ".join(f"{k}: `{name}`" for k, (_, name) in wanted.items()),
+        got=run.unrun() or "; ".join(problems) + "\n" + run.output(),
+        wire=run.server.transcript,
+    )
+
+
+@points(3, group=ERRORS)
+def test_destination_unreachable_is_reported_by_name(errors: IcmpRun) -> None:
+    """A Destination Unreachable that quotes its request is reported by name on that request's
+    line, not as a time-out: code 0 `Destination Network Unreachable`, code 1 `Destination Host
+    Unreachable`, code 3 `Destination Port Unreachable` (requests 1, 2 and 3)."""
+    _errors_check(errors, {k: (f"unreachable {code}", UNREACHABLE_NAMES[code]) for k, code in ((1, 0), (2, 1), (3, 3))})
+
+
+@points(1, group=ERRORS)
+def test_time_exceeded_is_reported_by_name(errors: IcmpRun) -> None:
+    """A Time Exceeded that quotes its request is reported by name (`Time to live exceeded`) on
+    that request's line, not as a time-out (request 4)."""
+    _errors_check(errors, {4: ("ttl", "Time to live exceeded")})
