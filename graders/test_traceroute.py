@@ -11,7 +11,7 @@ import pytest
 
 from graders.harness.launcher import Launcher
 from graders.harness.runs import PeerRun, starts_early, taken
-from graders.peers.fake_icmp import IcmpHost, Probe, Route
+from graders.peers.fake_icmp import ANY, IcmpHost, Probe, Route
 from graders.peers.icmp_output import Hop, hops
 from graders.vocabulary.checks import lab, points
 from graders.vocabulary.failures import expect
@@ -162,7 +162,7 @@ def test_reports_each_rtt_within_30_ms(route: TraceRun) -> None:
     the time the host really held each answer is the reference)."""
     problems = []
     for ttl in (1, 2, ROUTE.depth):
-        held = [h for probe in route.probes_with(ttl) if (h := route.server.held(probe.k, any_answer=True)) is not None]
+        held = [h for probe in route.probes_with(ttl) if (h := route.server.held(probe.k, kind=ANY)) is not None]
         printed = route.hop(ttl).rtts
         if len(printed) != len(held):
             problems.append(f"hop {ttl}: {len(printed)} RTT(s) for {len(held)} answered probe(s)")

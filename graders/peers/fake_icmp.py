@@ -65,6 +65,7 @@ class Sent:
     at: float  # time.monotonic()
 
 
+ANY = (REPLY, BAD_CHECKSUM, OTHER_ID, EARLIER, UNREACHABLE, TIME_EXCEEDED)
 Plan = Callable[[Probe], tuple[Answer, ...]]
 
 
@@ -200,11 +201,11 @@ class IcmpHost(_Wakeable):
                 except OSError:  # nothing more waiting
                     break
 
-    def held(self, k: int, any_answer: bool = False) -> float | None:
-        """How long probe ``k``'s own Echo Reply (or, ``any_answer``, its first answer of any
-        kind) took to leave after it arrived: the schedule's delay, plus what a busy machine
-        added; None if none left."""
-        sent = next((s.at for s in self.sent if s.k == k and (any_answer or s.kind == REPLY)), None)
+    def held(self, k: int, kind: tuple[str, ...] = (REPLY,)) -> float | None:
+        """How long probe ``k``'s first answer of ``kind`` (its own Echo Reply, by default) took
+        to leave after it arrived: the schedule's delay, plus what a busy machine added; None if
+        none left."""
+        sent = next((s.at for s in self.sent if s.k == k and s.kind in kind), None)
         return None if sent is None else sent - self.probes[k - 1].arrived
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ UNREACHABLE = {
 TTL_EXCEEDED = re.compile(r"(\bttl\b|time\s*to\s*live).*\b(exceeded|expired)|time\s*exceeded", re.IGNORECASE)
 STATISTICS = re.compile(r"\bmin\b.*\bmax\b|packets?\s*transmitted", re.IGNORECASE)  # not a request's line
 ADDRESS = re.compile(r"\b(\d{1,3}(?:\.\d{1,3}){3})\b")
+SEQUENCE = re.compile(r"\b(?:icmp_)?seq\w*\s*[=:#]?\s*(\d+)", re.IGNORECASE)  # a line that names its request: icmp_seq=4
 HOP = re.compile(r"^\s*(\d+)\b")
 MS = re.compile(rf"({NUMBER})\s*ms\b", re.IGNORECASE)
 
@@ -47,12 +48,16 @@ def error_in(line: str) -> str | None:
 
 
 def request_lines(lines: list[str], count: int) -> list[RequestLine]:
-    """The lines of the first ``count`` requests: each holds an error's name, a time-out or an RTT."""
+    """The lines of the first ``count`` requests: each holds an error's name, a time-out or an RTT.
+    Request k's line is the k-th, or the one that names sequence number k (``icmp_seq=4``): a
+    request with no line of its own costs its own check, not the reading of those after it."""
     found: list[RequestLine] = []
     for index, line in enumerate(lines):
-        if len(found) == count:
+        expected = found[-1].number + 1 if found else 1
+        if expected > count:
             break
-        number = len(found) + 1
+        named = SEQUENCE.search(line)
+        number = int(named.group(1)) if named and expected <= int(named.group(1)) <= count else expected
         error = error_in(line)
         rtt = None if error else rtt_in(line)
         if error:
