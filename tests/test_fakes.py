@@ -217,6 +217,29 @@ def test_ping_server_schedule_follows_the_order_of_arrival_not_the_numbers() -> 
         server.close()
 
 
+def test_ping_server_sees_a_pingers_delays_in_the_times_its_pings_carry() -> None:
+    """From the t in a ping to its arrival, and from a reply leaving to the t of the next ping: a
+    pinger stamped 50 ms before sending ping 1, and 70 ms after reply 1 left (as a busy machine
+    would have it), without sleeping."""
+    from graders.peers.fake_pinger import PingSchedule, PingServer
+
+    server = PingServer(PingSchedule())
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(1)
+            client.sendto(f"Ping 1 {time.time() - 0.05}".encode(), (LOOPBACK, server.port))
+            client.recvfrom(100)
+            client.sendto(f"Ping 2 {time.time() + 0.07}".encode(), (LOOPBACK, server.port))
+            client.sendto(b"Ping 3 no-time", (LOOPBACK, server.port))
+            client.recvfrom(100)
+            client.recvfrom(100)
+        sending, stamping = server.sending_delays(), server.stamping_delays()
+        assert sorted(sending) == [1, 2] and 0.05 <= sending[1] < 0.1
+        assert sorted(stamping) == [1] and 0.07 <= stamping[1] < 0.1
+    finally:
+        server.close()
+
+
 def test_ping_server_dropping_all_answers_nothing_whatever_arrives() -> None:
     from graders.peers.fake_pinger import PingSchedule, PingServer
 

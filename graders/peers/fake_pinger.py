@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from graders.network.ports import Ports
+from graders.peers.ping_output import NUMBER
 from graders.peers.threaded_server import Arrival, ThreadedUdpServer
 
-PING = re.compile(rb"^ping (\d+) ", re.IGNORECASE)
+PING = re.compile(rb"^ping (\d+) (" + NUMBER.encode() + rb"\b)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Ping:
     wall: float  # time.time() at arrival: comparable with the t the client put in it
     arrived: float  # time.monotonic() at arrival
     seq: int | None  # the number after "Ping", when there is one (the schedule never reads it)
+    t: float | None = None  # the sending time after it, when there is one
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Reply:
     k: int  # the reply to the k-th datagram that arrived
     data: bytes
     sent: float  # time.monotonic()
+    wall: float  # time.time(): comparable with the t of the pings after it
 
 
 class PingServer(ThreadedUdpServer):
@@ -74,7 +77,9 @@ class PingServer(ThreadedUdpServer):
 
     def handle(self, data: bytes, peer: tuple[str, int], arrived: Arrival) -> None:
         match = PING.match(data)
-        self.pings.append(Ping(data, arrived.wall, arrived.monotonic, int(match.group(1)) if match else None))
+        seq = int(match.group(1)) if match else None
+        t = float(match.group(2)) if match and match.group(2) else None
+        self.pings.append(Ping(data, arrived.wall, arrived.monotonic, seq, t))
         k = len(self.pings)
         if self.schedule.dropped(k):
             self.transcript.event(f"datagram {k} dropped (the test's schedule)")
@@ -94,14 +99,27 @@ class PingServer(ThreadedUdpServer):
         timer.start()
 
     def _reply(self, reply: bytes, peer: tuple[str, int], k: int) -> None:
-        self.replies.append(Reply(k, reply, time.monotonic()))
+        self.replies.append(Reply(k, reply, time.monotonic(), time.time()))
         self.send(reply, peer)
+
+    def first_reply(self, k: int) -> Reply | None:
+        return next((reply for reply in self.replies if reply.k == k), None)
 
     def held(self, k: int) -> float | None:
         """How long the first reply to ping ``k`` really took to leave, from its arrival: the
         schedule's delay, plus whatever a busy machine added to it; None if it never left."""
-        sent = next((reply.sent for reply in self.replies if reply.k == k), None)
-        return None if sent is None or k > len(self.pings) else sent - self.pings[k - 1].arrived
+        reply = self.first_reply(k)
+        return None if reply is None or k > len(self.pings) else reply.sent - self.pings[k - 1].arrived
+
+    def sending_delays(self) -> dict[int, float]:
+        """Per ping ``k`` that carries its sending time: from that time to its arrival."""
+        return {k: ping.wall - ping.t for k, ping in enumerate(self.pings, 1) if ping.t is not None}
+
+    def stamping_delays(self) -> dict[int, float]:
+        """Per ping ``k`` answered and followed by a ping that carries its sending time: from the
+        reply leaving to that time (a pinger takes the reply, then stamps its next ping)."""
+        replies = {k: reply for k in range(1, len(self.pings)) if (reply := self.first_reply(k)) is not None}
+        return {k: after.t - reply.wall for k, reply in replies.items() if (after := self.pings[k]).t is not None}
 
     def late_reply(self, k: int, during: int) -> float | None:
         """When a reply to ping ``k`` left during ping ``during``'s wait: seconds from that ping's
