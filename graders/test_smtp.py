@@ -20,7 +20,7 @@ from graders.harness.submission import Submission
 from graders.peers.certificates import Certificates, make_certificates
 from graders.peers.documents import WWW
 from graders.peers.fake_smtp import HANDSHAKE_DONE, MailMode, MailServer
-from graders.peers.mime_parts import attached
+from graders.peers.mime_parts import attached, file_name
 from graders.vocabulary.checks import lab, points
 from graders.vocabulary.failures import expect, expect_crlf_lines
 from graders.vocabulary.wire import Transcript, describe_difference
@@ -566,9 +566,11 @@ def test_attachments_make_a_multipart_mixed_message_with_the_body_first(mime: Ma
 
 
 def attachment(message: EmailMessage | None, name: str) -> EmailMessage | None:
+    """The part attached as the file ``name``: its filename's last component (a path given as the
+    filename is the type-and-filename check's fault alone)."""
     if message is None:
         return None
-    return next((part for part in message.iter_attachments() if part.get_filename() == name), None)  # type: ignore[misc]
+    return next((part for part in message.iter_attachments() if file_name(part.get_filename()) == name), None)  # type: ignore[misc]
 
 
 @points(3, group=MIME)
@@ -590,7 +592,8 @@ def test_each_attachment_decodes_to_the_file(mime: MailRun, attachments: dict[st
 @points(2, group=MIME)
 def test_each_attachment_has_its_type_and_filename(mime: MailRun) -> None:
     """Each part has its `Content-Type` (image/png, image/jpeg for .JPG: any case; otherwise what
-    mimetypes guesses, or application/octet-stream) and `Content-Disposition: attachment; filename=...`."""
+    mimetypes guesses, or application/octet-stream) and `Content-Disposition: attachment; filename=NAME`,
+    NAME the file's name without its directory."""
     message = mime.message()
     problems = []
     for name, media in ATTACHED.items():
@@ -598,13 +601,15 @@ def test_each_attachment_has_its_type_and_filename(mime: MailRun) -> None:
         if part is None:
             problems.append(f"no part with filename {name}")
             continue
+        if part.get_filename() != name:
+            problems.append(f"{name}: filename {part.get_filename()!r}, a path where the file's name goes")
         if part.get_content_type() != media:
             problems.append(f"{name}: {part.get_content_type()}")
         if part.get_content_disposition() != "attachment":
             problems.append(f"{name}: disposition {part.get_content_disposition()}")
     expect(
         not problems,
-        expected=", ".join(f"{name} {media}" for name, media in ATTACHED.items()) + ", each an attachment",
+        expected=", ".join(f"{name} {media}" for name, media in ATTACHED.items()) + ", each an attachment named by its file's name",
         got="; ".join(problems),
         wire=mime.session,
     )

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from graders.peers.mime_parts import attached
+from graders.peers.mime_parts import attached, file_name
 
 DATA = random.Random(7).randbytes(300_000)
 
@@ -39,6 +39,18 @@ def test_base64_in_one_long_line_is_found_too() -> None:
     encoded, _, tail = rest.partition(b"\r\n\r\n--")
     one_line = head + b'filename="big.bin"\r\n\r\n' + encoded.replace(b"\r\n", b"") + b"\r\n\r\n--" + tail
     assert attached(one_line, "big.bin") == DATA
+
+
+@pytest.mark.parametrize("path", ["/tmp/pytest-7/attachments0/big.bin", "C:\\Users\\alice\\big.bin", "attachments/big.bin"])
+def test_a_part_named_by_a_path_is_found_by_its_file_name(path: str) -> None:
+    raw = message(path).as_bytes(policy=email.policy.SMTP)
+    assert attached(raw, "big.bin") == DATA
+
+
+@pytest.mark.parametrize(("filename", "name"), [("big.bin", "big.bin"), ("/tmp/a b/big.bin", "big.bin"), ("C:\\x\\PHOTO.JPG", "PHOTO.JPG"),
+                                                (None, None)])
+def test_file_name_is_the_last_component_after_either_separator(filename: str | None, name: str | None) -> None:
+    assert file_name(filename) == name
 
 
 @pytest.mark.parametrize(
