@@ -284,16 +284,58 @@ def test_instructor_workflow_shards_the_class_over_a_matrix_and_merges_the_grade
     assert uses(merge, "actions/upload-artifact")[0]["path"] == "grades.csv"
 
 
+def readme_commands(language: str) -> list[str]:
+    """The lines of README.md's first fenced block in ``language`` (``sh``, ``powershell``)."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    start = lines.index(f"```{language}") + 1
+    end = lines.index("```", start)
+    return [line for line in lines[start:end] if line.strip()]
+
+
+def test_readme_starts_with_two_commands_per_system_each_making_and_using_its_venv() -> None:
+    """Debian 12+, Ubuntu 23.04+ and Homebrew refuse `pip install` outside a venv (PEP 668), and
+    Debian has `python3`, no `python`: each command makes the venv and runs its own python."""
+    assert (REPO / "README.md").read_text().index("```sh") < 40  # at the top
+    posix, windows = readme_commands("sh"), readme_commands("powershell")
+    for commands, python in ((posix, ".venv/bin/python"), (windows, ".venv\\Scripts\\python")):
+        assert len(commands) == 2
+        grade, tests = commands
+        for command in commands:
+            assert " -m venv .venv" in command and f"{python} -m pip install -e " in command
+        assert grade.endswith(f"{python} -m pytest graders/ --submission reference")
+        assert tests.endswith(f"{python} -m pytest tests/ -n 4") and "'.[test]'" in tests
+    assert all(command.startswith("python3 ") for command in posix)
+    assert all("&&" not in command for command in windows)  # Windows PowerShell 5.1 has no &&
+
+
+def test_ci_runs_the_readmes_commands_as_printed() -> None:
+    """.ci/run reads them from README.md at each run: they cannot drift apart."""
+    done = subprocess.run(["bash", str(REPO / ".ci" / "run"), "--print"], capture_output=True, text=True, timeout=WITHIN)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == readme_commands("sh")
+
+
+def test_ci_refuses_a_readme_whose_block_is_not_two_commands(tmp_path: Path) -> None:
+    copy = tmp_path / "netlab"
+    (copy / ".ci").mkdir(parents=True)
+    shutil.copy(REPO / ".ci" / "run", copy / ".ci" / "run")
+    (copy / "README.md").write_text("```sh\npip install -e .\n```\n")
+    done = subprocess.run(["bash", str(copy / ".ci" / "run"), "--print"], capture_output=True, text=True, timeout=WITHIN)
+    assert done.returncode == 1 and "holds 1 commands, not 2" in done.stderr
+
+
 def test_netlabs_own_workflow_runs_the_readme_and_grades_on_every_laptop_system() -> None:
-    """netlab's own tests: the README's two commands on Linux, and grading the reference with
-    the portable tests on macOS and Windows, where students grade too."""
+    """netlab's own tests: the README's two commands on Linux, and its first for the system on
+    macOS and Windows, where students grade too, then the portable tests."""
     yaml = pytest.importorskip("yaml")
     flow = yaml.safe_load((REPO / ".github" / "workflows" / "tests.yml").read_text())
-    readme = (REPO / "README.md").read_text().split("```")[1].strip().splitlines()[1:]  # after the ```sh line
-    assert [line.strip() for line in readme] == [step["run"] for step in flow["jobs"]["linux"]["steps"] if "run" in step]
+    assert readme_commands("sh") == [step["run"] for step in flow["jobs"]["linux"]["steps"] if "run" in step]
     laptops = flow["jobs"]["laptops"]
     assert set(laptops["strategy"]["matrix"]["os"]) == {"macos-latest", "windows-latest"}
-    assert "pytest graders/ --submission reference" in commands(laptops)
+    runs = {step.get("if"): step for step in laptops["steps"] if "run" in step}
+    assert runs["runner.os == 'macOS'"]["run"] == readme_commands("sh")[0]
+    assert runs["runner.os == 'Windows'"]["run"] == readme_commands("powershell")[0]
+    assert runs["runner.os == 'Windows'"]["shell"] == "powershell"
 
 
 def test_the_public_copy_grades_and_gives_no_lab_away(tmp_path: Path) -> None:
