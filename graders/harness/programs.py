@@ -26,6 +26,7 @@ from typing import IO, Callable
 import psutil
 
 from graders.harness.isolation import Sandbox
+from graders.harness.parent_death import killed_with_parent
 from graders.network.ports import Transport, bound_ports
 from graders.vocabulary.failures import CheckFailed
 
@@ -151,6 +152,7 @@ class Program:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=(status_write,) if sandbox else (),
+            preexec_fn=killed_with_parent(),
             **own_session(),
         )
         if sandbox is not None:
