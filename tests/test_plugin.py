@@ -310,3 +310,45 @@ def test_the_plugin_loads_where_fcntl_does_not_exist() -> None:
     probe = "import sys; sys.modules['fcntl'] = None; import graders.reports.plugin, graders.conftest; print('loaded')"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "loaded", done.stderr[-2000:]
+
+
+INTERRUPTED = '''
+import os
+import signal
+
+from graders.vocabulary.checks import lab, points
+
+pytestmark = lab("demo")
+
+
+@points(2)
+def test_first():
+    """A rule that holds."""
+
+
+@points(3)
+def test_interrupted():
+    """The grading is interrupted here."""
+    os.kill(os.getpid(), signal.{signal})
+
+
+@points(4)
+def test_never_run():
+    """A rule never checked."""
+'''
+
+
+@pytest.mark.parametrize("signal", ["SIGINT", "SIGTERM"])
+def test_a_grading_interrupted_says_its_table_is_partial(pytester: pytest.Pytester, signal: str) -> None:
+    """A signal ends the grading as Ctrl-C does, and the table of what ran says it is not a grade."""
+    pytester.makepyfile(test_demo=INTERRUPTED.format(signal=signal))
+    (pytester.path / "submission").mkdir()
+    result = pytester.runpytest_subprocess("--submission", "submission")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    said = "Ctrl-C" if signal == "SIGINT" else signal
+    result.stdout.fnmatch_lines([
+        "*netlab score (partial)*",
+        f"partial: the grading was interrupted ({said}) after 1 check; the checks that did not run are in no line*",
+        "*total (partial)*2/2*",
+    ])
+    assert "test_never_run" not in result.stdout.str()

@@ -26,6 +26,7 @@ from graders.harness.programs import Program
 from graders.harness.runs import EARLY, FAILED
 from graders.harness.submission import MissingProgram
 from graders.network import netns
+from graders.reports.interruption import Interruption
 from graders.reports.machine_paths import MachinePaths
 from graders.reports.scoring import MARKDOWN, MISSING, TEXT, Scoreboard
 from graders.reports.summary import print_summary
@@ -322,6 +323,23 @@ class Grading:
         self.scoreboard = Scoreboard()
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker: the controller reports
         self.started = time.monotonic()
+        self.interruption = Interruption()
+        if _grades_only(config):
+            self.interruption.catch()  # SIGTERM, SIGHUP: as clean an end as Ctrl-C's (an xdist controller collects nothing)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if any(_check in item.stash for item in session.items):
+            self.interruption.catch()
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interruption.interrupted()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self) -> None:
+        self.interruption.pending()
+
+    def pytest_unconfigure(self) -> None:
+        self.interruption.release()
 
     def pytest_sessionstart(self) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -334,7 +352,7 @@ class Grading:
 
     def pytest_terminal_summary(self, terminalreporter) -> None:  # type: ignore[no-untyped-def]
         if self.scoreboard and not self.is_worker:
-            print_summary(self.scoreboard, terminalreporter, submission_dir(self.config))
+            print_summary(self.scoreboard, terminalreporter, submission_dir(self.config), self.interruption.ended_early)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:

@@ -40,12 +40,16 @@ class Scoreboard:
     """The results of one grading run, keyed by test id, in the order they ran; reported in lab order."""
 
     results: dict[str, Result] = field(default_factory=dict)
+    _set_up: dict[str, float] = field(default_factory=dict)  # seconds of a setup that passed, until its call reports
 
     def record(self, report: pytest.TestReport) -> None:
         check = Check.from_properties(report.head_line or report.nodeid, report.user_properties)
         if check is None:
             return
-        result = self.results.setdefault(report.nodeid, Result(check))
+        if report.passed and report.when != "call" and report.nodeid not in self.results:
+            self._set_up[report.nodeid] = report.duration  # no verdict yet: an interrupted call never gives one
+            return
+        result = self.results.setdefault(report.nodeid, Result(check, seconds=self._set_up.pop(report.nodeid, 0.0)))
         result.seconds += report.duration
         result.judged = next((list(map(tuple, value)) for key, value in report.user_properties if key == "judged"), result.judged)  # type: ignore[arg-type]
         if report.failed or report.skipped:

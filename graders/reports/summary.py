@@ -13,7 +13,7 @@ from graders.reports.scoring import Result, Scoreboard
 from graders.vocabulary.checks import CORE
 
 
-def score_table(scoreboard: Scoreboard) -> Table:
+def score_table(scoreboard: Scoreboard, partial: bool = False) -> Table:
     table = Table()
     table.add_column("lab")
     table.add_column("group")
@@ -25,7 +25,7 @@ def score_table(scoreboard: Scoreboard) -> Table:
         previous_lab = lab
     table.add_section()
     style = "bold green" if scoreboard.score == scoreboard.max_score else "bold red"
-    table.add_row("total", "", f"[{style}]{scoreboard.score:g}/{scoreboard.max_score:g}[/]")
+    table.add_row("total (partial)" if partial else "total", "", f"[{style}]{scoreboard.score:g}/{scoreboard.max_score:g}[/]")
     return table
 
 
@@ -50,6 +50,12 @@ def _missing(lab: str, group: str, results: list[Result]) -> str:
     return f"{mark} {lab} / {group} ({checks}): {what}{escape(_got(results[0]))}"
 
 
+def _partial(scoreboard: Scoreboard, interrupted: str) -> str:
+    ran = len(scoreboard.results)
+    return (f"[bold yellow]partial: the grading was interrupted ({interrupted}) after {ran} check{'s' if ran != 1 else ''}; "
+            "the checks that did not run are in no line of this table, and its total is not a grade[/]")
+
+
 def _got(result: Result) -> str:
     """The first line of what the check saw, or why it was skipped."""
     if result.output.startswith("skipped:"):
@@ -57,7 +63,9 @@ def _got(result: Result) -> str:
     return next((line[4:].strip() for line in result.output.splitlines() if line.startswith("got:")), "")
 
 
-def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path) -> None:  # type: ignore[no-untyped-def]
+def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path, interrupted: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """The table, then a line per failed check; ``interrupted`` (by Ctrl-C, SIGTERM...): a partial
+    table, said above and below it."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -67,12 +75,16 @@ def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path) ->
         highlight=False,
     )
     console.print(f"submission: {escape(str(submission))}", soft_wrap=True)  # a path to copy: never wrapped
-    console.print(score_table(scoreboard))
+    if interrupted:
+        console.print(_partial(scoreboard, interrupted), soft_wrap=True)
+    console.print(score_table(scoreboard, partial=interrupted is not None))
     on_a_terminal = terminalreporter.isatty()
     for line in failed_lines(scoreboard):
         if on_a_terminal:
             console.print(line, overflow="ellipsis", no_wrap=True)  # one line a check, cut to the screen
         else:
             console.print(line, soft_wrap=True)  # a log or a pipe: whole, never wrapped inside a check id
-    terminalreporter.write_sep("=", "netlab score")
+    if interrupted:
+        console.print(_partial(scoreboard, interrupted), soft_wrap=True)  # also where the eye lands last
+    terminalreporter.write_sep("=", "netlab score (partial)" if interrupted else "netlab score")
     terminalreporter.write(buffer.getvalue())

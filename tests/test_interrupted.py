@@ -1,0 +1,102 @@
+"""A grading ended by a signal leaves no program running (DESIGN.md "Targets").
+
+Ctrl-C (SIGINT), a shutdown or ``kill`` (SIGTERM), a closed terminal (SIGHUP, its terminal gone
+too) and, on Linux, SIGKILL: each sent to ``pytest graders/`` mid-grading, while its programs
+run (each in a session of its own, out of reach of the terminal's signals). A program is any
+process that inherited this test's tag in its environment, found wherever it went; after the
+grading ends, none may be left. The web server is the reference's, silent: a server that prints
+per request dies of a broken pipe at its next client, an idle one would run for good.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+from graders.harness.programs import tagged
+from tests.conftest import HEAVY
+from tests.grading import GRADERS, REFERENCE
+
+pytestmark = [HEAVY, pytest.mark.skipif(os.name != "posix", reason="signals and a pseudo-terminal: POSIX")]
+
+TAG = "GRADING_UNDER_TEST"  # inherited by every program the grading starts
+RUNNING_WITHIN = 60.0  # seconds for the grading to have programs running (a loaded machine)
+ENDED_WITHIN = 60.0  # seconds for pytest to end after the signal (its teardown kills each program)
+GONE_WITHIN = 5.0  # seconds for what it left to die (SIGKILL: the kernel's PR_SET_PDEATHSIG)
+SILENT = "import os, sys; sys.stdout = sys.stderr = open(os.devnull, 'w')\n"  # no broken pipe to die of
+SERVER = "webserver.py"  # a program that runs until it is killed: what must be running at the signal
+POLL = 0.05
+
+SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+if sys.platform == "linux":
+    SIGNALS.append(signal.SIGKILL)
+
+
+def programs_of(tag: str, grading: int) -> list[psutil.Process]:
+    return [process for process in tagged(TAG, tag) if process.pid != grading]
+
+
+def serving(tag: str, grading: int) -> bool:
+    return any(SERVER in " ".join(process.cmdline()) for process in programs_of(tag, grading))
+
+
+def wait_for(predicate, within: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(POLL)
+    return predicate()
+
+
+def drain(fd: int) -> None:
+    """Read the terminal's output until it closes, so a write never blocks the grading."""
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=[sig.name for sig in SIGNALS])
+def test_a_grading_ended_by_a_signal_leaves_no_program_running(signum: signal.Signals, tmp_path: Path) -> None:
+    tag = uuid.uuid4().hex
+    submission = shutil.copytree(REFERENCE, tmp_path / "submission")
+    (submission / SERVER).write_text(SILENT + (REFERENCE / SERVER).read_text())
+    terminal, its_end = os.openpty()
+    grading = subprocess.Popen(
+        [sys.executable, "-m", "pytest", str(GRADERS), "--submission", str(submission), "--lab", "pinger", "--lab", "webserver",
+         "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "base")],
+        stdin=subprocess.DEVNULL, stdout=its_end, stderr=its_end, env=os.environ | {TAG: tag}, start_new_session=True,
+    )
+    os.close(its_end)
+    reader = threading.Thread(target=drain, args=(terminal,), daemon=True)
+    reader.start()
+    try:
+        running = wait_for(lambda: serving(tag, grading.pid), RUNNING_WITHIN)
+        assert running, f"the grading started no {SERVER} within {RUNNING_WITHIN:g} s"
+        if signum == signal.SIGHUP:
+            os.close(terminal)  # the window closed: its writes now fail (EIO)
+        grading.send_signal(signum)
+        grading.wait(ENDED_WITHIN)
+        wait_for(lambda: not programs_of(tag, grading.pid), GONE_WITHIN)
+        left = [f"{process.pid} {' '.join(process.cmdline())}" for process in programs_of(tag, grading.pid)]
+        assert left == [], f"after {signum.name}, {len(left)} program(s) still run:\n" + "\n".join(left)
+    finally:
+        for process in programs_of(tag, grading.pid):
+            process.kill()
+        if grading.poll() is None:
+            grading.kill()
+            grading.wait()
+        if signum != signal.SIGHUP:
+            os.close(terminal)
