@@ -125,6 +125,14 @@ def test_textbook_mode_as_a_user_gets_full_marks(home: Path) -> None:
     assert re.search(r"^\d+ passed in [\d.]+s$", done.stdout, re.MULTILINE), done.stdout[-4000:]
 
 
+def test_the_raw_socket_labs_as_a_user_get_full_marks(home: Path) -> None:
+    """icmp and traceroute as a user: the grading becomes root of a user namespace of its own,
+    where each program opens its raw socket in a network namespace of its own (none is skipped)."""
+    done = grade_as_user(home, readable_copy(home), "--lab", "icmp", "--lab", "traceroute")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert re.search(r"^20 passed, \d+ deselected in [\d.]+s$", done.stdout, re.MULTILINE), done.stdout[-4000:]
+
+
 @pytest.fixture
 def root_left_a_cgroup() -> Iterator[None]:
     """What a root grading of netlab 0.1 left behind: a root-owned ``netlab`` pids cgroup."""

@@ -173,7 +173,8 @@ class IcmpHost(_Wakeable):
                 return
             self.sent.append(Sent(probe.k, answer.kind, time.monotonic()))
         shown = icmp.Datagram.parse(packet)
-        self.transcript.server(f"{shown.describe() if shown else packet.hex()} ({answer.kind} to probe {probe.k})".encode(), datagram=True)
+        stale = f" (probe {probe.k - 1}'s, in probe {probe.k}'s wait)" if answer.kind == EARLIER else ""
+        self.transcript.server(f"{shown.describe() if shown else packet.hex()}{stale}".encode(), datagram=True)
 
     def _message(self, probe: Probe, answer: Answer) -> bytes | None:
         """The ICMP message of ``answer``; None for a reply to the probe before the first."""

@@ -57,7 +57,7 @@ class Icmp:
         parts = [name if self.code == 0 and self.type in (ECHO_REPLY, ECHO_REQUEST) else f"{name} (code {self.code})"]
         if self.type in (ECHO_REPLY, ECHO_REQUEST):
             parts.append(f"id={self.ident:#06x} seq={self.seq}")
-        parts.append(f"checksum {self.checksum:#06x} {'right' if self.checksum_ok else 'WRONG'}")
+        parts.append("checksum right" if self.checksum_ok else f"checksum WRONG ({self.checksum:#06x})")
         if ttl is not None:
             parts.append(f"ttl={ttl}")
         parts.append(f"{HEADER.size + len(self.body)} bytes")

@@ -1,0 +1,126 @@
+"""The graders' ICMP host against real clients, and the reference against a real stack.
+
+The system's ``ping`` (iputils) and ``traceroute -I`` read the fake host's answers as a real
+network's: its replies, delays and losses, its errors, its route of hops. The reference
+``icmp_pinger.py`` and ``traceroute.py`` read the kernel's own echo replies. Each runs in a
+network namespace of its own, made in this process: as root (as CI runs these tests); a user's
+grading of the labs is ``tests/test_unprivileged.py``'s.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from graders.network import netns
+from graders.peers.fake_icmp import ECHO_IGNORE_ALL, REPLY, UNREACHABLE, Answer, EchoSchedule, IcmpHost, Route
+from tests.grading import REFERENCE
+
+WITHIN = 30  # seconds for one client's run
+NO_NAMESPACES = (
+    "network namespaces exist on Linux only" if sys.platform != "linux"
+    else "not root: the fake host is made in this process's own namespaces" if os.geteuid() != 0
+    else netns.refused_to_a_grading()
+)  # fmt: skip
+pytestmark = pytest.mark.skipif(NO_NAMESPACES is not None, reason=f"no network namespace here: {NO_NAMESPACES}")
+PING, TRACEROUTE = shutil.which("ping"), shutil.which("traceroute")
+needs_ping = pytest.mark.skipif(PING is None, reason="no `ping` here (iputils-ping; .ci/run installs it as root)")
+needs_traceroute = pytest.mark.skipif(TRACEROUTE is None, reason="no `traceroute` here (.ci/run installs it as root)")
+
+
+def run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, timeout=WITHIN)
+
+
+def rtt_of(output: str, seq: int) -> float | None:
+    """The RTT ``ping`` printed for ``seq``, in ms."""
+    found = re.search(rf"icmp_seq={seq} .*time=([\d.]+) ms", output)
+    return float(found.group(1)) if found else None
+
+
+@needs_ping
+def test_the_system_ping_reads_the_fakes_replies_delays_and_losses() -> None:
+    schedule = EchoSchedule({2: (), 3: (Answer(REPLY, 0.2),)})
+    with netns.fresh():
+        host = IcmpHost(schedule)
+        try:
+            done = run(PING, "-n", "-c", "4", "-i", "0.5", "-W", "1", "127.0.0.5")  # type: ignore[arg-type]
+        finally:
+            host.close()
+    assert [rtt_of(done.stdout, seq) is not None for seq in (1, 2, 3, 4)] == [True, False, True, True], done.stdout + done.stderr
+    assert 170 <= (rtt_of(done.stdout, 3) or 0) <= 400, done.stdout
+    assert "4 packets transmitted, 3 received" in done.stdout and "25% packet loss" in done.stdout, done.stdout
+
+
+@needs_ping
+def test_the_system_ping_reads_the_fakes_destination_unreachable() -> None:
+    """The error quotes the request as the kernel wants it: ping's socket is told, and ping names it."""
+    with netns.fresh():
+        host = IcmpHost(EchoSchedule({1: (Answer(UNREACHABLE, 0.01, code=1, source="127.0.0.11"),)}))
+        try:
+            done = run(PING, "-n", "-c", "1", "-W", "1", "127.0.0.5")  # type: ignore[arg-type]
+        finally:
+            host.close()
+    assert re.search(r"From 127\.0\.0\.11 icmp_seq=1 Destination Host Unreachable", done.stdout), done.stdout + done.stderr
+
+
+@needs_traceroute
+def test_traceroute_dash_i_follows_the_fakes_route() -> None:
+    route = Route(hops=("127.0.0.11", "127.0.0.12", None), delays={1: 0.05, 4: 0.1})
+    with netns.fresh():
+        host = IcmpHost(route)
+        try:
+            done = run(TRACEROUTE, "-I", "-n", "-w", "0.5", "-q", "2", "-m", "8", "127.0.0.20")  # type: ignore[arg-type]
+        finally:
+            host.close()
+    hops = {int(line.split()[0]): line.split()[1:] for line in done.stdout.splitlines()[1:] if line.split()}
+    assert sorted(hops) == [1, 2, 3, 4], done.stdout + done.stderr  # it stopped at the destination
+    assert (hops[1][0], hops[2][0], hops[3], hops[4][0]) == ("127.0.0.11", "127.0.0.12", ["*", "*"], "127.0.0.20"), done.stdout
+    assert 40 <= float(hops[1][1]) <= 150, done.stdout
+
+
+def test_the_reference_pinger_reads_the_kernels_own_echo_replies() -> None:
+    with netns.fresh():
+        done = run(sys.executable, str(REFERENCE / "icmp_pinger.py"), "127.0.0.1", "--count", "3")
+    replies = [line for line in done.stdout.splitlines() if re.match(r"Reply from 127\.0\.0\.1: icmp_seq=\d ttl=64 time=[\d.]+ ms$", line)]
+    assert len(replies) == 3 and "0% packet loss" in done.stdout and done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_reference_traceroute_reaches_the_kernel_in_one_hop() -> None:
+    with netns.fresh():
+        done = run(sys.executable, str(REFERENCE / "traceroute.py"), "127.0.0.1", "--max-hops", "3")
+    assert re.search(r"^ 1  127\.0\.0\.1  [\d.]+ ms  [\d.]+ ms  [\d.]+ ms$", done.stdout, re.MULTILINE), done.stdout + done.stderr
+    assert not re.search(r"^ 2 ", done.stdout, re.MULTILINE) and done.returncode == 0, done.stdout
+
+
+def test_the_fake_host_silences_the_kernels_echo_replies_in_its_namespace_only() -> None:
+    """A request the schedule drops gets no answer from the kernel either (the namespace's
+    ``icmp_echo_ignore_all``), and the namespace the tests run in keeps its own setting."""
+    before = ECHO_IGNORE_ALL.read_text()
+    with netns.fresh():
+        host = IcmpHost(EchoSchedule(default=()))
+        try:
+            done = run(sys.executable, str(REFERENCE / "icmp_pinger.py"), "127.0.0.1", "--count", "2", "--timeout", "0.5")
+        finally:
+            host.close()
+    assert done.stdout.count("Request timed out.") == 2 and "100% packet loss" in done.stdout, done.stdout + done.stderr
+    assert len(host.probes) == 2 and ECHO_IGNORE_ALL.read_text() == before
+
+
+def test_a_probe_and_its_reply_are_recorded_decoded() -> None:
+    """Every packet both ways in the transcript: type, code, identifier, sequence, checksum, TTL."""
+    with netns.fresh():
+        host = IcmpHost(EchoSchedule({1: (Answer(REPLY, 0.0),)}))
+        try:
+            run(sys.executable, str(REFERENCE / "icmp_pinger.py"), "127.0.0.1", "--count", "1")
+        finally:
+            host.close()
+    shown = host.transcript.render()
+    assert re.search(r"^C: 127\.0\.0\.1 > 127\.0\.0\.1: echo request, id=0x[0-9a-f]{4} seq=1, checksum right, ttl=64, 16 bytes$",
+                     shown, re.MULTILINE), shown
+    assert re.search(r"^S: 127\.0\.0\.1 > 127\.0\.0\.1: echo reply, id=0x[0-9a-f]{4} seq=1, checksum right, ttl=64, 16 bytes$", shown, re.MULTILINE), shown
