@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import re
 from email import policy
 from email.parser import BytesHeaderParser
@@ -54,7 +55,7 @@ def _parts(body: bytes, delimiter: bytes) -> list[bytes]:
         starts.append(at)
         at = body.find(delimiter, at + len(delimiter))
     parts = []
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end in itertools.pairwise(starts):
         line_end = body.find(b"\n", begin + len(delimiter))
         if line_end < 0 or line_end > end:
             return []
