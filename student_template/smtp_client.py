@@ -46,9 +46,11 @@ def main() -> None:
     # read every file now (a missing one: message on stderr, exit 1, before
     # connecting) and build the message with email.message.EmailMessage(
     # policy=email.policy.SMTP): From, To, Subject, set_content(body), then
-    # add_attachment(data, maintype, subtype, filename=...) per file, with
-    # image/png, image/jpeg, image/gif for .png, .jpg/.jpeg, .gif (any case),
-    # else mimetypes.guess_type() or application/octet-stream; as_bytes().
+    # add_attachment(data, maintype, subtype, filename=NAME) per file, NAME
+    # the file's name without its directory (image.png, not /tmp/x/image.png),
+    # with image/png, image/jpeg, image/gif for .png, .jpg/.jpeg, .gif (any
+    # case), else mimetypes.guess_type() or application/octet-stream;
+    # as_bytes().
 
     client_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     client_socket.settimeout(30.0)
