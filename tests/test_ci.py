@@ -324,6 +324,44 @@ def test_ci_refuses_a_readme_whose_block_is_not_two_commands(tmp_path: Path) -> 
     assert done.returncode == 1 and "holds 1 commands, not 2" in done.stderr
 
 
+def test_classroom_workflow_reports_each_check_through_classrooms_reporter() -> None:
+    flow = workflow("classroom.yml")
+    assert "push" in flow["on"]
+    assert flow["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+    (job,) = flow["jobs"].values()
+    assert job["if"] == "github.actor != 'github-classroom[bot]'", "Classroom's own first commit is not graded"
+    [reporter] = uses(job, "classroom-resources/autograding-grading-reporter@v1")
+    assert reporter["runners"] == "${{ steps.netlab.outputs.runners }}"
+    [points] = [step for step in job["steps"] if step.get("id") == "netlab"]
+    assert "netlab classroom ../results.json" in points["run"]
+
+
+def test_classroom_workflow_s_steps_give_the_reporter_every_check_s_points(tmp_path: Path) -> None:
+    """The workflow's own Grade and Points steps, run as a runner runs them (bash -e, from
+    netlab/), on the reference's echo lab; what they leave is read as the reporter reads it."""
+    from tests.test_classroom import reported
+
+    flow = workflow("classroom.yml")
+    (job,) = flow["jobs"].values()
+    steps = {step.get("name"): step for step in job["steps"]}
+    shutil.copytree(REFERENCE, tmp_path / "submission")
+    for entry in ("pyproject.toml", "LABS.md", "graders", "fixtures", "ci"):  # a checkout, its parent not REPO's
+        (tmp_path / "netlab" / entry).parent.mkdir(exist_ok=True)
+        (tmp_path / "netlab" / entry).symlink_to(REPO / entry)
+    github_env, github_output = tmp_path / "github_env", tmp_path / "github_output"
+    env = clean_env(**flow["env"]) | {"NETLAB_LABS": "echo", "GITHUB_ENV": str(github_env), "GITHUB_OUTPUT": str(github_output),
+                                      "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for name in ("Grade", "Points for Classroom"):
+        step = steps[name]
+        done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path / step["working-directory"], env=env,
+                              capture_output=True, text=True, timeout=WITHIN)
+        assert done.returncode == 0, f"{name}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+    runners = github_output.read_text().strip().removeprefix("runners=")
+    variables = dict(line.split("=", 1) for line in github_env.read_text().splitlines())
+    seen = reported(runners, variables)
+    assert seen.total_points == seen.max_points == 23 and not seen.step_fails
+
+
 def test_netlabs_own_workflow_runs_the_readme_and_grades_on_every_laptop_system() -> None:
     """netlab's own tests: the README's two commands on Linux, and its first for the system on
     macOS and Windows, where students grade too, then the portable tests."""
@@ -356,7 +394,7 @@ def test_the_public_copy_grades_and_gives_no_lab_away(tmp_path: Path) -> None:
 
 
 def test_the_scripts_the_workflows_run_exist() -> None:
-    for name in ["student.yml", "instructor.yml"]:
+    for name in ["student.yml", "instructor.yml", "classroom.yml"]:
         text = (GITHUB / name).read_text()
         for script in ["ci/github/step_summary.py", "ci/github/clone_roster.py"]:
             if script in text:

@@ -1,5 +1,6 @@
 """The ``netlab`` command: ``rubric`` prints what every check is worth; ``compare`` grades a
-submission beside the reference; ``batch`` grades a class; ``merge-csv`` joins gradebooks."""
+submission beside the reference; ``batch`` grades a class; ``merge-csv`` joins gradebooks;
+``classroom`` turns a grading's results.json into GitHub Classroom's points."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from graders.commands import batch, compare, rubric_handout
+from graders.commands import batch, classroom, compare, rubric_handout
 from graders.harness import course
 from graders.reports.rubric import collect_checks
 from graders.vocabulary.checks import RULES, Check, whole
@@ -69,6 +70,7 @@ def _main(argv: list[str] | None) -> int:
     compare.add_arguments(commands.add_parser("compare", help="grade a submission and the reference side by side"))
     batch.add_arguments(commands.add_parser("batch", help="grade every submission of a class, N at a time"))
     batch.add_merge_arguments(commands.add_parser("merge-csv", help="join the gradebooks of batch shards into one"))
+    classroom.add_arguments(commands.add_parser("classroom", help="a grading's points as GitHub Classroom's reporter reads them"))
     args = parser.parse_args(argv)
     if args.command == "compare":
         return compare.run(args)
@@ -76,6 +78,8 @@ def _main(argv: list[str] | None) -> int:
         return batch.run(args)
     if args.command == "merge-csv":
         return batch.run_merge(args)
+    if args.command == "classroom":
+        return classroom.run(args)
     return print_rubric(args)
 
 
