@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from graders.harness.course import PROGRAMS
 from graders.vocabulary.checks import CORE, Check
 
-LABS = tuple(PROGRAMS)  # echo, webserver, pinger, smtp, proxy
+LABS = tuple(PROGRAMS)  # echo, webserver, pinger, smtp, proxy, icmp, traceroute
 OPTIONAL = re.compile(r"optional (\d+)")
 
 
