@@ -14,15 +14,16 @@ from graders.harness.programs import plain_python
 from graders.harness.runs import EARLY
 from graders.harness.submission import Submission
 from graders.network import netns
-from graders.reports.plugin import course_of, namespaces_refused, sandbox_of, submission_dir
+from graders.reports.plugin import TEMPLATE, course_of, namespaces_refused, sandbox_of, submission_dir
 from graders.vocabulary.failures import CheckFailed
 
 
 @pytest.fixture(scope="session")
 def submission(request: pytest.FixtureRequest) -> Submission:
-    """The programs to grade; a missing one's message suggests the handout's profile where its names fit."""
+    """The programs to grade; a missing one's message suggests the handout's profile where its names fit,
+    and one still the template's stub was not attempted."""
     handout = course.load("textbook").file_names()
-    return Submission(submission_dir(request.config), course_of(request.config).file_names(), handout)
+    return Submission(submission_dir(request.config), course_of(request.config).file_names(), handout, TEMPLATE)
 
 
 @pytest.fixture(scope="session")

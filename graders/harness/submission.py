@@ -4,11 +4,15 @@ A missing program fails its checks with "`X` not found in `DIR`" (LABS.md), and 
 message helps the student find the slip: the ``.py`` files that are there, the nearest
 name (`Webserver.py`), a file of that name in a sub-folder, or a name that says the
 program was written to the textbook's handout (`WebServer.py`: grade with ``--course``).
+A program that is still the template's stub, its ``TODO(student)`` parts untouched, was not
+attempted either: its checks say so, in one line, rather than fail one by one.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +27,17 @@ class MissingProgram(CheckFailed):
     file has another name or place."""
 
 
+class TemplateStub(MissingProgram):
+    """The program is the template's, as handed out: not attempted, core included."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            expected=f"`{path.name}` with its TODO(student) parts written",
+            got=f"`{path.name}` is still the template's stub: not attempted",
+        )
+        self.program = path.name
+
+
 @dataclass(frozen=True)
 class Submission:
     """A directory of a student's programs; ``names`` gives, per LABS.md file name, the names a
@@ -32,12 +47,15 @@ class Submission:
     root: Path
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     handout_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    template: Path | None = None  # student_template/: a program still its stub was not attempted
 
     def program(self, filename: str) -> Path:
-        """The program's path; a missing file fails the check that needs it."""
+        """The program's path; a missing file, or the template's stub, fails the check that needs it."""
         names = self.names.get(filename, (filename,))
         for name in names:
             for path in self._found(name):
+                if self.template is not None and is_stub(path, self.template / filename):
+                    raise TemplateStub(path)
                 return path
         wanted = " or ".join(f"`{name}`" for name in names)
         raise MissingProgram(
@@ -68,6 +86,25 @@ class Submission:
             hints.append(f"`{deeper}` is in a sub-folder: programs must be at the top of the submission "
                          f"(or a course profile names it: names = [\"{deeper}\"])")
         return hints
+
+
+def is_stub(program: Path, stub: Path) -> bool:
+    """Whether ``program`` is the template's ``stub`` as handed out: the same code, whatever its
+    comments, blank lines, line ends and layout (a ``TODO(student)`` comment deleted, a file
+    saved with CRLF), so the same Python syntax tree. A program that does not parse was attempted."""
+    if not stub.is_file():
+        return False
+    mine = _syntax_tree(program.read_bytes())
+    return mine is not None and mine == _syntax_tree(stub.read_bytes())
+
+
+@functools.lru_cache(maxsize=64)
+def _syntax_tree(source: bytes) -> str | None:
+    """The code's syntax tree as text; None where it does not parse (asked once a content)."""
+    try:
+        return ast.dump(ast.parse(source))
+    except (SyntaxError, ValueError):
+        return None
 
 
 def _listing(present: list[str]) -> str:

@@ -24,16 +24,16 @@ from graders.harness.isolation import Sandbox, enter_private_network, make_sandb
 from graders.harness.launcher import Launcher, missing_requirements
 from graders.harness.programs import Program
 from graders.harness.runs import EARLY, FAILED
-from graders.harness.submission import MissingProgram
+from graders.harness.submission import MissingProgram, TemplateStub
 from graders.network import netns
 from graders.reports.interruption import Interruption
 from graders.reports.machine_paths import MachinePaths
-from graders.reports.scoring import MARKDOWN, MISSING, TEXT, Scoreboard
+from graders.reports.scoring import MARKDOWN, MISSING, STUB, TEXT, Scoreboard
 from graders.reports.summary import print_summary
 from graders.vocabulary.checks import CORE, Check
 from graders.vocabulary.failures import CheckFailed, Judgements
 
-DEFAULT_SUBMISSION = REPO / "student_template"
+TEMPLATE = REPO / "student_template"  # what students copy; graded when nothing else is named
 
 _check = pytest.StashKey[Check]()
 
@@ -81,7 +81,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def submission_dir(config: pytest.Config) -> Path:
     """The submission named by --submission, $NETLAB_SUBMISSION, or the template."""
     chosen = config.getoption("submission") or os.environ.get("NETLAB_SUBMISSION")
-    return Path(chosen).resolve() if chosen else DEFAULT_SUBMISSION
+    return Path(chosen).resolve() if chosen else TEMPLATE
 
 
 SANDBOX = pytest.StashKey["Sandbox | None"]()
@@ -241,7 +241,8 @@ def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
     """A failed check reads as rule / expected / got / wire, without a traceback; an optional
-    exercise whose program is missing reads as one "not attempted" skip.
+    exercise whose program is missing, or any check whose program is the template's stub, reads
+    as one "not attempted" skip.
 
     The report is made here, so pytest never formats the check's traceback: on Python
     3.11 that parses source with ast, which can fail when a fake server's thread formats
@@ -253,8 +254,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     failure = call.excinfo.value
     text = failure.report(check.cited_rule, _servers_that_died(item))
     missing = isinstance(failure, MissingProgram)
-    properties = [*item.user_properties, (MISSING, text.text)] if missing else item.user_properties
-    outcome, longrepr = ("skipped", _not_attempted(item, failure)) if missing and check.group != CORE else ("failed", text)
+    stub = [(STUB, failure.program)] if isinstance(failure, TemplateStub) else []
+    properties = [*item.user_properties, (MISSING, text.text), *stub] if missing else item.user_properties
+    not_attempted = missing and (check.group != CORE or bool(stub))  # a core's missing program fails: a stub is the template's
+    outcome, longrepr = ("skipped", _not_attempted(item, failure)) if not_attempted else ("failed", text)
     return pytest.TestReport(
         item.nodeid,
         item.location,

@@ -18,6 +18,7 @@ from graders.vocabulary.checks import Check, Points, whole
 from graders.vocabulary.failures import as_markdown
 
 MISSING = "missing program"  # a report property: the message of a check whose program is missing
+STUB = "template stub"  # a report property: the program, still the template's stub, of a check not attempted
 TEXT, MARKDOWN = "text", "md"  # the output formats of Gradescope's that results.json is written in
 
 
@@ -29,6 +30,7 @@ class Result:
     judged: list[tuple[str, str]] = field(default_factory=list)  # with --record-judged: (expected, wire)
     seconds: float = 0.0  # setup, call and teardown
     missing: bool = False  # its program is not in the submission (an optional one: not attempted)
+    stub: str | None = None  # its program, still the template's stub (not attempted, core included)
 
     @property
     def earned(self) -> Points:
@@ -56,6 +58,7 @@ class Scoreboard:
             result.passed = False
             missing = next((str(value) for key, value in report.user_properties if key == MISSING), None)
             result.missing = missing is not None
+            result.stub = next((str(value) for key, value in report.user_properties if key == STUB), None)
             text = missing or (report.longreprtext if report.failed else f"skipped: {_skip_reason(report)}")
             result.output = "\n".join(filter(None, [result.output, text]))
 

@@ -31,16 +31,30 @@ def score_table(scoreboard: Scoreboard, partial: bool = False) -> Table:
 
 def failed_lines(scoreboard: Scoreboard) -> list[str]:
     """A line per failed check; one per group for the checks whose program is missing (an
-    optional exercise's: not attempted)."""
+    optional exercise's: not attempted); one per lab for those whose program is the template's stub."""
     lines: list[str] = []
     missing: dict[tuple[str, str], list[Result]] = {}
+    stubs: dict[str, list[Result]] = {}
     for result in scoreboard.failed():
         check = result.check
-        if result.missing:
+        if result.stub:
+            stubs.setdefault(check.lab, []).append(result)
+        elif result.missing:
             missing.setdefault((check.lab, check.group), []).append(result)
         else:
             lines.append(f"[red]✗[/] {check.lab} / {check.group} / {check.name} (0/{check.points:g}): {escape(_got(result))}")
-    return lines + [_missing(lab, group, results) for (lab, group), results in missing.items()]
+    missing_lines = [_missing(lab, group, results) for (lab, group), results in missing.items()]
+    return lines + missing_lines + [_stubs(lab, results) for lab, results in stubs.items()]
+
+
+def _stubs(lab: str, results: list[Result]) -> str:
+    """One line for a lab's checks whose programs are still the template's stubs."""
+    possible = sum(result.check.points for result in results)
+    groups = ", ".join(dict.fromkeys(result.check.group.split(":")[0] for result in results))
+    programs = list(dict.fromkeys(f"`{result.stub}`" for result in results))
+    are = "is still the template's stub" if len(programs) == 1 else "are still the template's stubs"
+    checks = f"{len(results)} check{'s' if len(results) > 1 else ''}, 0/{possible:g}"
+    return f"[yellow]–[/] {lab} ({groups}: {checks}): not attempted: {escape(', '.join(programs))} {are}, TODO(student) untouched"
 
 
 def _missing(lab: str, group: str, results: list[Result]) -> str:
