@@ -1,13 +1,15 @@
 """Batch throughput: the figures a closing note reports.
 
-    python scripts/bench_batch.py [--copies 20] [--bad 20] [--jobs 1 --jobs 4] [--repeat 3] [--isolate] [--beside DIR:PYTHON]
+    python scripts/bench_batch.py [--copies 20] [--bad 20] [--jobs 0 --jobs 4] [--repeat 3] [--isolate] [--beside DIR:PYTHON]
 
 Builds a class in a temporary directory: ``--copies`` copies of ``reference/`` and
 ``--bad`` known-bad submissions (taken in turn from every lab's ``fixtures/bad``),
-then grades it with ``netlab batch`` (all labs) once per ``--jobs`` value, and
-``--repeat`` times with the last one. For each batch: wall time, submissions per
-minute, CPU seconds per submission (the batch's children, from ``getrusage``),
-peak memory (the resident memory of the whole process tree, sampled every 0.2 s).
+then grades it with ``netlab batch`` (all labs) once per ``--jobs`` value (0: netlab's
+default, paced by the CPUs), and ``--repeat`` times with the last one. For each batch:
+wall time, submissions per minute, CPU seconds per submission (the batch's children, from
+``getrusage``),
+peak memory (the resident memory of the whole process tree, sampled every 0.2 s), and the
+batch's own last line (its rate, CPU per submission, share of the CPU bound, the machine's load).
 A row is flaky when its failed checks are not the ones its submission must fail
 (none for a reference copy; ``bad.toml``'s ``fails`` for a known-bad one). With ``--beside
 DIR:PYTHON`` each batch is also run, in turn, by another checkout of netlab (the ``netlab``
@@ -75,14 +77,16 @@ def peak_memory(pid: int, stop: threading.Event, peak: list[int]) -> None:
 
 
 def grade(netlab: str, klass: Path, jobs: int, out: Path, isolate: bool) -> tuple[float, float, int, Path]:
-    """One batch by the ``netlab`` command given: wall seconds, CPU seconds of its children, peak
-    memory, the gradebook."""
+    """One batch by the ``netlab`` command given (``jobs`` 0: its default): wall seconds, CPU
+    seconds of its children, peak memory, the gradebook; its output in ``out/batch.log``."""
     gradebook = out / "grades.csv"
-    command = [netlab, "batch", str(klass), "--jobs", str(jobs), "--csv", str(gradebook), "--results-dir", str(out / "results")]
+    command = [netlab, "batch", str(klass), "--csv", str(gradebook), "--results-dir", str(out / "results")]
+    command += ["--jobs", str(jobs)] if jobs else []
     command += ["--pytest-arg=--isolate"] if isolate else []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=out.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with (out / "batch.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=out.parent, stdout=subprocess.DEVNULL, stderr=log)
     stop, peak = threading.Event(), [0]
     sampler = threading.Thread(target=peak_memory, args=(process.pid, stop, peak), daemon=True)
     sampler.start()
@@ -120,6 +124,11 @@ def why_flaky(results: Path, expected: frozenset[str]) -> str:
     return "\n".join(said) or f"    ({results / 'grading.log'} holds its output)"
 
 
+def last_line(log: Path) -> str:
+    lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    return lines[-1] if lines else "(none)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=20)
@@ -146,9 +155,10 @@ def main() -> None:
                 out.mkdir()
                 wall, cpu, peak, gradebook = grade(netlab, klass, jobs_value, out, args.isolate)
                 flaky = flaky_rows(gradebook, expected)
-                print(f"{name:>6} --jobs {jobs_value}: {wall:7.1f} s, {len(expected) / wall * 60:5.1f} submissions/min, "
+                print(f"{name:>6} --jobs {jobs_value or 'default'}: {wall:7.1f} s, {len(expected) / wall * 60:5.1f} submissions/min, "
                       f"{cpu / len(expected):5.1f} CPU s per submission, peak {peak / 2**20:6.0f} MiB, "
                       f"flaky rows {len(flaky)}" + (f": {'; '.join(flaky)}" if flaky else ""), flush=True)
+                print(f"         its last line: {last_line(out / 'batch.log')}", flush=True)
                 for row in flaky:
                     print(why_flaky(out / "results" / row.split(":", 1)[0], expected[row.split(":", 1)[0]]), flush=True)
 

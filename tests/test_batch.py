@@ -409,3 +409,4 @@ def test_each_grading_says_graded_or_why_not(graded: tuple[int, Path, Path], kla
     err = capsys.readouterr().err
     assert f"graded alice: {ECHO_POINTS}/{ECHO_POINTS} in " in err and "✓" not in err and "✗" not in err
     assert "not graded carol: killed by signal" in err
+    assert err.strip().splitlines()[-1].startswith("2 gradings in "), "the last line: the rate, the CPU, the share of the CPU bound"

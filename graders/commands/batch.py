@@ -50,8 +50,9 @@ import os
 import shlex
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,17 +61,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from graders.commands import class_page, class_summary, empty_submission, gradebook, lms_download, lms_export, roster
+from graders.commands import class_page, class_summary, empty_submission, gradebook, lms_download, lms_export, pacing, roster
 from graders.commands.grading_run import GradingRun, Outcome, course_option
 from graders.harness import course
 from graders.reports.rubric import collect_checks
 from graders.vocabulary.checks import Check
 
-# A full grading waits about half its wall time (11 s, 4.6 CPU s here), so one per core leaves the
-# cores idle. Measured on 2 cores, a class of 16 copies of reference/, all labs (scripts/bench_batch.py):
-# 4 jobs 16.3 submissions/min, 6 jobs 17.9, 8 jobs about the same with more memory; with 12 known-bad
-# submissions beside 12 copies, 6 jobs gave 19.2, 18.4 and 19.4 with no flaky row. 3 per core is the knee.
-JOBS_PER_CORE = 3
 TIMEOUT = 600.0  # seconds of wall time for one submission's whole grading
 ETA_WINDOW = 3600.0  # seconds of finished gradings the ETA averages over: gradings are slow
 USAGE = 4  # the exit status of a usage error, as pytest's
@@ -103,8 +99,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
                         help="one sub-directory per submission, or an LMS's download as it comes (Canvas's or Moodle's "
                              "zip, or its files, folders and zips, STUDENT.zip files): unpacked into RESULTS_DIR/.unpacked/ first")
-    parser.add_argument("--jobs", "-j", type=positive, default=JOBS_PER_CORE * cores(),
-                        help=f"gradings at a time (default: {JOBS_PER_CORE} per core, {JOBS_PER_CORE * cores()} here: they mostly wait)")
+    parser.add_argument("--jobs", "-j", type=positive,
+                        help=f"gradings at a time (default: as many as the CPUs sustain, up to {pacing.MOST_PER_CORE} per core: "
+                             f"another starts while they are less than {pacing.BUSY:g}%% busy)")
     parser.add_argument("--csv", type=Path, default=Path("grades.csv"), help="the gradebook to write (default: grades.csv)")
     parser.add_argument("--course", metavar="PROFILE", help="grade as this course profile says (a file, or a bundled name)")
     parser.add_argument("--results-dir", type=Path, default=Path("netlab-results"),
@@ -195,18 +192,16 @@ def run(args: argparse.Namespace) -> int:
     pytest_args += course_option(args.course)
     book = Book(klass, checks, args)
     try:
-        finished = book.finished(chosen) if args.resume else []
+        finished, chosen = resumed(book, chosen, args, console)
     except (Refused, OSError) as error:
         console.print(f"[red]{escape(str(error))}[/]")
         return USAGE
-    if args.resume:
-        console.print(f"resuming {escape(str(args.csv))}: {len(finished)} of {len(chosen)} submissions graded already")
-    done = {row[gradebook.SUBMISSION] for row in finished}
-    chosen = [path for path in chosen if path.name not in done]
     journal = None if args.regrade else gradebook.Journal(args.csv, book.header, book.points, finished)
     not_graded = klass.errors | nothing_to_grade(chosen, klass.errors)
+    pacer = pacing.Pacer(cores(), args.jobs)
+    throughput = pacing.Throughput.start(cores())
     try:
-        outcomes = grade_all(chosen, args, pytest_args, console, not_graded, book.recorder(journal))
+        outcomes = grade_all(chosen, args, pytest_args, console, not_graded, book.recorder(journal), pacer)
     except KeyboardInterrupt:
         kept = f"the {len(journal.rows)} finished are in {args.csv}: --resume grades the rest" if journal else "no gradebook written"
         console.print(f"[red]interrupted: every running grading was killed; {escape(kept)}[/]")
@@ -226,8 +221,19 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"gradebook: {escape(str(args.csv))} ({len(rows)} rows); results and reports: {escape(str(args.results_dir))}")
     if args.summary or args.html:
         report(rows, checks, args, pages)  # the roster's students with no submission too, named
+    console.print(throughput.line(len([outcome for outcome in outcomes if outcome.name not in not_graded]), pacer.peak))
     unfinished = [outcome for outcome in outcomes if outcome.error and not empty_submission.is_nothing_to_grade(outcome.error)]
     return 1 if unfinished else 0
+
+
+def resumed(book: Book, chosen: list[Path], args: argparse.Namespace, console: Console) -> tuple[list[gradebook.Row], list[Path]]:
+    """The rows ``--resume`` keeps (none without it), and the submissions left to grade."""
+    if not args.resume:
+        return [], chosen
+    finished = book.finished(chosen)
+    console.print(f"resuming {escape(str(args.csv))}: {len(finished)} of {len(chosen)} submissions graded already")
+    done = {row[gradebook.SUBMISSION] for row in finished}
+    return finished, [path for path in chosen if path.name not in done]
 
 
 def nothing_to_grade(chosen: list[Path], refused: dict[str, str]) -> dict[str, str]:
@@ -422,27 +428,31 @@ class Gradings:
 
 
 def grade_all(chosen: list[Path], args: argparse.Namespace, pytest_args: list[str], console: Console,
-              refused: dict[str, str], record: Callable[[Outcome], None]) -> list[Outcome]:
-    """Grade each submission, ``args.jobs`` at a time, under a progress bar with an ETA, each
-    outcome ``record``-ed as it comes; one whose archive was refused or that has nothing to
-    grade (``refused``: name → why) is not graded, and says why."""
+              refused: dict[str, str], record: Callable[[Outcome], None], pacer: pacing.Pacer) -> list[Outcome]:
+    """Grade each submission, as many at a time as ``pacer`` admits, under a progress bar with
+    an ETA, each outcome ``record``-ed as it comes; one whose archive was refused or that has
+    nothing to grade (``refused``: name → why) is not graded, and says why."""
     gradings = Gradings(args, pytest_args)
     outcomes = [Outcome(path.name, None, refused[path.name], 0.0) for path in chosen if path.name in refused]
     for outcome in outcomes:
         record(outcome)
         console.print(describe(outcome))
-    chosen = [path for path in chosen if path.name not in refused]
+    waiting = deque(path for path in chosen if path.name not in refused)
     columns = [TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
-    with Progress(*columns, console=console, speed_estimate_period=ETA_WINDOW) as progress, ThreadPoolExecutor(args.jobs) as pool:
-        task = progress.add_task("grading", total=len(chosen))
-        futures: list[Future[Outcome]] = [pool.submit(gradings.grade, submission) for submission in chosen]
+    with Progress(*columns, console=console, speed_estimate_period=ETA_WINDOW) as progress, ThreadPoolExecutor(pacer.most) as pool:
+        task = progress.add_task("grading", total=len(waiting))
+        running: set[Future[Outcome]] = set()
         try:
             with sigterm_interrupts():
-                for future in as_completed(futures):
-                    outcomes.append(future.result())
-                    record(outcomes[-1])
-                    progress.console.print(describe(outcomes[-1]))
-                    progress.advance(task)
+                while waiting or running:
+                    while waiting and pacer.admits(len(running)):
+                        running.add(pool.submit(gradings.grade, waiting.popleft()))
+                    finished, running = wait(running, timeout=pacing.WINDOW, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        outcomes.append(future.result())
+                        record(outcomes[-1])
+                        progress.console.print(describe(outcomes[-1]))
+                        progress.advance(task)
         except KeyboardInterrupt:
             gradings.stop()
             raise
