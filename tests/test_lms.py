@@ -338,7 +338,7 @@ def test_an_empty_submission_says_it_has_nothing_to_grade(tmp_path: Path) -> Non
     download.mkdir()
     zip_of(download / "smithada_101_9001_submission.zip", {})
     zip_of(download / "turingalan_102_9002_submission.zip", {"labs/README.md": b"I ran out of time"})
-    template = {f"labs/{p.name}": p.read_bytes().replace(b"\n", b"\r\n") for p in (REPO / "student_template").glob("*.py")}
+    template = {f"labs/{p.name}": b"# my name here\r\n" + p.read_bytes().replace(b"\n", b"\r\n") for p in (REPO / "student_template").glob("*.py")}
     zip_of(download / "hoppergrace_103_9003_submission.zip", template)
     zip_of(download / "lovelaceada_104_9004_submission.zip", template | {"labs/webserver.py": b"# mine"})
     folders = {folder.name: folder for folder in lms_download.unpack(download, tmp_path / "results").folders}

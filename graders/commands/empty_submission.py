@@ -1,11 +1,12 @@
 """A submission with nothing to grade: no program at all (a README alone, an empty zip), or
-only ``student_template/``'s programs as they were handed out. ``netlab batch`` does not run
+only ``student_template/``'s programs as they were handed out (their comments aside). ``netlab batch`` does not run
 its grading: its row is zeros and its ``error`` says ``nothing to grade`` and why, as do the
 exports' comments, and the class's figures leave it out with the gradings that did not run.
 """
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from graders import REPO
@@ -16,23 +17,27 @@ LARGEST_TEMPLATE = 64 * 1024  # bytes: a larger .py is not a template's
 LISTED = 5  # files named in the reason
 
 
-def handed_out(template: Path = TEMPLATE) -> frozenset[bytes]:
+def handed_out(template: Path = TEMPLATE) -> frozenset[str | bytes]:
     """The template's programs, as compared (none where the checkout has no template)."""
-    return frozenset(normalized(path.read_bytes()) for path in sorted(template.glob("*.py")))
+    return frozenset(code_of(path.read_bytes()) for path in sorted(template.glob("*.py")))
 
 
-def normalized(text: bytes) -> bytes:
-    """A program as compared: saved on Windows or not, with or without a last newline."""
-    return text.replace(b"\r\n", b"\n").strip()
+def code_of(text: bytes) -> str | bytes:
+    """A program as compared: its syntax tree, comments, layout and line ends aside (as the
+    graders' ``harness.submission.is_stub`` reads a stub); its bytes where it does not parse."""
+    try:
+        return ast.dump(ast.parse(text))
+    except (SyntaxError, ValueError):
+        return text
 
 
-def why_nothing(folder: Path, template: frozenset[bytes]) -> str:
+def why_nothing(folder: Path, template: frozenset[str | bytes]) -> str:
     """Why ``folder`` has nothing to grade; "" when it has a program of its own."""
     files = sorted(path for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
     programs = [path for path in files if path.suffix.lower() == ".py"]
     if not programs:
         return f"{NOTHING_TO_GRADE}: no .py file ({listing(folder, files)})"
-    if all(path.stat().st_size <= LARGEST_TEMPLATE and normalized(path.read_bytes()) in template for path in programs):
+    if all(path.stat().st_size <= LARGEST_TEMPLATE and code_of(path.read_bytes()) in template for path in programs):
         return f"{NOTHING_TO_GRADE}: student_template's programs, unchanged"
     return ""
 
