@@ -25,6 +25,8 @@ def test_known_bad_fails_exactly_its_checks(bad: KnownSubmission, tmp_path: Path
     for check in bad.fails:
         output = grading.output_of(check)
         assert output.startswith("rule:"), f"{check} fails with a harness error, not its message:\n{output}"
+        for program in bad.remove:
+            assert f"`{program}` not found" in output, f"{check} fails for something else than the missing {program}:\n{output}"
         got = fields(output)["got"].splitlines()
         widest = max(map(len, got), default=0)
         assert len(got) <= GOT_LINES and widest <= GOT_LINE_CHARS, f"{check}'s got: is {len(got)} lines, {widest} characters wide"
