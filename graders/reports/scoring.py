@@ -37,6 +37,22 @@ class Result:
         return self.check.points if self.passed else 0
 
 
+@dataclass(frozen=True)
+class GroupScore:
+    """A lab's group of checks and what they earned: the one figure the score table and the
+    summary's line for a missing program both print."""
+
+    results: list[Result]
+
+    @property
+    def earned(self) -> Points:
+        return whole(sum(result.earned for result in self.results))
+
+    @property
+    def possible(self) -> Points:
+        return whole(sum(result.check.points for result in self.results))
+
+
 @dataclass
 class Scoreboard:
     """The results of one grading run, keyed by test id, in the order they ran; reported in lab order."""
@@ -68,14 +84,16 @@ class Scoreboard:
     def ordered(self) -> list[Result]:
         return sorted(self.results.values(), key=lambda r: check_rank(r.check))
 
+    def groups(self) -> dict[tuple[str, str], GroupScore]:
+        """(lab, group) -> its checks and score, core first within each lab."""
+        grouped: dict[tuple[str, str], list[Result]] = {}
+        for result in self.ordered():
+            grouped.setdefault((result.check.lab, result.check.group), []).append(result)
+        return {key: GroupScore(results) for key, results in grouped.items()}
+
     def totals(self) -> dict[tuple[str, str], tuple[Points, Points]]:
         """(lab, group) -> (earned, possible), core first within each lab."""
-        totals: dict[tuple[str, str], tuple[Points, Points]] = {}
-        for result in self.ordered():
-            key = (result.check.lab, result.check.group)
-            earned, possible = totals.get(key, (0, 0))
-            totals[key] = (whole(earned + result.earned), whole(possible + result.check.points))
-        return totals
+        return {key: (score.earned, score.possible) for key, score in self.groups().items()}
 
     @property
     def score(self) -> Points:

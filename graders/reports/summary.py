@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from graders.reports.scoring import Result, Scoreboard
+from graders.reports.scoring import GroupScore, Result, Scoreboard
 from graders.vocabulary.checks import CORE
 
 
@@ -43,7 +43,8 @@ def failed_lines(scoreboard: Scoreboard) -> list[str]:
             missing.setdefault((check.lab, check.group), []).append(result)
         else:
             lines.append(f"[red]✗[/] {check.lab} / {check.group} / {check.name} (0/{check.points:g}): {escape(_got(result))}")
-    missing_lines = [_missing(lab, group, results) for (lab, group), results in missing.items()]
+    groups = scoreboard.groups()
+    missing_lines = [_missing(lab, group, results, groups[lab, group]) for (lab, group), results in missing.items()]
     return lines + missing_lines + [_stubs(lab, results) for lab, results in stubs.items()]
 
 
@@ -57,9 +58,11 @@ def _stubs(lab: str, results: list[Result]) -> str:
     return f"[yellow]–[/] {lab} ({groups}: {checks}): not attempted: {escape(', '.join(programs))} {are}, TODO(student) untouched"
 
 
-def _missing(lab: str, group: str, results: list[Result]) -> str:
-    possible = sum(result.check.points for result in results)
-    checks = f"{len(results)} check{'s' if len(results) > 1 else ''}, 0/{possible:g}"
+def _missing(lab: str, group: str, results: list[Result], score: GroupScore) -> str:
+    """The group's line: how many of its checks need the missing program, and the group's score
+    as the table gives it."""
+    of_all = "" if len(results) == len(score.results) else f" of {len(score.results)}"
+    checks = f"{len(results)}{of_all} check{'s' if len(score.results) > 1 else ''}, {score.earned:g}/{score.possible:g}"
     mark, what = ("[red]✗[/]", "") if group == CORE else ("[yellow]–[/]", "not attempted: ")
     return f"{mark} {lab} / {group} ({checks}): {what}{escape(_got(results[0]))}"
 
