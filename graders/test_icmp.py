@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Iterator
 from functools import cached_property
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from graders.harness.launcher import Launcher
+from graders.harness.programs import Program
 from graders.harness.runs import PeerRun, starts_early, taken
 from graders.peers.fake_icmp import BAD_CHECKSUM, EARLIER, OTHER_ID, REPLY, TIME_EXCEEDED, UNREACHABLE, Answer, EchoSchedule, IcmpHost
 from graders.peers.icmp_output import RequestLine, request_lines
@@ -39,7 +41,7 @@ def _replies(delays: dict[int, float | None]) -> EchoSchedule:
 MIXED = _replies({1: 0.05, 2: 0.2, 3: None, 4: 0.1, 5: 0.3, 6: 0.02, 7: None, 8: 0.15, 9: None, 10: 0.25})
 LOST = sorted(k for k in range(1, COUNT + 1) if MIXED.reply_after(k) is None)
 DECOYS = EchoSchedule({  # each true reply after 250 ms, a decoy 30 ms into the wait
-    1: (Answer(REPLY, 0.03),),
+    1: (Answer(REPLY, 0.25),),  # none: the program's own scale (see _decoy_check)
     2: (Answer(BAD_CHECKSUM, 0.03), Answer(REPLY, 0.25)),
     3: (Answer(OTHER_ID, 0.03), Answer(REPLY, 0.25)),
     4: (),
@@ -63,13 +65,9 @@ ERROR_COUNT = 5
 class IcmpRun(PeerRun[IcmpHost]):
     """One run of icmp_pinger.py against the graders' ICMP host with one schedule."""
 
-    def __init__(self, program: Any, server: IcmpHost, within: float, count: int) -> None:
+    def __init__(self, program: Program, server: IcmpHost, within: float, count: int) -> None:
         super().__init__(program, server, within)
         self.count = count
-
-    @property
-    def schedule(self) -> EchoSchedule:
-        return self.server.plan  # type: ignore[return-value]
 
     @cached_property
     def lines(self) -> list[str]:
@@ -188,7 +186,7 @@ def send_time_in(payload: bytes) -> float | None:
     if len(payload) < 8:
         return None
     values = [struct.unpack(order + "d", payload[:8])[0] for order in ("!", "<")]
-    plausible = [value for value in values if value == value and 1e9 < value < 1e10]  # NaN and far-off values out
+    plausible = [value for value in values if 1e9 < value < 1e10]  # NaN and far-off values fail the comparison
     return plausible[0] if plausible else None
 
 
@@ -216,7 +214,7 @@ def test_sends_one_request_about_a_second_apart(mixed: IcmpRun) -> None:
     one, and within 1.3 s of the end of its wait (its reply, or its time-out)."""
     probes = mixed.server.probes
     problems = []
-    for earlier, later in zip(probes, probes[1:]):
+    for earlier, later in itertools.pairwise(probes):
         gap = later.arrived - earlier.arrived
         held = mixed.server.held(earlier.k)
         wait_ended = held if held is not None else 1.0
@@ -282,8 +280,9 @@ def rtt_problem(run: IcmpRun, k: int) -> str:
 
 def _decoy_check(run: IcmpRun, ks: list[int], decoy: str) -> None:
     """Request k's RTT is nearer the true reply's time than the decoy's, in the program's own
-    scale (its RTT for request 1, answered after 30 ms with no decoy, against the true 30 ms):
-    a wrong unit is the RTT check's to judge, not this one's."""
+    scale (its RTT for request 1, answered after 250 ms with no decoy, against those 250 ms): a
+    wrong unit is the RTT check's to judge, not this one's. (Against a reply after 30 ms, a busy
+    machine's few tens of ms made the scale several times too large: 1 flaky grading in 3.)"""
     scale = _scale(run)
     problems = []
     for k in ks:

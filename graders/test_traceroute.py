@@ -32,10 +32,6 @@ PROBES = (1, 3)  # LABS.md: one to three probes per TTL
 class TraceRun(PeerRun[IcmpHost]):
     """One run of traceroute.py against the graders' ICMP host, on one route."""
 
-    @property
-    def route(self) -> Route:
-        return self.server.plan  # type: ignore[return-value]
-
     @cached_property
     def hops(self) -> dict[int, Hop]:
         return hops(self.program.stdout.lines())
