@@ -281,7 +281,10 @@ def test_instructor_workflow_shards_the_class_over_a_matrix_and_merges_the_grade
     assert "grade" in merge["needs"]
     assert uses(merge, "actions/download-artifact")[0]["pattern"] == "gradebook-shard-*"
     assert "netlab merge-csv grades.csv shards/*.csv" in commands(merge)
-    assert uses(merge, "actions/upload-artifact")[0]["path"] == "grades.csv"
+    assert uses(merge, "actions/upload-artifact")[0]["path"].split() == ["grades.csv", "class.html", "canvas.csv", "moodle.csv"]
+    assert {"deadline", "prefix", "class_list"} <= flow["on"]["workflow_dispatch"]["inputs"].keys()
+    assert '--before "$DEADLINE"' in run and '--prefix "$PREFIX"' in run and "clone-commits.txt" in str(uses(grade, "actions/upload-artifact"))
+    assert '--roster "$CLASS_LIST" --canvas canvas.csv --moodle moodle.csv' in commands(merge)
 
 
 def readme_commands(language: str) -> list[str]:
@@ -460,3 +463,60 @@ def test_roster_shards_clone_each_repository_once_and_merge_into_one_gradebook(t
                    check=True, capture_output=True, timeout=WITHIN)
     totals = {row["submission"]: row["total"] for row in csv.DictReader(merged.open())}
     assert totals == {"Points Possible": "23", "bob": "0", "carol": "0", "lab-alice": "23"}
+
+
+def dated_repo(path: Path, commits: list[tuple[str, dict[str, str]]]) -> str:
+    """A repository whose commits (date, files written) have those commit dates."""
+    path.mkdir(parents=True)
+    git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    for when, files in commits:
+        for name, text in files.items():
+            (path / name).write_text(text)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", when], check=True, env=os.environ | {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when})
+    return f"file://{path}"
+
+
+def test_a_classroom_export_and_a_deadline_grade_each_students_last_commit_before_it(tmp_path: Path) -> None:
+    """Classroom's assignment export as the roster, a deadline between alice's two commits (the
+    later one breaks her udp_server.py), and a student who never linked an account; then the
+    merge joins Classroom's CSV (names, no submission) or an LMS class list (the Canvas and
+    Moodle files)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    reference = {path.name: path.read_text() for path in REFERENCE.glob("*.py")}
+    alice = dated_repo(tmp_path / "repos" / "lab1-alice-gh", [("2026-09-30T12:00:00+00:00", reference),
+                                                               ("2026-10-02T12:00:00+00:00", {"udp_server.py": "raise SystemExit(1)\n"})])
+    late = dated_repo(tmp_path / "repos" / "lab1-bob-gh", [("2026-10-03T00:00:00+00:00", reference)])
+    roster = tmp_path / "grades-lab1.csv"
+    roster.write_text("assignment_name,assignment_url,starter_code_url,github_username,roster_identifier,student_repository_name,"
+                      "student_repository_url,submission_timestamp,points_awarded,points_available\n"
+                      f"lab1,u,s,alice-gh,alice@uni.edu,lab1-alice-gh,{alice},t,0,23\n"
+                      f"lab1,u,s,bob-gh,bob@uni.edu,lab1-bob-gh,{late},t,0,23\n")
+    clone = subprocess.run([sys.executable, str(GITHUB / "clone_roster.py"), str(roster), "submissions", "--before", "2026-10-01 23:59 +0000"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=WITHIN)
+    assert clone.returncode == 0, clone.stderr
+    assert "no commit before 2026-10-01 23:59 +0000" in clone.stdout, "bob's only commit is after the deadline"
+    assert (tmp_path / "submissions" / "alice-gh" / "udp_server.py").read_text() == (REFERENCE / "udp_server.py").read_text()
+    assert (tmp_path / "clone-commits.txt").read_text().startswith("alice-gh\t")
+    subprocess.run([*NETLAB, "batch", "submissions", "--csv", "shard.csv", "--results-dir", "results", "--lab", "echo"],
+                   cwd=tmp_path, capture_output=True, timeout=WITHIN)
+    classroom_roster = tmp_path / "classroom_roster.csv"
+    classroom_roster.write_text('"identifier","github_username","github_id","name"\n"alice@uni.edu","alice-gh","1","Alice A"\n'
+                                '"bob@uni.edu","bob-gh","2","Bob B"\n"carol@uni.edu","","","Carol C"\n')
+    merged = subprocess.run([*NETLAB, "merge-csv", "grades.csv", "shard.csv", "--roster", str(classroom_roster)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=WITHIN)
+    assert merged.returncode == 0, merged.stderr
+    rows = {row["name"]: row for row in csv.DictReader((tmp_path / "grades.csv").open())}
+    assert (rows["Alice A"]["submission"], rows["Alice A"]["total"]) == ("alice-gh", "23"), "her commit before the deadline"
+    assert rows["Bob B"]["error"].startswith("nothing to grade") and rows["Carol C"]["error"] == "no submission"
+    class_list = tmp_path / "canvas-list.csv"
+    class_list.write_text('Student,ID,SIS User ID,SIS Login ID,Section,submission\n"A, Alice",101,S1,alice,Sec 1,alice-gh\n'
+                          '"B, Bob",102,S2,bob,Sec 1,bob-gh\n')
+    exported = subprocess.run([*NETLAB, "merge-csv", "grades2.csv", "shard.csv", "--roster", str(class_list), "--canvas", "canvas.csv",
+                               "--moodle", "moodle.csv"], cwd=tmp_path, capture_output=True, text=True, timeout=WITHIN)
+    assert exported.returncode == 0, exported.stderr
+    canvas = list(csv.DictReader((tmp_path / "canvas.csv").open()))
+    assert [(row["ID"], row["echo"]) for row in canvas if row["ID"]] == [("101", "23"), ("102", "0")]
+    assert (tmp_path / "moodle.csv").is_file()

@@ -4,7 +4,8 @@
                  [--timeout S] [--shard K/N] [--roster FILE] [--columns all|labs|checks]
                  [--canvas FILE] [--moodle FILE [--moodle-id FIELD]] [--lms-title LAB=TITLE ...]
                  [--regrade NAME | --resume] [--summary] [--html PATH] [--pytest-arg=ARG ...]
-    netlab merge-csv OUT.csv IN1.csv IN2.csv ... [--summary] [--html PATH]
+    netlab merge-csv OUT.csv IN1.csv IN2.csv ... [--roster FILE] [--canvas FILE] [--moodle FILE]
+                     [--summary] [--html PATH]
 
 Every sub-directory of SUBMISSIONS_DIR (but hidden ones and the results directory) is one
 submission, graded by ``pytest graders/`` in its own process tree (``grading_run``); each
@@ -24,7 +25,9 @@ run's submissions, their results too, and grades the others.
 ``--shard K/N`` grades the submissions at positions K-1, K-1+N, K-1+2N, ...
 of the sorted names: round robin, so shards differ in size by one at most and each takes
 its share of every stretch of the alphabet (names prefixed by section spread over all shards);
-the roster's students with no submission are in shard 1's gradebook.
+the roster's students with no submission are in shard 1's gradebook. Shards that each hold
+only their own submissions (``ci/github/instructor.yml`` clones a shard's repositories) are
+graded without ``--roster``, and ``merge-csv --roster`` joins the class list once, at the end.
 In a GitHub Actions matrix: ``netlab batch subs --shard ${{ matrix.k }}/4 --csv grades-${{
 matrix.k }}.csv``, then ``netlab merge-csv grades.csv grades-*.csv --summary``. ``--pytest-arg`` passes an option on to every grading, split as a shell would:
 ``--pytest-arg=--isolate``, ``--pytest-arg="-k udp"`` (the ``=`` keeps argparse from
@@ -114,12 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--roster", type=Path, metavar="FILE", help="a CSV of the class, joined to the submissions (below)")
     parser.add_argument("--columns", choices=gradebook.COLUMN_SETS, default="all",
                         help="the score columns: labs, checks, or all (default: all)")
-    parser.add_argument("--canvas", type=Path, metavar="FILE", help="also write the grades as Canvas's gradebook import CSV")
-    parser.add_argument("--moodle", type=Path, metavar="FILE", help="also write the grades as Moodle's grade import CSV")
-    parser.add_argument("--moodle-id", choices=sorted(lms_export.MOODLE_IDS),
-                        help="the user field the Moodle file identifies students by (default: the first the roster has of email, idnumber, username)")
-    parser.add_argument("--lms-title", action="append", default=[], metavar="LAB=TITLE",
-                        help="the LMS assignment (grade item) a lab's column goes to, e.g. 'webserver=Lab 2: web server' (repeatable)")
+    add_lms_arguments(parser)
     again = parser.add_mutually_exclusive_group()
     again.add_argument("--regrade", metavar="NAME", help="grade submission NAME again and replace its row in the existing --csv")
     again.add_argument("--resume", action="store_true",
@@ -135,7 +133,7 @@ leads each row of the gradebook. Headers understood (any case; spaces, _ - . ign
   submission  submission, folder, directory, dir          (the submission folder's name)
   id          id, user id, canvas id, canvas user id      (the LMS's user id)
   sis id      sis id, sis user id, student id, student number, id number, matriculation number
-  login       sis login id, login id, login, username, user name, netid
+  login       sis login id, login id, login, username, user name, netid, github username
   email       email, e-mail, email address, mail
   name        name, student, student name, full name; or first (given) name + last name,
               surname or family name
@@ -158,9 +156,21 @@ def add_summary_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the class's page: each lab's scores and checks, who failed what, linked to each submission's report.html")
 
 
+def add_lms_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--canvas", type=Path, metavar="FILE", help="also write the grades as Canvas's gradebook import CSV")
+    parser.add_argument("--moodle", type=Path, metavar="FILE", help="also write the grades as Moodle's grade import CSV")
+    parser.add_argument("--moodle-id", choices=sorted(lms_export.MOODLE_IDS),
+                        help="the user field the Moodle file identifies students by (default: the first the roster has of email, idnumber, username)")
+    parser.add_argument("--lms-title", action="append", default=[], metavar="LAB=TITLE",
+                        help="the LMS assignment (grade item) a lab's column goes to, e.g. 'webserver=Lab 2: web server' (repeatable)")
+
+
 def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, metavar="OUT.csv")
     parser.add_argument("inputs", type=Path, nargs="+", metavar="IN.csv", help="shard gradebooks, with the same columns")
+    parser.add_argument("--roster", type=Path, metavar="FILE",
+                        help="join the class list here, to shards graded without it (each shard saw only its own submissions)")
+    add_lms_arguments(parser)  # the class's LMS files, from the merged gradebook
     add_summary_arguments(parser)
 
 
@@ -493,6 +503,20 @@ def report(rows: list[gradebook.Row], checks: list[Check], args: argparse.Namesp
         class_page.write_page(args.html, rows, checks, str(getattr(args, "submissions", None) or args.out), pages or {})
 
 
+def joined(header: list[str], rows: list[gradebook.Row], points: gradebook.Row | None, checks: list[Check],
+           listed: roster.Roster) -> tuple[list[str], list[gradebook.Row], gradebook.Row | None]:
+    """Gradebooks graded without the roster, joined to it: each row led by its student's cells,
+    a row of zeros for each student with no submission (as ``batch --roster`` makes them)."""
+    if header[0] != gradebook.SUBMISSION:
+        raise Refused(f"the gradebooks already lead with other columns ({header[0]}, ...): were they graded with --roster?")
+    join = listed.join([row[gradebook.SUBMISSION] for row in rows])
+    empty = dict.fromkeys(listed.header, "")
+    led = [{**(join.matched[row[gradebook.SUBMISSION]].cells if row[gradebook.SUBMISSION] in join.matched else empty), **row} for row in rows]
+    led += [gradebook.missing(student.cells, checks) for student in join.missing]
+    moved = None if points is None else points | {gradebook.SUBMISSION: ""} | empty | {listed.header[0]: gradebook.POINTS_POSSIBLE}
+    return [*listed.header, *header], led, moved
+
+
 def run_merge(args: argparse.Namespace) -> int:
     """Join shard gradebooks; refuse, saying why, gradebooks that do not fit together."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)  # messages whole, for logs and greps
@@ -501,8 +525,16 @@ def run_merge(args: argparse.Namespace) -> int:
     except (gradebook.MergeRefused, OSError) as error:
         console.print(f"[red]merge-csv: {escape(str(error))}[/]")
         return USAGE
-    gradebook.write(args.out, header, rows, points)
-    console.print(f"gradebook: {escape(str(args.out))} ({len(rows)} rows from {len(args.inputs)} files)")
+    checks = [check for check in collect_checks() if gradebook.check_column(check) in header or check.lab in header]
+    try:
+        if args.roster:
+            header, rows, points = joined(header, rows, points, checks, roster.Roster.load(args.roster))
+        gradebook.write(args.out, header, rows, points)
+        console.print(f"gradebook: {escape(str(args.out))} ({len(rows)} rows from {len(args.inputs)} files)")
+        export(args, header, rows, points, checks, console)
+    except (Refused, roster.RosterError, lms_export.ExportRefused, OSError) as error:
+        console.print(f"[red]merge-csv: {escape(str(error))}[/]")
+        return USAGE
     if args.summary or args.html:
-        report(rows, [check for check in collect_checks() if gradebook.check_column(check) in header], args)
+        report(rows, [check for check in checks if gradebook.check_column(check) in header], args)
     return 0

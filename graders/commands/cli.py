@@ -59,6 +59,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    args = command_line().parse_args(argv)
+    if args.command == "compare":
+        return compare.run(args)
+    if args.command == "batch":
+        return batch.run(args)
+    if args.command == "merge-csv":
+        return batch.run_merge(args)
+    if args.command == "classroom":
+        return classroom.run(args)
+    return print_rubric(args)
+
+
+def command_line() -> argparse.ArgumentParser:
+    """The ``netlab`` command's parser: every sub-command and its options."""
     parser = argparse.ArgumentParser(prog="netlab", description="Graders for the Kurose & Ross socket labs.")
     commands = parser.add_subparsers(dest="command", required=True)
     rubric = commands.add_parser("rubric", help="print the rubric: lab, group, check, points, rule")
@@ -71,16 +85,7 @@ def _main(argv: list[str] | None) -> int:
     batch.add_arguments(commands.add_parser("batch", help="grade every submission of a class, N at a time"))
     batch.add_merge_arguments(commands.add_parser("merge-csv", help="join the gradebooks of batch shards into one"))
     classroom.add_arguments(commands.add_parser("classroom", help="a grading's points as GitHub Classroom's reporter reads them"))
-    args = parser.parse_args(argv)
-    if args.command == "compare":
-        return compare.run(args)
-    if args.command == "batch":
-        return batch.run(args)
-    if args.command == "merge-csv":
-        return batch.run_merge(args)
-    if args.command == "classroom":
-        return classroom.run(args)
-    return print_rubric(args)
+    return parser
 
 
 def print_rubric(args: argparse.Namespace) -> int:

@@ -12,7 +12,8 @@ submission     ``submission``, ``folder``, ``directory``, ``dir``: the folder's 
 id             ``id``, ``user id``, ``canvas id``, ``canvas user id``: the LMS's user id
 sis id         ``sis id``, ``sis user id``, ``student id``, ``student number``,
                ``id number``, ``matriculation number``
-login          ``sis login id``, ``login id``, ``login``, ``username``, ``user name``, ``netid``
+login          ``sis login id``, ``login id``, ``login``, ``username``, ``user name``, ``netid``,
+               ``github_username`` (GitHub Classroom's roster)
 email          ``email``, ``e-mail``, ``email address``, ``mail``
 name           ``name``, ``student``, ``student name``, ``full name``; or ``first name``
                (``given name``) with ``last name`` (``surname``, ``family name``)
@@ -54,7 +55,7 @@ HEADERS = {
     SUBMISSION: ("submission", "folder", "directory", "dir"),
     ID: ("id", "userid", "canvasid", "canvasuserid"),
     SIS_ID: ("sisid", "sisuserid", "studentid", "studentnumber", "idnumber", "matriculationnumber"),
-    LOGIN: ("sisloginid", "loginid", "login", "username", "netid"),
+    LOGIN: ("sisloginid", "loginid", "login", "username", "netid", "githubusername"),
     EMAIL: ("email", "emailaddress", "mail"),
     NAME: ("name", "student", "studentname", "fullname"),
     FIRST: ("firstname", "givenname"),
