@@ -1,4 +1,4 @@
-"""One lab order everywhere: as taught (echo, webserver, pinger, smtp, proxy), core then the
+"""One lab order everywhere: as taught (echo, webserver, pinger, smtp, proxy, icmp, traceroute), core then the
 optional exercises by number; the rubric, the gradebook, the score table and results.json."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from graders.reports.rubric import collect_checks
 from graders.reports.scoring import Result, Scoreboard
 from graders.vocabulary.checks import Check
 
-TAUGHT = ["echo", "webserver", "pinger", "smtp", "proxy"]
+TAUGHT = ["echo", "webserver", "pinger", "smtp", "proxy", "icmp", "traceroute"]  # the textbook's five, then its companion site's two
 
 
 def check(lab: str, group: str, name: str) -> Check:
