@@ -101,3 +101,10 @@ def test_a_programs_command_line_input_environment_and_files_come_from_the_profi
     heartbeat = course.parse({"labs": {"pinger": {"programs": {"heartbeat_client.py": {"port": 12000, "args": ["-v", "{args}"]}}}}}, "t")
     assert heartbeat.program_for("heartbeat_client.py").command_line({}, ["--interval", "0.2"]) == ["-v", "--interval", "0.2"]
     assert proxy.fixed
+
+
+def test_a_profile_may_also_name_the_students_submission(tmp_path: Path) -> None:
+    """One netlab.toml can name both: ``submission`` is read by the grading's choice of submission."""
+    profile = tmp_path / "netlab.toml"
+    profile.write_text('submission = "my_labs"\n[labs.echo]\noff = ["optional 1"]\n')
+    assert course.load(str(profile)).name == str(profile)

@@ -92,6 +92,61 @@ def test_unknown_lab_is_a_usage_error(graders: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(["*unknown lab nope; the labs are demo, other*"])
 
 
+def test_a_misspelled_lab_names_the_nearest(graders: pytest.Pytester) -> None:
+    result = graders.runpytest("--submission", "submission", "--lab", "dmeo")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown lab dmeo (did you mean `demo`?); the labs are demo, other*"])
+
+
+def test_a_file_given_as_the_submission_is_not_a_directory(graders: pytest.Pytester) -> None:
+    (graders.path / "submission" / "webserver.py").write_text("")
+    result = graders.runpytest("--submission", "submission/webserver.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*submission*webserver.py is a file, not a directory (named by --submission): a submission is the folder*"])
+
+
+def test_the_submission_graded_is_said_before_the_first_check(graders: pytest.Pytester) -> None:
+    result = graders.runpytest("--submission", "submission")
+    result.stdout.fnmatch_lines(["grading *submission (--submission)", "test_demo.py .F.*"])
+
+
+def test_with_no_submission_named_the_template_is_graded_saying_how_to_name_one(graders: pytest.Pytester) -> None:
+    result = graders.runpytest()
+    result.stdout.fnmatch_lines(["grading *student_template, netlab's template: no submission was named*"
+                                 "`pytest graders/ --submission DIR`*netlab.toml*", "test_demo.py*"])
+
+
+@pytest.mark.parametrize(("place", "text"), [
+    ("netlab.toml", 'submission = "{path}"\n'),
+    ("pyproject.toml", '[tool.netlab]\nsubmission = "{path}"\n'),
+])
+def test_a_submission_named_in_a_config_file_here_or_above(graders: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                                         place: str, text: str) -> None:
+    """The nearest netlab.toml or pyproject.toml that names one, its path relative to the file."""
+    (graders.path / place).write_text(text.format(path="submission"))
+    monkeypatch.chdir(graders.mkdir("below"))
+    result = graders.runpytest(str(graders.path))
+    result.stdout.fnmatch_lines([f"grading {graders.path / 'submission'} (`submission` in {graders.path / place})"])
+
+
+def test_the_working_directory_holding_the_labs_programs_is_graded(graders: pytest.Pytester) -> None:
+    (graders.path / "udp_server.py").write_text("")
+    result = graders.runpytest()
+    result.stdout.fnmatch_lines([f"grading {graders.path} (the working directory, which holds the labs' programs)"])
+
+
+def test_the_option_wins_over_the_environment_which_wins_over_a_config_file(graders: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    (graders.path / "netlab.toml").write_text('submission = "no-such-dir"\n')
+    (graders.path / "udp_server.py").write_text("")
+    graders.mkdir("from-env")
+    monkeypatch.setenv("NETLAB_SUBMISSION", "from-env")
+    assert graders.runpytest("--submission", "submission").stdout.str().count("(--submission)") == 1
+    assert "from-env ($NETLAB_SUBMISSION)" in graders.runpytest().stdout.str()
+    monkeypatch.delenv("NETLAB_SUBMISSION")
+    refused = graders.runpytest()
+    refused.stderr.fnmatch_lines(["*no-such-dir does not exist (named by `submission` in *netlab.toml)*"])
+
+
 def test_missing_submission_directory_is_a_usage_error(graders: pytest.Pytester) -> None:
     result = graders.runpytest("--submission", "no-such-dir")
     assert result.ret == pytest.ExitCode.USAGE_ERROR

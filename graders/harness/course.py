@@ -226,7 +226,7 @@ def bundled() -> list[str]:
 
 def parse(data: dict[str, Any], name: str, base: Path = Path.cwd()) -> Course:
     """A profile from its TOML data; ``base`` is where its ``files`` are."""
-    _only(data, {"labs"}, name)
+    _only(data, {"labs", "submission"}, name)  # submission: what a student's own netlab.toml names (submission_choice)
     labs = data.get("labs", {})
     _kind(labs, dict, f"{name}: labs")
     for lab in labs:

@@ -7,6 +7,7 @@ without a ``lab`` mark are left alone, so the plugin is silent outside graders.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import os
 import time
@@ -25,6 +26,7 @@ from graders.harness.launcher import Launcher, missing_requirements
 from graders.harness.programs import Program
 from graders.harness.runs import EARLY, FAILED
 from graders.harness.submission import MissingProgram, TemplateStub
+from graders.harness.submission_choice import Choice, ChoiceError, choose
 from graders.network import netns
 from graders.reports.interruption import Interruption
 from graders.reports.machine_paths import MachinePaths
@@ -43,7 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--submission",
         metavar="DIR",
-        help="the directory of programs to grade (default: $NETLAB_SUBMISSION, else student_template/)",
+        help="the directory of programs to grade (default: $NETLAB_SUBMISSION, else `submission` in a netlab.toml "
+        "or [tool.netlab] here or above, else the working directory if it holds the labs' programs, else student_template/)",
     )
     group.addoption(
         "--lab",
@@ -78,12 +81,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def submission_choice(config: pytest.Config) -> Choice:
+    """The submission to grade and how it was named (``submission_choice.choose``), chosen once;
+    one named that cannot be graded is a usage error."""
+    if CHOICE not in config.stash:
+        named = [name for names in course_of(config).file_names().values() for name in names if not set(name) & set("*?[")]
+        names = [*(name for names in course.PROGRAMS.values() for name in names), *named]
+        try:
+            config.stash[CHOICE] = choose(config.getoption("submission"), os.environ, config.invocation_params.dir, TEMPLATE, names)
+        except ChoiceError as error:
+            raise pytest.UsageError(str(error)) from None
+    return config.stash[CHOICE]
+
+
 def submission_dir(config: pytest.Config) -> Path:
-    """The submission named by --submission, $NETLAB_SUBMISSION, or the template."""
-    chosen = config.getoption("submission") or os.environ.get("NETLAB_SUBMISSION")
-    return Path(chosen).resolve() if chosen else TEMPLATE
+    return submission_choice(config).path
 
 
+CHOICE = pytest.StashKey[Choice]()
 SANDBOX = pytest.StashKey["Sandbox | None"]()
 COURSE = pytest.StashKey[Course]()
 NO_NAMESPACES = pytest.StashKey["str | None"]()
@@ -178,13 +193,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         profile.check_names(checks)
     except course.ProfileError as error:
         raise pytest.UsageError(str(error)) from None
-    if graded and not submission_dir(config).is_dir():
-        raise pytest.UsageError(f"submission directory {submission_dir(config)} does not exist")
+    if graded:
+        submission_choice(config)  # a usage error where it cannot be graded
     labs = {check.lab for check in checks}
     wanted = config.getoption("lab")
     unknown = sorted(set(wanted) - labs)
     if graded and unknown:
-        raise pytest.UsageError(f"unknown lab {', '.join(unknown)}; the labs are {', '.join(sorted(labs))}")
+        raise pytest.UsageError(f"unknown lab {', '.join(unknown)}{_nearest_lab(unknown[0], labs)}; the labs are {', '.join(sorted(labs))}")
     dropped = []
     for item, check in graded:
         graded_as = profile.grade(check)  # type: ignore[arg-type]
@@ -199,6 +214,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
     items.sort(key=lambda item: item.stash[_check].lab in EARLY if _check in item.stash else False)  # long runs' labs last
+
+
+def _nearest_lab(name: str, labs: set[str]) -> str:
+    near = difflib.get_close_matches(name, sorted(labs), n=1, cutoff=0.6)
+    return f" (did you mean `{near[0]}`?)" if near else ""
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -327,12 +347,14 @@ class Grading:
         self.is_worker = hasattr(config, "workerinput")  # an xdist worker: the controller reports
         self.started = time.monotonic()
         self.interruption = Interruption()
+        self.announced = False
         if _grades_only(config):
             self.interruption.catch()  # SIGTERM, SIGHUP: as clean an end as Ctrl-C's (an xdist controller collects nothing)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if any(_check in item.stash for item in session.items):
             self.interruption.catch()
+            self._announce()
 
     def pytest_keyboard_interrupt(self) -> None:
         self.interruption.interrupted()
@@ -349,6 +371,17 @@ class Grading:
         for line in self.config.stash.get(SAID, []):
             if reporter is not None:
                 reporter.write_line(line, yellow=True)
+        if _grades_only(self.config):
+            self._announce()  # an xdist controller collects nothing: here, before any check
+
+    def _announce(self) -> None:
+        """Which submission is graded, and how it was named, once, before the first check."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if self.announced or self.is_worker or reporter is None:
+            return
+        self.announced = True
+        choice = submission_choice(self.config)
+        reporter.write_line(choice.announcement(), yellow=choice.template, bold=choice.template)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.scoreboard.record(report)
