@@ -20,6 +20,7 @@ from graders.network.ports import free_port, port_is_taken
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 SANDBOX, MISSING = make_sandbox(PROGRAMS)
 sandboxed = pytest.mark.skipif(SANDBOX is None, reason="; ".join(MISSING))
+CAP_NET_RAW = 1 << 13  # its bit in /proc/PID/status's CapEff
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -146,6 +147,20 @@ def test_a_sandboxed_program_cannot_undo_its_sandbox(launcher: Launcher) -> None
     assert [line.split(":")[0].split(" ")[0] for line in lines] == ["refused", "refused", "refused", "done"], program.describe_output()
     assert not (program.workdir.parent / "planted.txt").exists()
     assert (program.workdir / "allowed.txt").exists()
+
+
+@sandboxed
+@pytest.mark.parametrize(("lab", "capabilities", "raw_socket"), [("icmp", CAP_NET_RAW, "opened"), ("echo", 0, "denied")])
+def test_only_the_raw_socket_labs_programs_keep_cap_net_raw(lab: str, capabilities: int, raw_socket: str, tmp_path: Path) -> None:
+    """A program of the icmp lab keeps CAP_NET_RAW alone, and its raw socket opens; a program of
+    another lab keeps no capability at all."""
+    launcher = Launcher(Submission(PROGRAMS), tmp_path, SANDBOX, lab=lab)
+    try:
+        program = launcher.run("opens_a_raw_socket.py", within=5)
+    finally:
+        launcher.stop_all()
+    said = program.stdout.lines()
+    assert int(said[0].split()[1], 16) == capabilities and said[1].startswith(f"raw socket: {raw_socket}"), program.describe_output()
 
 
 @sandboxed

@@ -27,7 +27,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psutil
@@ -43,6 +43,8 @@ PROCESSES = 128  # processes and threads per program, where a pids cgroup exists
 SHELL_POLL = 0.05  # seconds between two looks of the sandbox's shell for processes left in it
 PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1, then v2
 CGROUP_PREFIX = "netlab-"  # a grading's cgroup: netlab-PID
+NO_CAPABILITIES = "--bounding-set=-all"  # setpriv's: a program, root or not, gets none at exec
+RAW_SOCKETS = "--bounding-set=-all,+net_raw"  # or only the one a raw socket takes
 
 
 def enter_private_network() -> str | None:
@@ -92,6 +94,11 @@ class Sandbox:
         steps.append("exit $status")
         return [*self.prlimit, *self.unshare, self.shell, "-c", "; ".join(steps), "netlab-sandbox", *command]
 
+    def with_raw_sockets(self) -> Sandbox:
+        """The same, but its programs keep one capability, CAP_NET_RAW: the icmp and traceroute
+        labs' programs open raw sockets, each in a network namespace of its own."""
+        return replace(self, setpriv=[RAW_SOCKETS if arg == NO_CAPABILITIES else arg for arg in self.setpriv])
+
     def release(self, marker: str) -> None:
         """Remove the program's cgroup once its processes are gone."""
         if self.cgroups is not None:
@@ -120,7 +127,7 @@ def make_sandbox(submission: Path) -> tuple[Sandbox | None, list[str]]:
     hidden = tuple(REPO / name for name in HIDDEN if (REPO / name).is_dir() and not submission.is_relative_to(REPO / name))
     cgroups = _pids_cgroups()
     missing = [] if cgroups else ["no cap on processes: no writable pids cgroup (a fork bomb is stopped only at the end of its check)"]
-    drop = [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--no-new-privs", "--"]
+    drop = [setpriv, NO_CAPABILITIES, "--inh-caps=-all", "--ambient-caps=-all", "--no-new-privs", "--"]
     return Sandbox(limits, options + ["--"], drop, bash, hidden, cgroups), missing
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
-from graders.harness.course import AUTO, DEFAULT_PORTS, LABS_MD, Course
+from graders.harness.course import AUTO, DEFAULT_PORTS, LABS_MD, RAW_SOCKETS, Course
 from graders.harness.isolation import Sandbox
 from graders.harness.programs import Program
 from graders.harness.source_check import hosts_in_code, ports_in_code
@@ -157,7 +157,8 @@ class Launcher:
         given = stdin if stdin is not None else spec.filled(spec.stdin, filling).encode() if spec.stdin is not None else None
         environment = {name: spec.filled(value, filling) for name, value in spec.env.items()} | (env or {})
         python = sys.executable if spec.requirements else self.python
-        program = Program(path, command, workdir, given, environment, self.sandbox, prefix, names, python)
+        sandbox = self.sandbox.with_raw_sockets() if self.sandbox is not None and self.lab in RAW_SOCKETS else self.sandbox
+        program = Program(path, command, workdir, given, environment, sandbox, prefix, names, python)
         self.running.append(program)
         return program
 
