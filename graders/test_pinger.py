@@ -48,8 +48,26 @@ LATE = PingSchedule(  # ping 2's reply comes 0.3 s into ping 3's wait; ping 5's 
 )
 
 
+def _late(seconds: float) -> str:
+    """For an expectation: the graders' own lateness that a bound allows besides (or nothing)."""
+    return f" ({seconds * 1000:.0f} ms more allowed where a busy machine delays it: the graders' own waits woke that late)" if seconds >= 0.001 else ""
+
+
 class PingRun(PeerRun[PingServer]):
-    """One run of udp_pinger.py against the graders' server with one schedule."""
+    """One run of udp_pinger.py against the graders' server with one schedule, and how late the
+    graders' own waits woke until it finished (``lateness.worst``)."""
+
+    def __init__(self, program: Program, server: PingServer, within: float) -> None:
+        super().__init__(program, server, within)
+        self.lateness = Lateness().start()
+
+    def finish(self) -> None:
+        super().finish()
+        self.lateness.stop()
+
+    def close(self) -> None:
+        super().close()
+        self.lateness.stop()
 
     @property
     def schedule(self) -> PingSchedule:
@@ -144,14 +162,14 @@ def test_sends_ten_pings_numbered_1_to_10_with_the_time(mixed: PingRun) -> None:
         match = PING_DATAGRAM.match(ping.data.decode("utf-8", "replace"))
         if match is None:
             problems.append(f"{ping.data[:40]!r} is not `Ping i t`")
-        elif abs(float(match.group(2)) - ping.wall) > T_WITHIN:
+        elif not -T_WITHIN - mixed.lateness.worst <= float(match.group(2)) - ping.wall <= T_WITHIN:  # kept from sending, t is earlier
             problems.append(f"ping {match.group(1)}: t is {float(match.group(2)) - ping.wall:+.3f} s off the time it arrived")
     seqs = [ping.seq for ping in mixed.server.pings]
     if seqs != list(range(1, PINGS + 1)):
         problems.insert(0, f"the pings were numbered {few(seqs)}" if seqs else "no ping arrived")
     expect(
         not problems,
-        expected=f"ten datagrams `Ping i t`, i from 1 to 10, t within {T_WITHIN * 1000:g} ms of real time",
+        expected=f"ten datagrams `Ping i t`, i from 1 to 10, t within {T_WITHIN * 1000:g} ms of real time" + _late(mixed.lateness.worst),
         got="; ".join(problems[:4]) + ("" if len(seqs) == PINGS else f" ({mixed.program.describe_exit()})"),
         wire=mixed.server.transcript,
     )
@@ -161,11 +179,13 @@ def test_sends_ten_pings_numbered_1_to_10_with_the_time(mixed: PingRun) -> None:
 def test_waits_about_1_s_for_the_reply_to_a_lost_ping(mixed: PingRun) -> None:
     """After each ping it waits for the reply until 1 second after sending it."""
     arrived = [ping.arrived for ping in mixed.server.pings]  # ping k is arrived[k - 1]
+    sending = mixed.server.sending_delays()
     problems = []
     for lost in sorted(MIXED.drop):
         if lost + 1 <= len(arrived):
             gap = arrived[lost] - arrived[lost - 1]
-            if not TIMEOUT_WAIT[0] <= gap <= TIMEOUT_WAIT[1]:
+            held_back = min(max(_beyond_the_least(sending, lost), 0.0), T_WITHIN)  # its wait began before the lost ping left
+            if not TIMEOUT_WAIT[0] - held_back <= gap <= TIMEOUT_WAIT[1] + mixed.lateness.worst:
                 problems.append(f"ping {lost + 1} came {gap:.2f} s after lost ping {lost}")
         else:
             problems.append(f"no ping {lost + 1} after lost ping {lost}")
@@ -399,11 +419,6 @@ def beats(module_launcher: Launcher) -> BeatRun:
         finally:
             receiver.close()
     return BeatRun(program, receiver, seen.worst)
-
-
-def _late(seconds: float) -> str:
-    """For an expectation: the graders' own lateness that a bound allows besides (or nothing)."""
-    return f" (later by up to {seconds * 1000:.0f} ms, as late as the graders' own waits were)" if seconds >= 0.001 else ""
 
 
 @points(2, group=HEARTBEAT)
