@@ -407,3 +407,18 @@ def test_a_grading_interrupted_says_its_table_is_partial(pytester: pytest.Pytest
         "*total (partial)*2/2*",
     ])
     assert "test_never_run" not in result.stdout.str()
+
+
+def test_on_a_windows_pipe_the_summary_is_drawn_in_what_cp1252_encodes(graders: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows writes to a pipe in cp1252: the table was one line of \\u2502 escapes (pytest escapes a
+    whole message it cannot encode), and so was a failure whose wire shows ␍␊. Simulated here."""
+    monkeypatch.setenv("PYTHONIOENCODING", "cp1252")
+    result = graders.runpytest_subprocess("--submission", "submission")
+    text = result.stdout.str()
+    assert "\\u2502" not in text and "\\u2501" not in text
+    result.stdout.fnmatch_lines([
+        "wire:     C: PING\\u240d\\u240a",  # the control pictures alone escaped, the message whole
+        "| lab *| group *| points |",
+        "| total *| *| *7/10 |",
+        "x demo / core / test_fails_with_a_message (0/3): pong",
+    ])

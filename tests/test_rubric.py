@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import os
 import re
 import subprocess
 import sys
@@ -30,9 +31,21 @@ def test_every_check_has_a_rule_and_points() -> None:
         assert check.points > 0
 
 
-def netlab(*args: str) -> subprocess.CompletedProcess[str]:
+def netlab(*args: str, encoding: str = "utf-8") -> subprocess.CompletedProcess[str]:
+    """The command's output on a pipe in ``encoding``: UTF-8 as on Linux and macOS (Windows' pipes
+    are cp1252, which has a test of its own)."""
     command = [sys.executable, "-c", "from graders.commands.cli import main; raise SystemExit(main())", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+    env = os.environ | {"PYTHONIOENCODING": encoding}
+    return subprocess.run(command, capture_output=True, text=True, encoding=encoding, timeout=60, env=env)
+
+
+def test_on_a_windows_pipe_the_rubric_is_drawn_in_what_cp1252_encodes() -> None:
+    """Windows' pipes are cp1252: the table's lines are ASCII, every check id whole on its line."""
+    done = netlab("rubric", "--lab", "proxy", encoding="cp1252")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.isascii()
+    for check in collect_checks(["proxy"]):
+        assert re.search(rf"\| {check.name}\s+\|", done.stdout), check.name
 
 
 def test_rubric_csv_lists_every_check_of_the_lab() -> None:

@@ -31,7 +31,7 @@ from graders.network import netns
 from graders.reports.interruption import Interruption
 from graders.reports.machine_paths import MachinePaths
 from graders.reports.scoring import MARKDOWN, MISSING, STUB, TEXT, Scoreboard
-from graders.reports.summary import print_summary
+from graders.reports.summary import escape_what_cannot_be_encoded, print_summary
 from graders.vocabulary.checks import CORE, Check
 from graders.vocabulary.failures import CheckFailed, Judgements
 
@@ -375,11 +375,13 @@ class Grading:
             self._announce()  # an xdist controller collects nothing: here, before any check
 
     def _announce(self) -> None:
-        """Which submission is graded, and how it was named, once, before the first check."""
+        """Which submission is graded, and how it was named, once, before the first check; from
+        then on a character the terminal cannot encode is escaped alone."""
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if self.announced or self.is_worker or reporter is None:
             return
         self.announced = True
+        escape_what_cannot_be_encoded(reporter)
         choice = submission_choice(self.config)
         reporter.write_line(choice.announcement(), yellow=choice.template, bold=choice.template)
 

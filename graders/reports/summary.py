@@ -12,6 +12,8 @@ from rich.table import Table
 from graders.reports.scoring import GroupScore, Result, Scoreboard
 from graders.vocabulary.checks import CORE
 
+FAILED_MARK, PLAIN_FAILED_MARK = "✗", "x"  # the second where the terminal cannot encode the first
+
 
 def score_table(scoreboard: Scoreboard, partial: bool = False) -> Table:
     table = Table()
@@ -42,7 +44,7 @@ def failed_lines(scoreboard: Scoreboard) -> list[str]:
         elif result.missing:
             missing.setdefault((check.lab, check.group), []).append(result)
         else:
-            lines.append(f"[red]✗[/] {check.lab} / {check.group} / {check.name} (0/{check.points:g}): {escape(_got(result))}")
+            lines.append(f"[red]{FAILED_MARK}[/] {check.lab} / {check.group} / {check.name} (0/{check.points:g}): {escape(_got(result))}")
     groups = scoreboard.groups()
     missing_lines = [_missing(lab, group, results, groups[lab, group]) for (lab, group), results in missing.items()]
     return lines + missing_lines + [_stubs(lab, results) for lab, results in stubs.items()]
@@ -63,8 +65,44 @@ def _missing(lab: str, group: str, results: list[Result], score: GroupScore) -> 
     as the table gives it."""
     of_all = "" if len(results) == len(score.results) else f" of {len(score.results)}"
     checks = f"{len(results)}{of_all} check{'s' if len(score.results) > 1 else ''}, {score.earned:g}/{score.possible:g}"
-    mark, what = ("[red]✗[/]", "") if group == CORE else ("[yellow]–[/]", "not attempted: ")
+    mark, what = (f"[red]{FAILED_MARK}[/]", "") if group == CORE else ("[yellow]–[/]", "not attempted: ")
     return f"{mark} {lab} / {group} ({checks}): {what}{escape(_got(results[0]))}"
+
+
+def terminal_encoding(terminalreporter) -> str:  # type: ignore[no-untyped-def]
+    """The encoding of what pytest writes to: cp1252 on a Windows pipe, where UTF-8 elsewhere."""
+    return getattr(terminalreporter._tw._file, "encoding", None) or "utf-8"
+
+
+def escape_what_cannot_be_encoded(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """A character the terminal cannot encode (a wire's ␍␊ on cp1252) is escaped alone: pytest,
+    given an error, escapes the whole message it was writing, a failure's into one line."""
+    stream = terminalreporter._tw._file
+    if hasattr(stream, "reconfigure") and getattr(stream, "errors", None) == "strict":
+        stream.reconfigure(errors="backslashreplace")
+
+
+class _Drawing(io.StringIO):
+    """What rich draws the summary into, with the terminal's encoding: rich then picks the table's
+    lines from what it can encode (ASCII on cp1252), where a StringIO's none meant UTF-8, and pytest
+    escaped the whole summary into one line of \\u2502... on a Windows pipe."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__()
+        self._encoding = encoding
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._encoding
+
+
+def _encodable(text: str, encoding: str) -> str:
+    """``text`` with the marks the terminal cannot encode made plain."""
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        return text.replace(FAILED_MARK, PLAIN_FAILED_MARK)
 
 
 def _partial(scoreboard: Scoreboard, interrupted: str) -> str:
@@ -83,7 +121,8 @@ def _got(result: Result) -> str:
 def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path, interrupted: str | None = None) -> None:  # type: ignore[no-untyped-def]
     """The table, then a line per failed check; ``interrupted`` (by Ctrl-C, SIGTERM...): a partial
     table, said above and below it."""
-    buffer = io.StringIO()
+    encoding = terminal_encoding(terminalreporter)
+    buffer = _Drawing(encoding)
     console = Console(
         file=buffer,
         force_terminal=terminalreporter.hasmarkup,
@@ -104,4 +143,4 @@ def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path, in
     if interrupted:
         console.print(_partial(scoreboard, interrupted), soft_wrap=True)  # also where the eye lands last
     terminalreporter.write_sep("=", "netlab score (partial)" if interrupted else "netlab score")
-    terminalreporter.write(buffer.getvalue())
+    terminalreporter.write(_encodable(buffer.getvalue(), encoding))
