@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import html
 import io
 import os
@@ -11,7 +12,7 @@ import subprocess
 import sys
 
 from graders import REPO
-from graders.commands.cli import RULE_WIDTH
+from graders.commands.cli import RULE_WIDTH, reader_gone
 from graders.reports.rubric import collect_checks
 from tests.grading import known_bad
 
@@ -71,6 +72,15 @@ def test_a_reader_that_stops_early_ends_no_rubric_in_a_traceback() -> None:
     reader.stdout.close()  # a reader gone before the first line
     stderr = reader.stderr.read().decode()
     assert reader.wait(timeout=60) == 0 and "Traceback" not in stderr, stderr
+
+
+def test_a_reader_gone_is_told_by_each_systems_own_error() -> None:
+    """Windows raises OSError(EINVAL), not BrokenPipeError, for a write to a pipe whose reader left
+    (simulated: the error as Windows raises it, judged as on Windows and as on POSIX)."""
+    windows = OSError(errno.EINVAL, "Invalid argument")
+    assert reader_gone(windows, "nt") and not reader_gone(windows, "posix")
+    assert reader_gone(BrokenPipeError(errno.EPIPE, "Broken pipe"), "posix") and reader_gone(BrokenPipeError(), "nt")
+    assert not reader_gone(OSError(errno.ENOSPC, "No space left on device"), "nt")
 
 
 def test_check_ids_are_whole_on_one_line_when_piped() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import os
 import sys
 
@@ -52,10 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     """The command's exit status; a reader that stops reading early (``| head``) is no error."""
     try:
         return _main(argv)
-    except BrokenPipeError:
+    except OSError as error:
+        if not reader_gone(error, os.name):
+            raise
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # Python's last flush of stdout must not fail again
         return 0
+
+
+def reader_gone(error: OSError, system: str) -> bool:
+    """Whether a write failed because the pipe's reader left: EPIPE, and on Windows (``nt``) EINVAL,
+    what a write to a pipe closed at its far end raises there."""
+    return isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE or (system == "nt" and error.errno == errno.EINVAL)
 
 
 def _main(argv: list[str] | None) -> int:
