@@ -46,11 +46,12 @@ class HttpResponse:
         return value.split(";")[0].strip().lower() if value is not None else None
 
 
-def exchange(port: int, request: bytes, within: float = 2.0, transcript: Transcript | None = None) -> HttpResponse:
+def exchange(port: int, request: bytes, within: float = 2.0, transcript: Transcript | None = None,
+             first_byte_within: float = IDLE_WITHIN) -> HttpResponse:
     """Send raw request bytes on a new connection; read and parse the response."""
     with TcpClient(port, transcript) as client:
         client.send(request)
-        return read_response(client, within)
+        return read_response(client, within, first_byte_within=first_byte_within)
 
 
 def get(port: int, target: str, within: float = 2.0) -> HttpResponse:
@@ -58,18 +59,20 @@ def get(port: int, target: str, within: float = 2.0) -> HttpResponse:
     return exchange(port, request, within)
 
 
-def read_response(client: TcpClient, within: float, close_within: float = CLOSE_WITHIN) -> HttpResponse:
-    """Read to the close, within ``within`` in all and ``IDLE_WITHIN`` between two bytes; once the
-    body is whole by its Content-Length, ``close_within`` more for the close (0 where a check
-    grades the answer alone, not the close)."""
+def read_response(client: TcpClient, within: float, close_within: float = CLOSE_WITHIN,
+                  first_byte_within: float = IDLE_WITHIN) -> HttpResponse:
+    """Read to the close, within ``within`` in all, ``first_byte_within`` for the first byte and
+    ``IDLE_WITHIN`` between two bytes; once the body is whole by its Content-Length,
+    ``close_within`` more for the close (0 where a check grades the answer alone, not the close)."""
     deadline = time.monotonic() + within
     data = bytearray()
     while not client.closed_by_server:
-        idle_deadline = time.monotonic() + IDLE_WITHIN
+        idle = IDLE_WITHIN if data else first_byte_within
+        idle_deadline = time.monotonic() + idle
         try:
             chunk = client.receive(min(deadline, idle_deadline))
         except TimeoutError:
-            bound = f"within {within:g} s" if deadline <= idle_deadline else f"in {IDLE_WITHIN:g} s"
+            bound = f"within {within:g} s" if deadline <= idle_deadline else f"in {idle:g} s"
             return _incomplete(client, data, bound)
         data += chunk
         length = _content_length_if_complete(data)

@@ -17,7 +17,7 @@ from graders.network.ports import LOOPBACK
 from graders.peers import http_exchange
 from graders.peers.clients import TcpClient
 from graders.peers.fake_origin import Origin
-from graders.peers.http_exchange import HEAD_END, HttpResponse
+from graders.peers.http_exchange import HEAD_END, IDLE_WITHIN, HttpResponse
 from graders.vocabulary.failures import CheckFailed
 from graders.vocabulary.wire import Transcript
 
@@ -90,11 +90,14 @@ class ProxyClient:
             wire=tried[0][1].wire,
         )
 
-    def send_in(self, form: Form, authority: str, target: str, within: float = ASK_WITHIN, method: str = "GET", body: bytes | None = None) -> HttpResponse:
-        return self.send(request_bytes(form, self.port, authority, target, method, body), within)
+    def send_in(self, form: Form, authority: str, target: str, within: float = ASK_WITHIN, method: str = "GET", body: bytes | None = None,
+                first_byte_within: float = IDLE_WITHIN) -> HttpResponse:
+        return self.send(request_bytes(form, self.port, authority, target, method, body), within, first_byte_within)
 
-    def send(self, request: bytes, within: float = ASK_WITHIN) -> HttpResponse:
-        return http_exchange.exchange(self.port, request, within)
+    def send(self, request: bytes, within: float = ASK_WITHIN, first_byte_within: float = IDLE_WITHIN) -> HttpResponse:
+        """The answer, within ``within`` in all and ``first_byte_within`` for its first byte (an answer
+        that awaits a refused connection on Windows starts after about 2 s)."""
+        return http_exchange.exchange(self.port, request, within, first_byte_within=first_byte_within)
 
 
 @dataclass
