@@ -14,6 +14,7 @@ import pytest
 from graders.network.ports import LOOPBACK
 from graders.peers.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
 from graders.peers.fake_origin import Origin, Segments
+from graders.peers import threaded_server
 from graders.peers.threaded_server import STAMPS, Arrival, ThreadedUdpServer
 
 
@@ -506,3 +507,29 @@ def test_a_udp_server_closed_at_once_still_hears_every_datagram_already_sent() -
             client.sendto(f"Ping {k}".encode(), (LOOPBACK, server.port))
     server.close()
     assert len(server.arrivals) == 5
+
+
+def test_a_udp_reset_as_windows_reports_it_does_not_end_the_fake_servers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows reports a reply sent to a peer that is gone (its ICMP port unreachable) at the next
+    recvfrom, as ConnectionResetError (WSAECONNRESET): simulated once here, the server goes on."""
+    real = threaded_server._receive
+    resets = [ConnectionResetError(10054, "An existing connection was forcibly closed by the remote host")]
+
+    def as_on_windows(sock: socket.socket) -> tuple[bytes, tuple[str, int], Arrival]:
+        if resets:
+            raise resets.pop()
+        return real(sock)
+
+    monkeypatch.setattr(threaded_server, "_receive", as_on_windows)
+    server = FakeUdpEcho()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(2)
+            client.sendto(b"lost", (LOOPBACK, server.port))  # its reading meets the reset
+            client.sendto(b"after", (LOOPBACK, server.port))
+            replies = {client.recvfrom(100)[0]}
+            if b"AFTER" not in replies:
+                replies.add(client.recvfrom(100)[0])
+    finally:
+        server.close()
+    assert not resets and b"AFTER" in replies

@@ -167,7 +167,10 @@ class ThreadedUdpServer(_Wakeable):
     def _serve(self) -> None:
         while ready := self._ready():
             for sock in ready:
-                self._take(sock)
+                try:
+                    self._take(sock)
+                except ConnectionResetError:  # Windows: a reply sent earlier found its peer gone; nothing was read
+                    continue
 
     def _take(self, sock: socket.socket) -> None:
         data, peer, arrived = _receive(sock)
