@@ -352,7 +352,7 @@ def test_an_optional_exercise_whose_program_is_missing_is_not_attempted(pytester
     ])
     result.stdout.fnmatch_lines(["*demo / optional 2: skipped / test_skipped_for_a_reason (0/1): skipped: no*"])
     result.stdout.fnmatch_lines(["*got:      `beat.py` not found in `*submission`", "*its .py files: Beat.py",
-                                 "*did you mean `Beat.py`? (file names are matched exactly, case included)"])
+                                 "*did you mean `Beat.py`? (file names are matched exactly, case included, on every system)"])
     tests = {t["name"].split(" / ")[-1]: t for t in json.loads((pytester.path / "r.json").read_text())["tests"]}
     assert tests["test_optional_needs_it"]["output"].startswith("rule:     An optional exercise's rule. (LABS.md, lab `demo`)")
     assert tests["test_skipped_for_a_reason"]["output"] == "skipped: no network namespace here"

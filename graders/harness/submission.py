@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import fnmatch
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,10 +66,12 @@ class Submission:
         )
 
     def _found(self, name: str) -> list[Path]:
-        """The files ``name`` stands for, inside the submission: itself, or a glob's (sorted)."""
+        """The files ``name`` stands for, inside the submission: itself, or a glob's (sorted); spelled
+        as named, case included, on every system (``_as_named``)."""
         root = self.root.resolve()
         paths = sorted(self.root.glob(name)) if any(char in name for char in "*?[") else [self.root / name]
-        return [path.resolve() for path in paths if path.is_file() and path.resolve().is_relative_to(root)]
+        found = [path for path in paths if path.is_file() and _as_named(path, self.root, name)]
+        return [path.resolve() for path in found if path.resolve().is_relative_to(root)]
 
     def hints(self, filename: str, names: tuple[str, ...]) -> list[str]:
         """What the directory holds instead, and what it suggests."""
@@ -80,12 +84,26 @@ class Submission:
             hints.append(f"`{handout[0]}` is the textbook handout's name for it: grade with `--course textbook` "
                          "(or a course profile that names it)")
         elif near:
-            hints.append(f"did you mean `{near[0]}`? (file names are matched exactly, case included)")
+            hints.append(f"did you mean `{near[0]}`? (file names are matched exactly, case included, on every system)")
         deeper = _in_sub_folders(self.root, names)
         if deeper:
             hints.append(f"`{deeper}` is in a sub-folder: programs must be at the top of the submission "
                          f"(or a course profile names it: names = [\"{deeper}\"])")
         return hints
+
+
+def _as_named(path: Path, root: Path, name: str) -> bool:
+    """Whether ``path`` is spelled on disk as ``name`` asks, case included. macOS and Windows find
+    `Webserver.py` when asked for `webserver.py`, and Windows' glob matches any case; Linux does
+    neither: a laptop would grade what a Linux autograder calls missing. So a name is matched as
+    Linux matches it, everywhere, and the message suggests the file that is there."""
+    parent = root
+    relative = path.relative_to(root)
+    for part in relative.parts:
+        if part not in os.listdir(parent):
+            return False
+        parent = parent / part
+    return fnmatch.fnmatchcase(relative.as_posix(), name)
 
 
 def is_stub(program: Path, stub: Path) -> bool:
