@@ -353,6 +353,11 @@ def test_the_class_page_names_each_student_beside_their_folder(rostered: Rostere
                                          ["Zed Zero", ""]]
 
 
+def test_who_failed_a_check_is_named_as_the_roster_names_them(rostered: Rostered) -> None:
+    rows = Tables(rostered.page.read_text()).tables["most-failed-checks"][1]
+    assert {row[-1] for row in rows} == {"Bo Diddley (bo)", "Cy Young (cy)"}
+
+
 def test_the_class_page_lists_the_students_with_no_submission(rostered: Rostered) -> None:
     words = parsed(rostered.page).words
     assert "No submission (1)Zed Zero" in words

@@ -181,14 +181,15 @@ def failing(check: Check, failed: list[Row], links: dict[str, str]) -> Html:
     return tag("details", tag("summary", f"{len(failed)} submissions"), listed)
 
 
-def name_link(row: Row, links: dict[str, str], fragment: str = "") -> Html:
-    """A submission's folder (its student's roster name on hover), a link to its page where it has
-    one (to ``fragment`` in a report)."""
-    name = row[SUBMISSION]
-    title = student_name(row) or None
-    if name not in links:
-        return tag("span", name, title=title)
-    return tag("a", name, href=links[name] + (f"#{fragment}" if fragment else ""), title=title)
+def name_link(row: Row, links: dict[str, str], fragment: str = "", named: bool = True) -> Html:
+    """A submission's folder, after its student's roster name where ``named`` ("Bo Diddley (bo)"),
+    a link to its page where it has one (to ``fragment`` in a report)."""
+    folder = row[SUBMISSION]
+    student = student_name(row) if named else ""
+    shown = f"{student} ({folder})" if student else folder
+    if folder not in links:
+        return tag("span", shown)
+    return tag("a", shown, href=links[folder] + (f"#{fragment}" if fragment else ""))
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ def student_columns(rows: list[Row], possible: dict[str, Points], links: dict[st
     total = whole(sum(possible.values()))
     named = any(student_name(row) for row in rows)
     columns = [Column("student", lambda row: text(student_name(row)), lambda row: (who(row).casefold(), row[SUBMISSION]))] if named else []
-    columns.append(Column("submission", lambda row: name_link(row, links) if row[SUBMISSION] else text(""),
+    columns.append(Column("submission", lambda row: name_link(row, links, named=False) if row[SUBMISSION] else text(""),
                           lambda row: (not row[SUBMISSION], row[SUBMISSION].casefold(), who(row).casefold())))
     columns += [score_column(column, points) for column, points in {TOTAL: total, **possible}.items()]
     columns.append(Column("not graded because", lambda row: text(row[ERROR]), lambda row: (not row[ERROR], row[ERROR], who(row))))
