@@ -593,3 +593,23 @@ def test_descendants_are_every_process_below_as_psutil_finds_them(tmp_path: Path
         programs.kill_tree(family, programs.descendants(psutil.Process(family.pid)))
         family.stdin.close()  # type: ignore[union-attr]
         family.stdout.close()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("source", "first"), [
+    ("def broken(:\n", "it printed nothing; its stderr ends with `SyntaxError: invalid syntax`"),
+    ("print('ready')\nprint('set')\nraise SystemExit('no port given')\n", "it printed 2 lines; its stderr ends with `no port given`"),
+    ("print('ready')\nraise SystemExit(1)\n", "it printed 1 line"),
+])
+def test_what_a_program_printed_says_itself_in_its_first_line(tmp_path: Path, source: str, first: str) -> None:
+    """A message's one-line summary is its first line: it said `stdout was:` and, after a
+    SyntaxError, `(nothing); its stderr ends:`, the story in the lines below."""
+    (tmp_path / "server.py").write_text(source)
+    launcher = Launcher(Submission(tmp_path), tmp_path / "runs")
+    try:
+        with pytest.raises(CheckFailed) as failed:
+            launcher.serve("server.py")
+    finally:
+        launcher.stop_all()
+    lines = failed.value.got.splitlines()
+    assert lines[0] == f"it exited (exit status 1) before it did; {first}:"
+    assert lines[1:2] in ([], ["  | ready"], ["    File \"" + str(tmp_path / "server.py") + "\", line 1"])

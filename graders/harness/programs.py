@@ -326,15 +326,21 @@ class Program:
             )
 
     def stderr_tail(self, lines: int = 6) -> str:
-        """The end of its stderr, as a suffix for a message (a traceback's last lines); a name it
-        could not resolve gets the names that do resolve here."""
+        """The end of its stderr, as a suffix for a message (a traceback's last lines), its first
+        line naming the last (a message's one-line summary says `SyntaxError: ...`, not `ends:`)."""
+        summary, block = self._stderr_end(lines)
+        return f"; {summary}:\n" + "\n".join(block) if summary else ""
+
+    def _stderr_end(self, lines: int = 6) -> tuple[str, list[str]]:
+        """``its stderr ends with `LAST LINE```, and the tail's lines, indented; a name it could not
+        resolve gets the names that do resolve here. Empty where it wrote nothing there."""
         tail = self.stderr.lines()[-lines:]
         if not tail:
-            return ""
-        said = "; its stderr ends:\n" + "\n".join(f"  {_cut(line)}" for line in tail)
+            return "", []
+        block = [f"  {_cut(line)}" for line in tail]
         if any(marker in line for line in tail for marker in UNRESOLVED):
-            said += "\n  (here no name resolves but " + ", ".join(["localhost", *self.names]) + ": the graders' network has no DNS)"
-        return said
+            block.append("  (here no name resolves but " + ", ".join(["localhost", *self.names]) + ": the graders' network has no DNS)")
+        return f"its stderr ends with `{_cut(tail[-1].strip())}`", block
 
     def death_note(self) -> str:
         """A server's exit, for a failed check's message."""
@@ -342,11 +348,19 @@ class Program:
         return f"`{self.command}` exited with status {self.returncode} during the check" + self.stderr_tail()
 
     def describe_output(self) -> str:
+        """What it printed, for a message: a first line that says it whole (``it printed nothing;
+        its stderr ends with `SyntaxError: ...```), then the lines: stdout's, then stderr's end."""
         out = self.stdout.lines()
-        shown = "\n".join(f"  | {_cut(line)}" for line in out[:20]) or "  (nothing)"
-        more = f"\n  ... ({len(out) - 20} more lines)" if len(out) > 20 else ""
-        cut = f"\n  (output cut at {OUTPUT_CAP} bytes of {self.stdout.total})" if self.stdout.truncated else ""
-        return f"stdout was:\n{shown}{more}{cut}{self.stderr_tail()}"
+        shown = [f"  | {_cut(line)}" for line in out[:20]]
+        shown += [f"  ... ({len(out) - 20} more lines)"] if len(out) > 20 else []
+        shown += [f"  (output cut at {OUTPUT_CAP} bytes of {self.stdout.total})"] if self.stdout.truncated else []
+        printed = f"it printed {len(out)} line{'s' if len(out) != 1 else ''}" if out else "it printed nothing"
+        summary, block = self._stderr_end()
+        if summary and shown:
+            block = ["  stderr:", *(f"  {line}" for line in block)]
+        lines = shown + block
+        first = "; ".join(filter(None, [printed, summary]))
+        return first + (":\n" + "\n".join(lines) if lines else "")
 
     def stop(self) -> None:
         """Kill the program and everything it started; wait until they are gone."""

@@ -112,10 +112,11 @@ def _partial(scoreboard: Scoreboard, interrupted: str) -> str:
 
 
 def _got(result: Result) -> str:
-    """The first line of what the check saw, or why it was skipped."""
+    """The first line of what the check saw, or why it was skipped; alone on its line, without the
+    colon that led to the lines below it."""
     if result.output.startswith("skipped:"):
         return result.output.splitlines()[0]
-    return next((line[4:].strip() for line in result.output.splitlines() if line.startswith("got:")), "")
+    return next((line[4:].strip().removesuffix(":") for line in result.output.splitlines() if line.startswith("got:")), "")
 
 
 def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path, interrupted: str | None = None) -> None:  # type: ignore[no-untyped-def]

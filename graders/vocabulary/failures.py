@@ -31,7 +31,7 @@ class CheckFailed(AssertionError):
 
     def report(self, rule: str, notes: list[str]) -> FailureText:
         """What pytest shows: the whole message, and its first ``got`` line for the summary."""
-        return FailureText(self.render(rule, notes), ReprCrash(self.got.splitlines()[0] if self.got else ""))
+        return FailureText(self.render(rule, notes), ReprCrash(self.got.splitlines()[0].removesuffix(":") if self.got else ""))
 
     def render(self, rule: str, notes: list[str] | None = None) -> str:
         """The four-part message shown to the student, and what else the harness saw (``notes``)."""
