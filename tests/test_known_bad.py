@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from graders.vocabulary.failures import GOT_LINE_CHARS, GOT_LINES, fields
-from tests.grading import KnownSubmission, grade, known_bad
+from tests.grading import KNOWN_BAD, KnownSubmission, grade, known_bad
 
 CASES = known_bad()
 
@@ -32,3 +32,15 @@ def test_known_bad_fails_exactly_its_checks(bad: KnownSubmission, tmp_path: Path
         assert len(got) <= GOT_LINES and widest <= GOT_LINE_CHARS, f"{check}'s got: is {len(got)} lines, {widest} characters wide"
     for check, said in bad.says:
         assert said in grading.output_of(check), f"{check}'s message does not say {said!r}:\n{grading.output_of(check)}"
+
+
+def test_a_failed_path_traversal_check_names_every_path_not_refused(tmp_path: Path) -> None:
+    """It named the first of its 5 paths only: a student fixed that one and met the next."""
+    bad = KnownSubmission.load(KNOWN_BAD / "webserver" / "no_traversal_check")
+    grading = grade(bad.assemble(tmp_path), ["webserver"], tmp_path)
+    got = grading.output_of("test_paths_that_leave_the_root_never_get_the_file")
+    assert "got:      5 of 5 not refused:" in got
+    named = [line.strip() for line in got.splitlines() if line.startswith("            GET /")]
+    assert len(named) == 5, got
+    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/sub/../../secret.txt", "/%2F"):
+        assert any(line.startswith(f"GET {path}") for line in named), got
