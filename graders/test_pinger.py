@@ -19,7 +19,7 @@ from graders.harness.programs import Program
 from graders.harness.runs import PeerRun, starts_early, taken
 from graders.network.ports import LOOPBACK
 from graders.peers.fake_pinger import HeartbeatReceiver, PingSchedule, PingServer
-from graders.peers.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics
+from graders.peers.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics, unit_name
 from graders.vocabulary.checks import lab, points
 from graders.vocabulary.failures import expect, few
 from graders.vocabulary.wire import Transcript
@@ -349,8 +349,15 @@ def test_statistics_give_min_avg_max_of_the_rtts(mixed: PingRun) -> None:
         all(_close(value, *target) for value, target in zip(got, wanted)) and not unrun,
         expected="min/avg/max = " + "/".join(_ms(*target) for target in wanted) + " ms (of the RTTs it printed)",
         got="min/avg/max = " + "/".join("none" if v is None else f"{v * 1000:.1f}" for v in got) + " ms"
-        + (f", but {unrun}" if unrun else "") + "\n" + mixed.output(),
+        + _unit_read(stats) + (f", but {unrun}" if unrun else "") + "\n" + mixed.output(),
     )
+
+
+def _unit_read(stats: Statistics) -> str:
+    """How numbers printed without a unit were read (LABS.md: in the RTTs' unit), for a message."""
+    if stats.unitless is None:
+        return ""
+    return f" (printed without a unit: read in {unit_name(stats.unitless)}, the unit of its RTTs, as LABS.md says)"
 
 
 def _rtt_range(run: PingRun, k: int) -> tuple[float, float]:

@@ -44,3 +44,11 @@ def test_a_failed_path_traversal_check_names_every_path_not_refused(tmp_path: Pa
     assert len(named) == 5, got
     for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/sub/../../secret.txt", "/%2F"):
         assert any(line.startswith(f"GET {path}") for line in named), got
+
+
+def test_statistics_without_a_unit_say_they_were_read_in_the_rtts_unit(tmp_path: Path) -> None:
+    """LABS.md reads them in the RTTs' unit: the message said only `min/avg/max = 0.0/0.0/0.0 ms`."""
+    bad = KnownSubmission.load(KNOWN_BAD / "pinger" / "statistics_in_seconds_without_unit")
+    grading = grade(bad.assemble(tmp_path), ["pinger"], tmp_path)
+    got = grading.output_of("test_statistics_give_min_avg_max_of_the_rtts")
+    assert "(printed without a unit: read in ms, the unit of its RTTs, as LABS.md says)" in got, got

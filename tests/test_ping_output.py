@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.peers.ping_output import ping_lines, rtt_in, statistics
+from graders.peers.ping_output import ping_lines, rtt_in, statistics, unit_name
 
 REPLIES = {seq: f"PING {seq} 1732600000.{seq:06d}" for seq in range(1, 11)}
 
@@ -135,3 +135,15 @@ def test_statistics_in_every_form(lines: list[str], factor: float, expected: tup
     assert (stats.min, stats.avg, stats.max, stats.loss) == tuple(
         pytest.approx(value) if value is not None else None for value in expected
     )
+
+
+@pytest.mark.parametrize(("lines", "unitless"), [
+    (["min/avg/max = 1.0/2.0/3.0"], 1e-3),
+    (["Minimum RTT: 1.0", "Average RTT: 2.0 ms", "Maximum RTT: 3.0 ms"], 1e-3),
+    (["min/avg/max = 1.0/2.0/3.0 ms"], None),
+    (["min 1.0 ms, avg 2.0 ms, max 3.0 ms"], None),
+])
+def test_statistics_say_which_numbers_were_read_in_the_rtts_unit(lines: list[str], unitless: float | None) -> None:
+    """LABS.md: numbers without a unit are in the RTTs' unit; a message must say it read them so."""
+    assert statistics(lines, 1e-3).unitless == unitless
+    assert unit_name(1e-3) == "ms" and unit_name(1.0) == "s" and unit_name(1e-6) == "us"

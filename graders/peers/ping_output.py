@@ -119,6 +119,12 @@ class Statistics:
     avg: float | None = None
     max: float | None = None
     loss: float | None = None
+    unitless: float | None = None  # seconds per unit of min/avg/max printed without a unit: the RTTs'
+
+
+def unit_name(factor: float) -> str:
+    """The unit of ``factor`` seconds, for a message: `s`, `ms` or `us`."""
+    return {1e-3: "ms", 1e-6: "us"}.get(factor, "s")
 
 
 def statistics(lines: list[str], rtt_factor: float) -> Statistics:
@@ -130,6 +136,7 @@ def statistics(lines: list[str], rtt_factor: float) -> Statistics:
         if triple:
             unit = triple.group(4)
             factor = unit_factor(unit) if unit else rtt_factor
+            stats.unitless = None if unit else rtt_factor
             stats.min, stats.avg, stats.max = (float(triple.group(k)) * factor for k in (1, 2, 3))
             continue
         for name, word in (("min", r"\bmin(?:imum)?\b"), ("avg", r"\b(?:avg|average)\b"), ("max", r"\bmax(?:imum)?\b")):
@@ -139,6 +146,7 @@ def statistics(lines: list[str], rtt_factor: float) -> Statistics:
                 if value is not None:
                     factor = unit_factor(value.group(2)) if value.group(2) else rtt_factor
                     setattr(stats, name, float(value.group(1)) * factor)
+                    stats.unitless = stats.unitless if value.group(2) else rtt_factor
         loss = re.search(rf"loss\D*?({NUMBER})\s*%", line, re.IGNORECASE) or re.search(
             rf"({NUMBER})\s*%\s*(?:packets?\s*)?loss", line, re.IGNORECASE
         )
