@@ -77,9 +77,8 @@ def test_bundle_has_the_scripts_at_its_root_and_netlab_without_the_solutions(bun
     assert {"setup.sh", "run_autograder", "finish.py", "labs"} <= names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert {"netlab/pyproject.toml", "netlab/README.md", "netlab/LABS.md", "netlab/graders/reports/plugin.py",
-            "netlab/graders/test_echo.py", "netlab/fixtures/www/index.html"} <= names
-    assert not [n for n in names if n.startswith(("netlab/reference", "netlab/tests", "netlab/fixtures/bad",
-                                                  "netlab/student_template")) or "__pycache__" in n]
+            "netlab/graders/test_echo.py", "netlab/fixtures/www/index.html", "netlab/student_template/udp_server.py"} <= names
+    assert not [n for n in names if n.startswith(("netlab/reference", "netlab/tests", "netlab/fixtures/bad")) or "__pycache__" in n]
     assert labs == ["echo"]
 
 
@@ -174,6 +173,17 @@ def test_empty_submission_gets_zero_and_hears_which_files_are_missing(autograder
     assert "no .py file" in results["output"]
     for test in results["tests"]:
         assert "not found" in test["output"], test
+
+
+def test_a_template_submitted_as_handed_out_is_not_attempted(autograder: Path) -> None:
+    """The bundle carries student_template/: a program still its stub was not attempted, core included
+    (graded with the bundle's own netlab, as on Gradescope)."""
+    shutil.copytree(REFERENCE.parent / "student_template", autograder / "submission", dirs_exist_ok=True)
+    bundled = autograder / "source" / "netlab"
+    results, done = run_autograder(autograder, NETLAB_HOME=str(bundled), PYTHONPATH=str(bundled))
+    assert results["score"] == 0 and results["tests"], done.stdout[-3000:]
+    for test in results["tests"]:
+        assert "is still the template's stub: not attempted" in test["output"], test
 
 
 def test_submission_zipped_as_one_folder_is_graded_in_that_folder(autograder: Path) -> None:

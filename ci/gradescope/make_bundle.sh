@@ -4,9 +4,10 @@
 #   labs                                  the labs this assignment grades (only with --lab)
 #   course, course.d/                     the course profile it grades by (only with --course): the
 #                                         file's name, or a bundled profile's name (textbook)
-#   netlab/                               pyproject.toml, README.md, LABS.md, graders/, fixtures/www/
+#   netlab/                               pyproject.toml, README.md, LABS.md, graders/, fixtures/www/,
+#                                         student_template/ (a program still its stub: not attempted)
 # and nothing else: not reference/ (students' programs run in that image and could read
-# the solutions), nor tests/, fixtures/bad/ or student_template/, which grading never reads.
+# the solutions), nor tests/ or fixtures/bad/, which grading never reads.
 #
 # usage: ci/gradescope/make_bundle.sh [--lab NAME]... [--course PROFILE] [--out FILE]   (default: ./autograder.zip)
 set -euo pipefail
@@ -56,6 +57,7 @@ mkdir -p "$stage/netlab/fixtures"
 cp "$repo/pyproject.toml" "$repo/README.md" "$repo/LABS.md" "$stage/netlab/"  # setuptools reads README.md; LABS.md: the rules the messages cite
 cp -R "$repo/graders" "$stage/netlab/graders"
 cp -R "$repo/fixtures/www" "$stage/netlab/fixtures/www"
+cp -R "$repo/student_template" "$stage/netlab/student_template"
 find "$stage" -name __pycache__ -prune -exec rm -rf {} +
 chmod 755 "$stage/setup.sh" "$stage/run_autograder"
 members=(setup.sh run_autograder finish.py netlab)
