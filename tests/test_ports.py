@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 
 import psutil
 import pytest
 
-from graders.network import sock_diag
+from graders.network import netns, sock_diag
 from graders.network.ports import LOOPBACK, Transport, bound_ports, refusing_port
 
 
@@ -50,3 +52,29 @@ def test_sock_diag_sees_what_psutil_sees(transport: Transport) -> None:
         this = psutil.Process()
         by_psutil = {c.laddr.port for c in this.net_connections(kind=transport) if transport == "udp" or c.status == psutil.CONN_LISTEN}
         assert seen == by_psutil == bound_ports([this], transport)
+
+
+LISTENS = "import socket, sys; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); print(s.getsockname()[1], flush=True); sys.stdin.read()"
+
+
+@pytest.mark.skipif(not sock_diag.available(), reason="sock_diag is Linux's")
+def test_a_port_held_in_another_network_namespace_is_seen_from_outside_it() -> None:
+    """A server that hard-codes its port listens in its check's namespace; a failed check asks, from
+    the grader's own, whether it still holds that port: asked there, it never did, and each live
+    server held up its failed check for a second (a failing textbook proxy took 129 s, not 23)."""
+    try:
+        namespace = netns.Namespace()
+    except OSError as refused:
+        pytest.skip(f"no network namespace can be made here: {refused}")
+    with namespace.entered():
+        server = subprocess.Popen([sys.executable, "-c", LISTENS], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())  # type: ignore[union-attr]
+        process = psutil.Process(server.pid)
+        assert port in bound_ports([process], "tcp")
+        with namespace.entered():
+            assert port in bound_ports([process, psutil.Process()], "tcp")
+    finally:
+        server.kill()
+        server.wait()
+        namespace.close()

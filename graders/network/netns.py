@@ -56,16 +56,16 @@ def add_local_address(address: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         for request, value in ((SIOCSIFADDR, address), (SIOCSIFNETMASK, "255.255.255.255")):
             fcntl.ioctl(sock, request, struct.pack(IFREQ_ADDR, label, socket.AF_INET, 0, socket.inet_aton(value)))
-    _ALIASED.add(_here())
+    _ALIASED.add(here())
 
 
 def aliased() -> bool:
     """Whether loopback has an address of a course's server here: the fakes then listen on every
     address of the namespace, not on 127.0.0.1 only."""
-    return sys.platform == "linux" and _here() in _ALIASED
+    return sys.platform == "linux" and here() in _ALIASED
 
 
-def _here() -> int:
+def here() -> int:
     """The calling thread's network namespace, by its inode."""
     return os.stat("/proc/thread-self/ns/net").st_ino
 
@@ -112,6 +112,32 @@ class Namespace:
 
     def close(self) -> None:
         os.close(self.fd)
+
+
+def namespace_of(pid: int) -> int:
+    """The network namespace of process ``pid``, by its inode (OSError once it is gone)."""
+    return os.stat(f"/proc/{pid}/ns/net").st_ino
+
+
+def socket_in_namespace_of(pid: int, family: int, kind: int, protocol: int) -> socket.socket:
+    """A socket made in the network namespace of process ``pid``: a socket keeps the namespace it
+    was made in, so a thread enters it for the making alone and ends there (OSError where refused)."""
+    made: list[socket.socket | OSError] = []
+
+    def make() -> None:
+        try:
+            with open(f"/proc/{pid}/ns/net", "rb") as namespace:
+                _setns(namespace.fileno())
+            made.append(socket.socket(family, kind, protocol))
+        except OSError as refused:
+            made.append(refused)
+
+    maker = threading.Thread(target=make)  # setns moves only that thread, which ends after
+    maker.start()
+    maker.join()
+    if isinstance(made[0], OSError):
+        raise made[0]
+    return made[0]
 
 
 def _setns(fd: int) -> None:

@@ -16,6 +16,8 @@ import struct
 import sys
 from collections.abc import Iterable
 
+from graders.network import netns
+
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
@@ -32,15 +34,23 @@ def available() -> bool:
     return sys.platform == "linux" and hasattr(socket, "AF_NETLINK")
 
 
-def bound_sockets(transport: str) -> dict[int, int]:
+def bound_sockets(transport: str, pid: int | None = None) -> dict[int, int]:
     """Inode to local port of each TCP socket listening (``tcp``) or UDP socket bound (``udp``),
-    IPv4 and IPv6. OSError where the kernel will not say (no netlink in a sandbox, say)."""
+    IPv4 and IPv6, in the calling thread's network namespace, or (``pid``) in that of process
+    ``pid``. OSError where the kernel will not say (no netlink in a sandbox, say)."""
     protocol, states = PROTOCOLS[transport]
     found: dict[int, int] = {}
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as netlink:
+    with _netlink(pid) as netlink:
         for family in (socket.AF_INET, socket.AF_INET6):
             found |= _dump(netlink, family, protocol, states)
     return found
+
+
+def _netlink(pid: int | None) -> socket.socket:
+    """A sock_diag socket where ``pid`` lives (the caller's namespace when None or the same)."""
+    if pid is None or netns.namespace_of(pid) == netns.here():
+        return socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
+    return netns.socket_in_namespace_of(pid, socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
 
 
 def _dump(netlink: socket.socket, family: int, protocol: int, states: int) -> dict[int, int]:
