@@ -371,19 +371,31 @@ class Grading:
         for line in self.config.stash.get(SAID, []):
             if reporter is not None:
                 reporter.write_line(line, yellow=True)
-        if _grades_only(self.config):
-            self._announce()  # an xdist controller collects nothing: here, before any check
+
+    def pytest_report_header(self) -> list[str]:
+        """In pytest's header of ``pytest graders/`` (an xdist controller collects nothing): which
+        submission is graded, before any check."""
+        if not _grades_only(self.config):
+            return []
+        try:
+            return [self._announcement()]
+        except pytest.UsageError:
+            return []  # the collection says why
 
     def _announce(self) -> None:
-        """Which submission is graded, and how it was named, once, before the first check; from
-        then on a character the terminal cannot encode is escaped alone."""
+        """The same, for a run of checks outside graders/, once they are collected."""
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if self.announced or self.is_worker or reporter is None:
-            return
+        if not self.announced and not self.is_worker and reporter is not None:
+            reporter.write_line(self._announcement())
+
+    def _announcement(self) -> str:
+        """Which submission is graded, and how it was named; from then on a character the terminal
+        cannot encode is escaped alone."""
         self.announced = True
-        escape_what_cannot_be_encoded(reporter)
-        choice = submission_choice(self.config)
-        reporter.write_line(choice.announcement(), yellow=choice.template, bold=choice.template)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            escape_what_cannot_be_encoded(reporter)
+        return submission_choice(self.config).announcement()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.scoreboard.record(report)
