@@ -57,3 +57,22 @@ def test_the_name_as_asked_is_found_on_a_case_insensitive_system_too(tmp_path: P
     (tmp_path / "lab2" / "WebServer.py").write_text("")
     assert Submission(tmp_path).program("webserver.py") == (tmp_path / "webserver.py").resolve()
     assert Submission(tmp_path, {"webserver.py": ("lab2/*.py",)}).program("webserver.py") == (tmp_path / "lab2" / "WebServer.py").resolve()
+
+
+def test_a_near_miss_that_is_not_a_py_file_is_suggested(tmp_path: Path) -> None:
+    (tmp_path / "TCPClient,py").write_text("print('sent')\n")
+    with pytest.raises(MissingProgram) as missing:
+        Submission(tmp_path).program("TCPClient.py")
+    assert "did you mean `TCPClient,py`?" in missing.value.got
+
+
+def test_a_program_in_a_sub_folder_under_another_name_is_suggested(tmp_path: Path) -> None:
+    for folder in ("upper_tcp", "upper_udp"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "server.py").write_text("")
+    with pytest.raises(MissingProgram) as missing:
+        Submission(tmp_path).program("UDPServer.py")
+    assert "`upper_udp/server.py` is in a sub-folder" in missing.value.got
+    with pytest.raises(MissingProgram) as unlike:
+        Submission(tmp_path).program("smtp_client.py")
+    assert "sub-folder" not in unlike.value.got

@@ -22,6 +22,7 @@ from graders.vocabulary.failures import CheckFailed
 
 LISTED = 12  # .py files a message names before it says how many more
 SEARCH_DEPTH = 3  # sub-folder levels looked into for a misplaced program
+NEAR = 0.75  # how alike two file names are (difflib's ratio) to suggest one for the other
 
 
 class MissingProgram(CheckFailed):
@@ -75,10 +76,11 @@ class Submission:
 
     def hints(self, filename: str, names: tuple[str, ...]) -> list[str]:
         """What the directory holds instead, and what it suggests."""
-        present = sorted(path.name for path in self.root.glob("*.py")) if self.root.is_dir() else []
+        files = sorted(path.name for path in self.root.iterdir() if path.is_file()) if self.root.is_dir() else []
+        present = [name for name in files if name.endswith(".py")]
         hints = [_listing(present)]
-        lowered = {name.lower(): name for name in present}
-        near = [lowered[match] for name in names for match in difflib.get_close_matches(name.lower(), lowered, n=1, cutoff=0.75)]
+        lowered = {name.lower(): name for name in files}  # every file: `TCPClient,py` is a near miss too
+        near = [lowered[match] for name in names for match in difflib.get_close_matches(name.lower(), lowered, n=1, cutoff=NEAR)]
         handout = [name for name in self.handout_names.get(filename, ()) if name in present and name not in names]
         if handout:
             hints.append(f"`{handout[0]}` is the textbook handout's name for it: grade with `--course textbook` "
@@ -133,10 +135,20 @@ def _listing(present: list[str]) -> str:
 
 
 def _in_sub_folders(root: Path, names: tuple[str, ...]) -> str | None:
-    """A file of one of ``names`` (any case) below the top, as a path relative to ``root``."""
-    wanted = {Path(name).name.lower() for name in names}
-    for depth in range(2, SEARCH_DEPTH + 2):
-        for path in sorted(root.glob("/".join(["*"] * depth))):
-            if path.name.lower() in wanted and path.is_file():
-                return path.relative_to(root).as_posix()
-    return None
+    """A file of one of ``names`` (any case) below the top, else the nearest to one, by its name
+    or its path read as one name (`upper_udp/server.py` for `UDPServer.py`), as a path relative to ``root``."""
+    wanted = [Path(name).name.lower() for name in names]
+    below = [path for depth in range(2, SEARCH_DEPTH + 2) for path in sorted(root.glob("/".join(["*"] * depth))) if path.is_file()]
+    exact = [path for path in below if path.name.lower() in wanted]
+    scored = sorted(((max(_likeness(path, root, name) for name in wanted), path) for path in below), key=lambda pair: pair[0], reverse=True)
+    near = [path for (by_name, _), path in scored if by_name >= NEAR]
+    found = (exact or near)[:1]
+    return found[0].relative_to(root).as_posix() if found else None
+
+
+def _likeness(path: Path, root: Path, name: str) -> tuple[float, float]:
+    """How near ``path`` is to the file name ``name``: by the better of its own name and its path run
+    together (folders and name), then by the path (of `upper_tcp/server.py` and `upper_udp/server.py`,
+    the second is nearer `UDPServer.py`)."""
+    joined = difflib.SequenceMatcher(None, path.relative_to(root).as_posix().lower().replace("/", ""), name).ratio()
+    return max(difflib.SequenceMatcher(None, path.name.lower(), name).ratio(), joined), joined
