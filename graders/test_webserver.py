@@ -21,7 +21,7 @@ from graders.network.ports import LOOPBACK, refusing_port
 from graders.peers import http_exchange
 from graders.peers.clients import TcpClient
 from graders.peers.documents import BIG_FILE, CLIENT_DOCUMENTS, WWW, DocumentRoot, build_template, lay_out
-from graders.peers.fake_origin import Exchange, Origin, Segments
+from graders.peers.fake_origin import ANY_PATH, Exchange, Origin, Segments
 from graders.peers.http_exchange import HttpResponse
 from graders.vocabulary.checks import lab, points
 from graders.vocabulary.failures import CheckFailed, expect, expect_crlf_lines
@@ -379,13 +379,14 @@ def run_http_client(
     launcher: Launcher, filename: str, body: bytes, content_type: str, status: int = 200, segments: Segments | None = SEGMENTS
 ) -> ClientRun:
     """One run against an origin that sends its response in segments, a pause between two, so
-    "reads until the server closes" is graded by every check that reads stdout."""
+    "reads until the server closes" is graded by every check that reads stdout. It answers any
+    path so: a client that asks for the wrong one (`//image.png`) loses the request line's check,
+    and its output checks still judge the body they are about, not a text 404."""
     with launcher.network():  # its own, where the client hard-codes its server's port
         origin = Origin(segments=segments, port=launcher.peer_port("http_client.py"))
         try:
-            path = "/" + filename.lstrip("/")
             reason = "OK" if status == 200 else "Not Found"
-            origin.serve(path, body=body, status=status, reason=reason, content_type=content_type)
+            origin.serve(ANY_PATH, body=body, status=status, reason=reason, content_type=content_type)
             program = launcher.run("http_client.py", "127.0.0.1", str(origin.port), options=(filename,), values={"filename": filename},
                                    within=CLIENT_WITHIN, port=origin.port)
         finally:

@@ -163,6 +163,7 @@ def _response(status: int, reason: str, headers: tuple[tuple[str, str], ...], bo
     return head.encode("latin-1") + b"\r\n" + (body or b"")
 
 
+ANY_PATH = "*"
 NOT_FOUND = Route(404, "Not Found", (("Content-Type", "text/html"),), b"<h1>404 Not Found</h1>")
 
 
@@ -208,7 +209,7 @@ class Origin(ThreadedTcpServer):
         content_type: str = "text/html",
         headers: tuple[tuple[str, str], ...] = (),
     ) -> Route:
-        """Answer ``target`` (a path, or a path and query) so from now on."""
+        """Answer ``target`` (a path, or a path and query; ``*``, any path not served otherwise) so from now on."""
         return self._route(target, Route(status, reason, (("Content-Type", content_type),) + headers, body))
 
     def echo(self, target: str) -> Route:
@@ -248,7 +249,7 @@ class Origin(ThreadedTcpServer):
         while (request := reader.next(READ_WITHIN if first else KEEP_ALIVE_FOR, first)) is not None:
             first = False
             path = request.url_path
-            route = self._routes.get(path) or self._routes.get(path.split("?")[0]) or NOT_FOUND
+            route = self._routes.get(path) or self._routes.get(path.split("?")[0]) or self._routes.get(self.path(ANY_PATH)) or NOT_FOUND
             closing = not self.keep_alive or request.wants_close()
             response = route.answer(request, closing)
             self.log.append(Exchange(request, response or b""))
