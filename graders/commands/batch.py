@@ -33,6 +33,10 @@ matrix.k }}.csv``, then ``netlab merge-csv grades.csv grades-*.csv --summary``. 
 ``--pytest-arg=--isolate``, ``--pytest-arg="-k udp"`` (the ``=`` keeps argparse from
 reading the value as an option of its own).
 
+As many gradings run at once as the CPUs sustain, or ``--jobs``; the last line says the
+submissions per minute, the CPU seconds per submission and the share of the CPU bound the
+batch achieved (``pacing``).
+
 A grading that reaches ``--timeout`` is interrupted; the checks it had finished count, and
 its ``error`` says it timed out (``grading_run``).
 
