@@ -533,3 +533,26 @@ def test_a_udp_reset_as_windows_reports_it_does_not_end_the_fake_servers_thread(
     finally:
         server.close()
     assert not resets and b"AFTER" in replies
+
+
+def test_mail_server_says_nothing_after_it_hung_up_on_a_tls_client(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """aiosmtpd hangs up on a client after too many unrecognized commands, then reads on what the
+    client had already sent; over TLS its next reply fails (AttributeError: '_write_appdata') and it
+    answers that with `500 Error: (AttributeError) ...`: a fault of ours, in the session a student reads."""
+    from graders.peers.certificates import make_certificates
+    from graders.peers.fake_smtp import MailMode, MailServer
+
+    certificates = make_certificates(tmp_path)
+    server = MailServer(MailMode(tls=certificates.trusted))
+    try:
+        context = ssl.create_default_context(cafile=str(certificates.ca_file))
+        with _starttls(server.port, context) as tls:
+            tls.sendall(b"EHLO me\r\n" + b"BOGUS\r\n" * 12 + b"NOOP\r\nMAIL FROM:<a@x>\r\nQUIT\r\n")
+            reader = tls.makefile("rb")
+            while reader.readline():
+                pass
+        session = server.records.session.sent_by("S")
+        assert b"502" in session
+        assert session.rstrip().endswith(b"goodbye."), session[-300:]
+    finally:
+        server.close()

@@ -92,7 +92,11 @@ class RecordingSMTP(SMTP):
 
     async def push(self, status: Any) -> None:
         """aiosmtpd writes a multi-line reply a line at a time; this writes it whole, so over TLS
-        too a reply's segmentation is the test's choice (the relay's split mode), not chance."""
+        too a reply's segmentation is the test's choice (the relay's split mode), not chance.
+        Once the server has hung up, nothing: aiosmtpd reads on what the client had sent, and over
+        TLS its next reply raised, which it answered with `500 Error: (AttributeError) ...`."""
+        if self.transport is None or self.transport.is_closing():
+            return
         line = (status if isinstance(status, bytes) else status.encode("utf-8", "replace")) + b"\r\n"
         self.records.session.server(line)
         self._held.append(line)
