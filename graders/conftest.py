@@ -10,6 +10,7 @@ import pytest
 
 from graders.harness import course
 from graders.harness.launcher import Launcher
+from graders.harness.never_listened import NeverListened
 from graders.harness.programs import plain_python
 from graders.harness.runs import EARLY
 from graders.harness.submission import Submission
@@ -26,6 +27,23 @@ def submission(request: pytest.FixtureRequest) -> Submission:
     return Submission(submission_dir(request.config), course_of(request.config).file_names(), handout, TEMPLATE)
 
 
+CHECK = pytest.StashKey[str]()  # the check being set up or run: where a wait for a server was made
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Name the check before its fixtures start anything (a module's, too, is started in a check)."""
+    item.config.stash[CHECK] = item.name
+
+
+@pytest.fixture(scope="module")
+def never_listened(request: pytest.FixtureRequest) -> Iterator[NeverListened]:
+    """The lab's servers that never listened: its later checks of them fail at once (harness/never_listened.py)."""
+    record = NeverListened(lambda: request.config.stash.get(CHECK, ""))
+    yield record
+    record.close()
+
+
 @pytest.fixture(scope="session")
 def programs_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The interpreter the programs run on: the standard library's alone (``plain_python``)."""
@@ -33,27 +51,31 @@ def programs_python(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _launcher(request: pytest.FixtureRequest, submission: Submission, tmp_path_factory: pytest.TempPathFactory, name: str,
-              lab: str | None = None) -> Launcher:
+              lab: str | None = None, never_listened: NeverListened | None = None) -> Launcher:
     mark = request.node.get_closest_marker("lab")
     return Launcher(
         submission, tmp_path_factory.mktemp(name), sandbox_of(request.config), course_of(request.config),
         lab=lab or (mark.args[0] if mark else None), no_namespaces=namespaces_refused(request.config),
-        python=request.getfixturevalue("programs_python"),
+        python=request.getfixturevalue("programs_python"), never_listened=never_listened,
     )
 
 
 @pytest.fixture
-def launcher(submission: Submission, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Launcher]:
+def launcher(
+    submission: Submission, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, never_listened: NeverListened,
+) -> Iterator[Launcher]:
     """Starts a check's programs; kills them all, with their children, when it ends."""
-    launcher = _launcher(request, submission, tmp_path_factory, "run")
+    launcher = _launcher(request, submission, tmp_path_factory, "run", never_listened=never_listened)
     yield launcher
     launcher.stop_all()
 
 
 @pytest.fixture(scope="module")
-def module_launcher(submission: Submission, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Launcher]:
+def module_launcher(
+    submission: Submission, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, never_listened: NeverListened,
+) -> Iterator[Launcher]:
     """For one run shared by several checks (DESIGN.md principle 4)."""
-    launcher = _launcher(request, submission, tmp_path_factory, "shared")
+    launcher = _launcher(request, submission, tmp_path_factory, "shared", never_listened=never_listened)
     yield launcher
     launcher.stop_all()
 

@@ -27,7 +27,8 @@ import pytest
 from graders.harness import launcher as launcher_module
 from graders.harness import programs
 from graders.harness.launcher import Launcher
-from graders.harness.programs import OUTPUT_CAP, READY_WITHIN, WRONG_PORT_AFTER, CappedOutput, Program, pasteable
+from graders.harness.never_listened import LATE_FACTOR, NeverListened
+from graders.harness.programs import OUTPUT_CAP, READY_WITHIN, WRONG_PORT_AFTER, CappedOutput, NotListening, Program, pasteable
 from graders.harness.submission import Submission
 from graders.network.ports import LOOPBACK, bound_ports, free_port, port_is_taken
 from graders.vocabulary.failures import CheckFailed
@@ -266,6 +267,94 @@ def test_server_that_never_listens_fails_at_the_readiness_deadline(launcher: Lau
     launcher.stop_all()
     assert not psutil.pid_exists(program.pid)
     assert program.returncode is not None
+
+
+class _Checks:
+    """The check a lab's record of servers that never listened takes to be running, set by the test."""
+
+    def __init__(self) -> None:
+        self.name = "test_first"
+
+    def current(self) -> str:
+        return self.name
+
+
+def test_a_server_that_never_listened_fails_the_labs_later_checks_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first check waits its bound, the next until twice that bound after that start (the server
+    might have been late), every later one not at all; each says where the wait was made and its bound."""
+    monkeypatch.setattr(Program.wait_listening, "__defaults__", (SHORT_READY, True))
+    checks = _Checks()
+    record = NeverListened(checks.current)
+    launchers = [Launcher(Submission(PROGRAMS), tmp_path / str(n), never_listened=record) for n in range(3)]
+    try:
+        started = time.monotonic()
+        with pytest.raises(NotListening):
+            launchers[0].serve("hangs.py")
+        assert launchers[0].running == [], "the server is kept by the record, as its witness"
+        failures, took = [], []
+        for n, launcher in enumerate(launchers[1:], 2):
+            checks.name = f"test_{n}"
+            before = time.monotonic()
+            with pytest.raises(CheckFailed) as failure:
+                launcher.serve("hangs.py")
+            failures.append(failure.value)
+            took.append(time.monotonic() - before)
+        assert time.monotonic() - started < LATE_FACTOR * SHORT_READY + 1, f"took {took}"
+        assert took[1] < 0.5, f"the third check waited {took[1]:.2f} s for a server that never listened"
+        for failure in failures:
+            assert not isinstance(failure, NotListening)
+            assert failure.got.startswith(f"it never listened: started in test_first, `python hangs.py "), failure.got
+            assert f"held no TCP port within {SHORT_READY:g} s, nor {LATE_FACTOR * SHORT_READY:g} s after its start" in failure.got
+            assert failure.expected == f"`hangs.py` listening on a TCP port within {SHORT_READY:g} s of its start"
+        assert all(launcher.running == [] for launcher in launchers[1:]), "a server that never listened is not started again"
+    finally:
+        record.close()
+        for launcher in launchers:
+            launcher.stop_all()
+    assert not [p for p in psutil.process_iter() if _is_run_of(p, tmp_path)], "the witness was stopped"
+
+
+def test_a_server_that_listened_late_is_started_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that missed its bound in one check but listened before twice that bound (a slow first
+    start, a stalled machine) is not condemned: the next check starts it again as usual."""
+    bound = 2.0  # seconds: room for a busy machine's interpreter start between the bound and twice it
+    monkeypatch.setattr(Program.wait_listening, "__defaults__", (bound, True))
+    record = NeverListened(lambda: "test_first")
+    first, second = (Launcher(Submission(PROGRAMS), tmp_path / str(n), never_listened=record) for n in (1, 2))
+    late_once = (str(tmp_path / "started-once"), str(1.1 * bound))  # listens 1.1 bounds after its first start
+    try:
+        with pytest.raises(NotListening):
+            first.serve("listens_late_once.py", "tcp", *late_once)
+        program, port = second.serve("listens_late_once.py", "tcp", *late_once)
+        assert port in bound_ports(program.processes(), "tcp")
+    finally:
+        record.close()
+        first.stop_all()
+        second.stop_all()
+
+
+def test_a_crash_before_listening_is_not_remembered(tmp_path: Path) -> None:
+    """A server that exited before it listened is started again by the next check, and says why again."""
+    record = NeverListened(lambda: "test_first")
+    launchers = [Launcher(Submission(PROGRAMS), tmp_path / str(n), never_listened=record) for n in range(2)]
+    try:
+        for launcher in launchers:
+            with pytest.raises(CheckFailed) as failure:
+                launcher.serve("crash_at_start.py")
+            assert "it exited (exit status 1) before it did" in failure.value.got
+            assert len(launcher.running) == 1, "started in each check"
+    finally:
+        record.close()
+        for launcher in launchers:
+            launcher.stop_all()
+
+
+def _is_run_of(process: psutil.Process, tmp_path: Path) -> bool:
+    """Whether a live process runs in a working directory under ``tmp_path``."""
+    try:
+        return _alive(process) and Path(process.cwd()).is_relative_to(tmp_path)
+    except (psutil.Error, OSError):
+        return False
 
 
 # 5. A server on the wrong port

@@ -22,7 +22,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from graders.harness.course import AUTO, DEFAULT_PORTS, LABS_MD, RAW_SOCKETS, Course
 from graders.harness.isolation import Sandbox
-from graders.harness.programs import Program
+from graders.harness.never_listened import NeverListened
+from graders.harness.programs import NotListening, Program
 from graders.harness.source_check import hosts_in_code, ports_in_code
 from graders.harness.submission import Submission
 from graders.network import netns
@@ -46,6 +47,7 @@ class Launcher:
     def __init__(
         self, submission: Submission, workdir: Path, sandbox: Sandbox | None = None, course: Course = LABS_MD,
         lab: str | None = None, no_namespaces: str | None = None, python: str = sys.executable,
+        never_listened: NeverListened | None = None,
     ) -> None:
         self.submission = submission
         self.workdir = workdir
@@ -54,6 +56,7 @@ class Launcher:
         self.lab = lab
         self.no_namespaces = no_namespaces
         self.python = python  # for programs of the standard library only; one with a course's requirements gets netlab's
+        self.never_listened = never_listened  # the lab's servers that never listened, shared by its checks' launchers
         self.running: list[Program] = []
         self.servers: list[Program] = []
         self.local_names: list[str] = []
@@ -177,8 +180,12 @@ class Launcher:
     ) -> tuple[Program, int]:
         """Start ``python FILE PORT OPTIONS...`` on a free port, observed listening; retried on a
         lost port race. A server that hard-codes its port is awaited there; one whose port is
-        ``auto`` wherever it listens."""
+        ``auto`` wherever it listens. One that never listened in an earlier check of the lab fails
+        at once (``never_listened``; not in a network of the check's own, which ends with it)."""
         fixed = self.course.program_for(filename).port if self._fixed(filename) else None
+        remembered = None if self.fixes_ports else self.never_listened
+        if remembered is not None:
+            remembered.judge(filename)
         for attempt in range(tries):
             port = fixed if isinstance(fixed, int) else None if fixed == AUTO else free_port(transport)
             program = self.start(filename, *([str(port)] if port else []), workdir=workdir, port=port, options=options, values=values)
@@ -187,6 +194,13 @@ class Launcher:
                 program.listening = (port, transport)
                 self.servers.append(program)
                 return program, port
+            except NotListening as failure:
+                if remembered is None:
+                    program.stop()
+                    raise
+                self.running.remove(program)  # the lab's record keeps it running, as its witness, and stops it
+                remembered.keep(filename, program, port, transport, failure)
+                raise
             except CheckFailed:
                 lost_race = not fixed and program.returncode is not None and port is not None and (
                     port_is_taken(port, transport) or any(said in program.stderr.text() for said in ADDRESS_IN_USE)

@@ -45,6 +45,15 @@ UNRESOLVED = ("gaierror", "Name or service not known", "Temporary failure in nam
 SANDBOX_ENV = {"MALLOC_ARENA_MAX": "2"}  # glibc's per-thread arenas would eat the address-space limit
 
 
+class NotListening(CheckFailed):
+    """A server that held no port for the whole bound ``within`` (not one that exited, nor one
+    that listened elsewhere): what a lab remembers of a server (harness/never_listened.py)."""
+
+    def __init__(self, expected: str, got: str, within: float) -> None:
+        super().__init__(expected, got)
+        self.within = within
+
+
 class CappedOutput:
     """One output stream, read to its end by a thread, the first bytes kept."""
 
@@ -256,10 +265,11 @@ class Program:
                 waited = now - started
                 seen = f"it holds {transport.upper()} port(s) {', '.join(map(str, sorted(held)))}" if held else f"it holds no {transport.upper()} port"
                 hint = " (is the port taken from the command line?)" if told else ""
-                raise CheckFailed(
-                    expected=f"`{self.command}` listening on {where} within {within:g} s",
-                    got=f"{seen} after {waited:.1f} s{hint}" + self.stderr_tail(),
-                )
+                expected = f"`{self.command}` listening on {where} within {within:g} s"
+                got = f"{seen} after {waited:.1f} s{hint}" + self.stderr_tail()
+                if held:
+                    raise CheckFailed(expected=expected, got=got)
+                raise NotListening(expected, got, within)
             time.sleep(POLL)
         raise AssertionError("unreachable")
 
