@@ -7,6 +7,7 @@ import contextlib
 import io
 import re
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from graders.commands import compare
 from graders.commands.compare import Outcome, Pair, Row
+from graders.commands.grading_run import Outcome as RunOutcome
 from graders.harness import course
 from graders.vocabulary import failures
 from graders.vocabulary.failures import CheckFailed
@@ -222,3 +224,30 @@ def test_a_course_that_reference_does_not_fit_needs_a_reference_of_its_own(tmp_p
 def test_a_grading_past_its_limit_is_stopped_and_counts_as_no_results(tmp_path: Path) -> None:
     runs = compare.grade_both(REFERENCE, ["webserver"], tmp_path, within=0.5)
     assert [(graded.status, graded.results) for graded in runs] == [(None, None), (None, None)]
+
+
+def test_both_sides_limits_are_watched_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each side is waited for in its own thread: waited for one after the other, the second side was
+    looked at only once the first had ended, its interrupt's grace (up to INTERRUPT_GRACE) included,
+    and a second side that had ended past its limit meanwhile counted as finished in time."""
+    both_waiting = threading.Barrier(2, timeout=5)
+
+    class Run:
+        """A side whose wait returns only once the other side is being waited for too."""
+
+        def __init__(self, submission: Path, outdir: Path, labs: list[str], pytest_args: list[str]) -> None:
+            self.name = submission.name
+
+        def finish(self, within: float) -> RunOutcome:
+            both_waiting.wait()
+            return RunOutcome(self.name, None, f"timeout after {within:g} s", within)
+
+        def kill(self) -> None:
+            pass
+
+        def last_line(self) -> str:
+            return ""
+
+    monkeypatch.setattr(compare, "GradingRun", Run)
+    runs = compare.grade_both(REFERENCE, ["webserver"], tmp_path, within=0.5)
+    assert [graded.log_tail for graded in runs] == ["timeout after 0.5 s"] * 2

@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import zip_longest
@@ -359,14 +360,18 @@ def totals_line(pairs: list[Pair]) -> Text:
 def grade_both(submission: Path, labs: list[str], workdir: Path, within: float = GRADING_WITHIN,
                reference: Path = REFERENCE, options: list[str] | None = None) -> tuple[Graded, Graded]:
     """The reference and the submission, graded at once, each as its own process tree (``grading_run``);
-    whatever runs past the limit, or when we are interrupted, is killed with its tree."""
+    whatever runs past the limit, or when we are interrupted, is killed with its tree. Each side is
+    waited for in a thread of its own: one after the other, the second was looked at only after the
+    first's interrupt and its grace, and one that ended past its limit meanwhile counted as in time."""
     pytest_args = ["--record-judged", *(options or [])]
     runs = [GradingRun(path, workdir / side, labs, pytest_args) for path, side in zip((reference, submission), SIDES)]
+    waiting = ThreadPoolExecutor(len(runs))
     try:
-        outcomes = [run.finish(within) for run in runs]
+        outcomes = list(waiting.map(lambda run: run.finish(within), runs))
     finally:
         for run in runs:
-            run.kill()
+            run.kill()  # on Ctrl-C too, before the threads are joined: their waits end with the gradings
+        waiting.shutdown()
     return Graded.of(outcomes[0], runs[0]), Graded.of(outcomes[1], runs[1])
 
 
