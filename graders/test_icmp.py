@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import struct
 from collections.abc import Iterator
 from functools import cached_property
@@ -281,8 +282,7 @@ def rtt_problem(run: IcmpRun, k: int) -> str:
 def _decoy_check(run: IcmpRun, ks: list[int], decoy: str) -> None:
     """Request k's RTT is nearer the true reply's time than the decoy's, in the program's own
     scale (its RTT for request 1, answered after 250 ms with no decoy, against those 250 ms): a
-    wrong unit is the RTT check's to judge, not this one's. (Against a reply after 30 ms, a busy
-    machine's few tens of ms made the scale several times too large: 1 flaky grading in 3.)"""
+    wrong unit is the RTT check's to judge, not this one's."""
     scale = _scale(run)
     problems = []
     for k in ks:
@@ -302,9 +302,13 @@ def _decoy_check(run: IcmpRun, ks: list[int], decoy: str) -> None:
 
 
 def _scale(run: IcmpRun) -> float:
-    """The program's RTT for request 1 over the time the host held its reply (1.0 where it gave none)."""
+    """The program's RTT for request 1 over the time the host held its reply, to the nearest power
+    of 1000 (a unit's mistake: s for ms, ms for us), so that the time a busy machine adds to a
+    reply never counts as one; 1.0 where it gave no RTT."""
     first, held = run.line_for(1), run.server.held(1)
-    return first.rtt / held if first is not None and first.rtt and held else 1.0
+    if first is None or not first.rtt or not held:
+        return 1.0
+    return 1000.0 ** round(math.log10(first.rtt / held) / 3)
 
 
 @points(2)
