@@ -8,6 +8,8 @@ import pytest
 
 from graders.harness import course
 from graders.harness.course import ProfileError
+from graders.harness.launcher import Launcher
+from graders.harness.submission import Submission
 from graders.reports.rubric import collect_checks
 
 
@@ -32,6 +34,14 @@ def profile(tmp_path: Path, text: str, name: str = "netlab.toml") -> str:
         ("[labs.webserver]\nvisibility = { core = \"secret\" }\n", "visibility of `core` must be one of"),
         ('[labs.webserver.programs."webserver.py"]\nnames = ["../WebServer.py"]\n', "paths inside the submission"),
         ('[labs.webserver.programs."webserver.py"]\nfiles = ["404.html"]\n', "files not found"),
+        ('[labs.webserver.programs."webserver.py"]\nfiles = "404.html"\n', "files must be a list"),
+        ('[labs.smtp.programs."smtp_client.py"]\nfiles = [{ from = "a.png" }]\n', r"files: each is a file name or a table \{ from"),
+        ('[labs.smtp.programs."smtp_client.py"]\nfiles = [{ from = "a.png", to = "../a.png" }]\n', "files: `to` must be a path inside its working folder"),
+        ('[labs.smtp.programs."smtp_client.py"]\nfiles = [{ from = "a.png", to = "/tmp/a.png" }]\n', "files: `to` must be a path inside its working folder"),
+        ('[labs.smtp.programs."smtp_client.py"]\nfiles = ["netlab.toml", { from = "netlab.toml", to = "netlab.toml" }]\n',
+         "two files go to `netlab.toml`"),
+        ('[labs.proxy.programs."proxy.py"]\nfolders = ["../cache"]\n', "folders must be paths inside its working folder"),
+        ('[labs.proxy.programs."proxy.py"]\nfolders = "cache"\n', "folders must be a list of texts"),
         ('[labs.webserver.programs."webserver.py"]\nargs = "{port}"\n', "args must be a list"),
         ('[labs.webserver.programs."webserver.py"]\nenv = { PORT = 6789 }\n', "env must be a table of names and texts"),
         ('[labs.smtp.programs."smtp_client.py"]\nstdin = "{sendr}\\n"\n', r"no placeholder `\{sendr\}` \(did you mean `sender`\?\)"),
@@ -96,7 +106,7 @@ def test_a_programs_command_line_input_environment_and_files_come_from_the_profi
                                          'files = ["404.html"]\nrequirements = ["dnspython"]\n'))
     proxy = spec.program_for("proxy.py")
     assert (proxy.names, proxy.port, proxy.args, proxy.stdin) == (("lab4/ProxyServer.py",), "auto", ("{server}", "{port}"), "y\n")
-    assert proxy.files == ((tmp_path / "404.html").resolve(),) and proxy.requirements == ("dnspython",)
+    assert proxy.files == {"404.html": (tmp_path / "404.html").resolve()} and proxy.requirements == ("dnspython",)
     assert proxy.command_line({"port": "8888", "server": "127.0.0.1"}, []) == ["127.0.0.1", "8888"]
     heartbeat = course.parse({"labs": {"pinger": {"programs": {"heartbeat_client.py": {"port": 12000, "args": ["-v", "{args}"]}}}}}, "t")
     assert heartbeat.program_for("heartbeat_client.py").command_line({}, ["--interval", "0.2"]) == ["-v", "--interval", "0.2"]
@@ -108,3 +118,44 @@ def test_a_profile_may_also_name_the_students_submission(tmp_path: Path) -> None
     profile = tmp_path / "netlab.toml"
     profile.write_text('submission = "my_labs"\n[labs.echo]\noff = ["optional 1"]\n')
     assert course.load(str(profile)).name == str(profile)
+
+
+def test_a_file_may_be_placed_in_a_sub_folder_and_a_folder_made(tmp_path: Path) -> None:
+    """A program that always attaches `extra/c2p22.png`, one that writes into `./cache/`: the file
+    goes where `to` says, the folder is named for the launcher to make."""
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "c2p22.png").write_bytes(b"\x89PNG")
+    (tmp_path / "notes.txt").write_text("notes")
+    spec = course.load(profile(tmp_path, '[labs.smtp.programs."smtp_client.py"]\n'
+                                         'files = ["notes.txt", { from = "pics/c2p22.png", to = "extra/c2p22.png" }]\n'
+                                         'folders = ["cache", "out/logs"]\n'))
+    client = spec.program_for("smtp_client.py")
+    assert client.files == {"notes.txt": (tmp_path / "notes.txt").resolve(), "extra/c2p22.png": (tmp_path / "pics" / "c2p22.png").resolve()}
+    assert client.folders == ("cache", "out/logs")
+
+
+HANDED_OUT = """\
+with open("extra/c2p22.png", "rb") as image:
+    print(len(image.read()), "bytes attached")
+with open("cache/www.example.com_index.html", "w") as cached:
+    cached.write("kept")
+print("cached")
+"""
+
+
+def test_a_programs_working_folder_has_its_files_where_the_profile_puts_them(tmp_path: Path) -> None:
+    """Started under the profile, the program finds `extra/c2p22.png` and can write into `cache/`."""
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "c2p22.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "SMTPClient.py").write_text(HANDED_OUT)
+    spec = course.load(profile(tmp_path, '[labs.smtp.programs."smtp_client.py"]\nnames = ["SMTPClient.py"]\nargs = []\n'
+                                         'files = [{ from = "pics/c2p22.png", to = "extra/c2p22.png" }]\nfolders = ["cache"]\n'))
+    launcher = Launcher(Submission(tmp_path / "submission", spec.file_names()), tmp_path / "runs", course=spec)
+    try:
+        program = launcher.run("smtp_client.py", within=10.0)
+    finally:
+        launcher.stop_all()
+    assert program.returncode == 0, program.stderr.text()
+    assert program.stdout.text().splitlines() == ["6 bytes attached", "cached"]
+    assert (program.workdir / "cache" / "www.example.com_index.html").read_text() == "kept"

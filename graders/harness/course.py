@@ -14,8 +14,13 @@ time_limit = 60                              # seconds per check (pytest-timeout
 [labs.webserver.programs."webserver.py"]    # a program, by its LABS.md file name
 names = ["WebServer.py", "lab2/*.py"]        # the files to look for, in order (sub-folders, globs)
 port = 6789                                  # fixed: it takes no port on its command line ("auto": any)
-files = ["404.html"]                         # copied into its working folder (beside the profile)
+files = ["404.html", { from = "pics/c2p22.png", to = "extra/c2p22.png" }]  # copied into its working folder
+folders = ["cache"]                          # made, empty, in its working folder
 ```
+
+A file is named by its path beside the profile and copied to its working folder under its own name,
+or placed where ``to`` says; ``to`` and ``folders`` are paths inside the working folder (a program
+that always attaches ``extra/c2p22.png``, one that writes into ``./cache/`` and never makes it).
 
 A program's command line, input and environment, where the handout's differ from LABS.md's:
 ``args = ["{server}"]``, ``stdin = "{server}\n{sender}\n"`` (for ``input()``),
@@ -65,7 +70,8 @@ DEFAULT_PORTS: dict[str, tuple[int, ...]] = {  # where a client with ``port = "a
 }
 LAB_KEYS = {"points", "off", "visibility", "time_limit", "programs"}
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's
-PROGRAM_KEYS = {"names", "port", "server", "args", "stdin", "env", "files", "requirements"}
+PROGRAM_KEYS = {"names", "port", "server", "args", "stdin", "env", "files", "folders", "requirements"}
+FILE_KEYS = {"from", "to"}  # a file placed elsewhere than under its own name
 AUTO = "auto"  # a port the program picks: a server's is seen where it listens, a client's read from its code
 PLACEHOLDERS = ("port", "server", "args")  # what args, stdin and env may name in braces, for every program
 OWN_PLACEHOLDERS: dict[str, tuple[str, ...]] = {  # and what a check gives one program besides (LABS.md's options)
@@ -91,7 +97,8 @@ class Program:
     args: tuple[str, ...] | None = None  # its command line, with placeholders; None: LABS.md's
     stdin: str | None = None  # its input, where a check gives none
     env: dict[str, str] = field(default_factory=dict)  # added to its environment, with placeholders
-    files: tuple[Path, ...] = ()  # copied into its working folder
+    files: dict[str, Path] = field(default_factory=dict)  # per path in its working folder, the file copied there
+    folders: tuple[str, ...] = ()  # made, empty, in its working folder
     requirements: tuple[str, ...] = ()  # packages it imports
 
     @property
@@ -289,14 +296,43 @@ def _program(filename: str, spec: Any, where: str, base: Path) -> Program:
     env = spec.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(value, str) for value in env.values()):
         raise ProfileError(f"{where}: env must be a table of names and texts")
-    files = tuple((base / name).resolve() for name in _strings(spec, "files", where))
-    missing = [str(path) for path in files if not path.is_file()]
-    if missing:
-        raise ProfileError(f"{where}: files not found: {', '.join(missing)} (paths are relative to the profile)")
+    files = _files(spec.get("files", []), f"{where}: files", base)
+    folders = _strings(spec, "folders", where)
+    outside = [folder for folder in folders if not _relative(folder)]
+    if outside:
+        raise ProfileError(f"{where}: folders must be paths inside its working folder (`cache`), not {outside[0]!r}")
     requirements = tuple(_strings(spec, "requirements", where))
     _placeholders_known(filename, [*(args or []), stdin or "", *env.values()], where)
     return Program(tuple(names), port, server, tuple(_strings(spec, "args", where)) if args is not None else None,
-                   stdin, dict(env), files, requirements)
+                   stdin, dict(env), files, tuple(folders), requirements)
+
+
+def _files(items: Any, where: str, base: Path) -> dict[str, Path]:
+    """Per path in the working folder, the file beside the profile copied there: ``"404.html"``
+    keeps its name, ``{ from = "pics/c2p22.png", to = "extra/c2p22.png" }`` goes where ``to`` says."""
+    if not isinstance(items, list):
+        raise ProfileError(f"{where} must be a list of file names and {{ from, to }} tables")
+    files: dict[str, Path] = {}
+    for item in items:
+        source, destination = _file(item, where)
+        path = (base / source).resolve()
+        if not path.is_file():
+            raise ProfileError(f"{where}: files not found: {path} (paths are relative to the profile)")
+        if destination in files:
+            raise ProfileError(f"{where}: two files go to `{destination}`")
+        files[destination] = path
+    return files
+
+
+def _file(item: Any, where: str) -> tuple[str, str]:
+    """A file's source beside the profile and its path in the working folder."""
+    if isinstance(item, str):
+        return item, Path(item).name
+    if not isinstance(item, dict) or set(item) != FILE_KEYS or not all(isinstance(value, str) for value in item.values()):
+        raise ProfileError(f"{where}: each is a file name or a table {{ from = \"pics/a.png\", to = \"extra/a.png\" }}, not {item!r}")
+    if not _relative(item["to"]):
+        raise ProfileError(f"{where}: `to` must be a path inside its working folder (`extra/c2p22.png`), not {item['to']!r}")
+    return item["from"], item["to"]
 
 
 def _placeholders_known(filename: str, texts: list[str], where: str) -> None:

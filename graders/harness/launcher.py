@@ -21,6 +21,7 @@ import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
 from graders.harness.course import AUTO, DEFAULT_PORTS, LABS_MD, RAW_SOCKETS, Course
+from graders.harness.course import Program as CourseProgram
 from graders.harness.isolation import Sandbox
 from graders.harness.never_listened import NeverListened
 from graders.harness.programs import NotListening, Program
@@ -151,8 +152,7 @@ class Launcher:
         names = [name for name in names if not _resolves_anyway(name)]
         prefix = netns.hosts_wrapper(netns.hosts_file(names, self.fresh_dir("hosts"))) if names else None
         workdir = workdir or self.fresh_dir(filename)
-        for extra in spec.files:
-            shutil.copy(extra, workdir / extra.name)
+        _lay_out(workdir, spec)
         filling = {"server": spec.server or LOOPBACK, "args": " ".join(options), **({"port": str(port)} if port else {}), **(values or {})}
         command = spec.command_line(filling, list(options))
         if command is None:
@@ -222,6 +222,16 @@ class Launcher:
     def stop_all(self) -> None:
         for program in self.running:
             program.stop()
+
+
+def _lay_out(workdir: Path, spec: CourseProgram) -> None:
+    """Its working folder as the course hands it out: its files where the profile puts them, its folders made."""
+    for destination, source in spec.files.items():
+        target = workdir / destination
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+    for folder in spec.folders:
+        (workdir / folder).mkdir(parents=True, exist_ok=True)
 
 
 def missing_requirements(requirements: tuple[str, ...]) -> list[str]:
