@@ -89,7 +89,9 @@ def test_each_profile_shown_loads_and_names_real_checks(block: str, tmp_path: Pa
     for lab in (data.get("tool", {}).get("netlab", data)).get("labs", {}).values():
         for program in lab.get("programs", {}).values():
             for file in program.get("files", []):
-                (tmp_path / file).write_text("shown in the docs\n")
+                source = tmp_path / (file["from"] if isinstance(file, dict) else file)  # "404.html", or { from, to }
+                source.parent.mkdir(parents=True, exist_ok=True)
+                source.write_text("shown in the docs\n")
     (tmp_path / name).write_text(block, encoding="utf-8")
     profile = course.load(str(tmp_path / name))  # a key, program or placeholder that does not exist is refused
     collect_checks(None, profile)  # a check or group that does not exist is refused
