@@ -59,6 +59,11 @@ def wait_for(predicate, within: float) -> bool:  # type: ignore[no-untyped-def]
     return predicate()
 
 
+def as_in_a_terminal() -> None:
+    """SIGINT as a terminal's foreground job has it: a background job (CI's) inherits it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def drain(fd: int) -> None:
     """Read the terminal's output until it closes, so a write never blocks the grading."""
     try:
@@ -78,6 +83,7 @@ def test_a_grading_ended_by_a_signal_leaves_no_program_running(signum: signal.Si
         [sys.executable, "-m", "pytest", str(GRADERS), "--submission", str(submission), "--lab", "pinger", "--lab", "webserver",
          "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "base")],
         stdin=subprocess.DEVNULL, stdout=its_end, stderr=its_end, env=os.environ | {TAG: tag}, start_new_session=True,
+        preexec_fn=as_in_a_terminal,
     )
     os.close(its_end)
     reader = threading.Thread(target=drain, args=(terminal,), daemon=True)
@@ -88,7 +94,11 @@ def test_a_grading_ended_by_a_signal_leaves_no_program_running(signum: signal.Si
         if signum == signal.SIGHUP:
             os.close(terminal)  # the window closed: its writes now fail (EIO)
         grading.send_signal(signum)
-        grading.wait(ENDED_WITHIN)
+        status = grading.wait(ENDED_WITHIN)
+        if signum == signal.SIGHUP:  # its terminal gone, a last write fails (EIO): any status but a whole grading's 0
+            assert status != pytest.ExitCode.OK, "it graded to the end: the signal did not interrupt it"
+        else:
+            assert status == (-signum if signum == signal.SIGKILL else pytest.ExitCode.INTERRUPTED), f"it ended with {status}, not interrupted"
         wait_for(lambda: not programs_of(tag, grading.pid), GONE_WITHIN)
         left = [f"{process.pid} {' '.join(process.cmdline())}" for process in programs_of(tag, grading.pid)]
         assert left == [], f"after {signum.name}, {len(left)} program(s) still run:\n" + "\n".join(left)
