@@ -13,7 +13,7 @@ import pytest
 
 from graders.harness.launcher import Launcher
 from graders.harness.programs import Program
-from graders.harness.runs import PeerRun, starts_early, taken
+from graders.harness.runs import PeerRun, closed_at_the_end, closed_on_failure, starts_early, taken
 from graders.peers.fake_icmp import BAD_CHECKSUM, EARLIER, OTHER_ID, REPLY, TIME_EXCEEDED, UNREACHABLE, Answer, EchoSchedule, IcmpHost
 from graders.peers.icmp_output import RequestLine, request_lines
 from graders.peers.icmp_packets import UNREACHABLE as UNREACHABLE_NAMES
@@ -105,28 +105,19 @@ def start_icmp_runs(launcher: Launcher) -> dict[str, IcmpRun]:
     """The four scenarios' pingers, started together, each in a network namespace of its own
     with its own ICMP host; each check waits for the run it reads."""
     runs: dict[str, IcmpRun] = {}
-    try:
+    with closed_on_failure(runs):
         for name, schedule, count in RUNS:
             with launcher.raw_network():
                 host = IcmpHost(schedule)
                 options = ("--count", str(count)) if count else ()
                 program = launcher.start("icmp_pinger.py", HOST, options=options)
                 runs[name] = IcmpRun(program, host, RUN_WITHIN, count or COUNT)
-    except BaseException:
-        for run in runs.values():
-            run.close()
-        raise
     return runs
 
 
 @pytest.fixture(scope="module")
 def icmp_runs(module_launcher: Launcher, early_runs: dict[str, Any]) -> Iterator[dict[str, IcmpRun]]:
-    runs = taken(early_runs, "icmp") or start_icmp_runs(module_launcher)
-    try:
-        yield runs
-    finally:
-        for run in runs.values():
-            run.close()
+    yield from closed_at_the_end(taken(early_runs, "icmp") or start_icmp_runs(module_launcher))
 
 
 def _finished(runs: dict[str, IcmpRun], name: str) -> IcmpRun:

@@ -16,7 +16,7 @@ import pytest
 from graders.harness.lateness import Lateness
 from graders.harness.launcher import Launcher
 from graders.harness.programs import Program
-from graders.harness.runs import PeerRun, starts_early, taken
+from graders.harness.runs import PeerRun, closed_at_the_end, closed_on_failure, starts_early, taken
 from graders.network.ports import LOOPBACK
 from graders.peers.fake_pinger import HeartbeatReceiver, PingSchedule, PingServer
 from graders.peers.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics, unit_name
@@ -99,26 +99,17 @@ def start_ping_runs(launcher: Launcher) -> dict[str, PingRun]:
     """The three scenarios' pingers, started together (with the session, in a full grading: their
     10 s pass while the other labs are graded); each check waits for the one it reads."""
     runs: dict[str, PingRun] = {}
-    try:
+    with closed_on_failure(runs):
         for name, schedule in (("mixed", MIXED), ("all lost", ALL_LOST), ("late", LATE)):
             with launcher.network():  # each its own, where pingers hard-code the server's port
                 server = PingServer(schedule, port=launcher.peer_port("udp_pinger.py"))
                 runs[name] = PingRun(launcher.start("udp_pinger.py", "127.0.0.1", str(server.port), port=server.port), server, RUN_WITHIN)
-    except BaseException:
-        for run in runs.values():
-            run.close()
-        raise
     return runs
 
 
 @pytest.fixture(scope="module")
 def ping_runs(module_launcher: Launcher, early_runs: dict[str, Any]) -> Iterator[dict[str, PingRun]]:
-    runs = taken(early_runs, "pinger") or start_ping_runs(module_launcher)
-    try:
-        yield runs
-    finally:
-        for run in runs.values():
-            run.close()
+    yield from closed_at_the_end(taken(early_runs, "pinger") or start_ping_runs(module_launcher))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from graders.harness.launcher import Launcher
-from graders.harness.runs import PeerRun, starts_early, taken
+from graders.harness.runs import PeerRun, closed_at_the_end, closed_on_failure, starts_early, taken
 from graders.peers.fake_icmp import ANY, IcmpHost, Probe, Route
 from graders.peers.icmp_output import Hop, hops
 from graders.vocabulary.checks import lab, points
@@ -54,27 +54,18 @@ def start_trace_runs(launcher: Launcher) -> dict[str, TraceRun]:
     """A route with a silent hop to a destination that replies, and one to a destination that
     never does, each in a network namespace of its own."""
     runs: dict[str, TraceRun] = {}
-    try:
+    with closed_on_failure(runs):
         with launcher.raw_network():
             runs["route"] = TraceRun(launcher.start("traceroute.py", DESTINATION), IcmpHost(ROUTE), RUN_WITHIN)
         with launcher.raw_network():
             options = ("--max-hops", str(MAX_HOPS), "--timeout", str(UNREACHED_TIMEOUT))
             runs["unreached"] = TraceRun(launcher.start("traceroute.py", DESTINATION, options=options), IcmpHost(UNREACHED), RUN_WITHIN)
-    except BaseException:
-        for run in runs.values():
-            run.close()
-        raise
     return runs
 
 
 @pytest.fixture(scope="module")
 def trace_runs(module_launcher: Launcher, early_runs: dict[str, Any]) -> Iterator[dict[str, TraceRun]]:
-    runs = taken(early_runs, "traceroute") or start_trace_runs(module_launcher)
-    try:
-        yield runs
-    finally:
-        for run in runs.values():
-            run.close()
+    yield from closed_at_the_end(taken(early_runs, "traceroute") or start_trace_runs(module_launcher))
 
 
 @pytest.fixture

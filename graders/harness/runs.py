@@ -9,7 +9,8 @@ overlap every other lab's checks, and runs that lab's checks last.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 import pytest
@@ -43,6 +44,30 @@ class Closable(Protocol):
 
 
 Server = TypeVar("Server", bound=Closable)
+Runs = TypeVar("Runs", bound=Mapping[str, Closable])
+
+
+@contextmanager
+def closed_on_failure(runs: Runs) -> Iterator[Runs]:
+    """Runs being started, into ``runs``: should starting one fail, those already started are closed."""
+    try:
+        yield runs
+    except BaseException:
+        _close_all(runs)
+        raise
+
+
+def closed_at_the_end(runs: Runs) -> Iterator[Runs]:
+    """A module fixture's body: the lab's runs for its checks, every one closed after the last."""
+    try:
+        yield runs
+    finally:
+        _close_all(runs)
+
+
+def _close_all(runs: Mapping[str, Closable]) -> None:
+    for run in runs.values():
+        run.close()
 
 
 class PeerRun(Generic[Server]):
