@@ -441,7 +441,7 @@ def test_heartbeat_client_sends_numbered_heartbeats_with_the_time(beats: BeatRun
 def test_heartbeat_client_keeps_the_interval_asked(beats: BeatRun) -> None:
     """heartbeat_client.py sends a heartbeat every `--interval` seconds (here 0.2)."""
     times = [beat.arrived for beat in beats.receiver.datagrams]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     mean = sum(gaps) / len(gaps) if gaps else None
     late = beats.lateness  # a gap is longer by as long as the client was kept from waking
     expect(

@@ -17,6 +17,7 @@ a client that reads once gets the head and no body.
 from __future__ import annotations
 
 import email.utils
+import itertools
 import socket
 import ssl
 import threading
@@ -98,7 +99,7 @@ class Segments:
             return [response]
         head, body = response[: end.end()], response[end.end() :]
         cuts = [0] + [_character_start(body, len(body) * k // self.pieces) for k in range(1, self.pieces)] + [len(body)]
-        return [head] + [body[start:stop] for start, stop in zip(cuts, cuts[1:]) if stop > start]
+        return [head] + [body[start:stop] for start, stop in itertools.pairwise(cuts) if stop > start]
 
 
 def _character_start(data: bytes, at: int) -> int:
