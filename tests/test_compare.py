@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import re
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path

@@ -12,9 +12,9 @@ import time
 import pytest
 
 from graders.network.ports import LOOPBACK
+from graders.peers import threaded_server
 from graders.peers.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
 from graders.peers.fake_origin import Origin, Segments
-from graders.peers import threaded_server
 from graders.peers.threaded_server import STAMPS, Arrival, ThreadedUdpServer
 
 

@@ -303,7 +303,7 @@ def test_a_server_that_never_listened_fails_the_labs_later_checks_at_once(tmp_pa
         assert took[1] < 0.5, f"the third check waited {took[1]:.2f} s for a server that never listened"
         for failure in failures:
             assert not isinstance(failure, NotListening)
-            assert failure.got.startswith(f"it never listened: started in test_first, `python hangs.py "), failure.got
+            assert failure.got.startswith("it never listened: started in test_first, `python hangs.py "), failure.got
             assert f"held no TCP port within {SHORT_READY:g} s, nor {LATE_FACTOR * SHORT_READY:g} s after its start" in failure.got
             assert failure.expected == f"`hangs.py` listening on a TCP port within {SHORT_READY:g} s of its start"
         assert all(launcher.running == [] for launcher in launchers[1:]), "a server that never listened is not started again"

@@ -23,7 +23,6 @@ from graders.harness import course
 from graders.harness.course import Course
 from graders.harness.isolation import Sandbox, enter_private_network, make_sandbox
 from graders.harness.launcher import Launcher, missing_requirements
-from graders.harness.programs import Program
 from graders.harness.runs import EARLY, FAILED
 from graders.harness.submission import MissingProgram, TemplateStub
 from graders.harness.submission_choice import Choice, ChoiceError, choose
