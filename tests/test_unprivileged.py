@@ -149,9 +149,10 @@ def root_left_a_cgroup() -> Iterator[None]:
 
 @pytest.mark.usefixtures("root_left_a_cgroup")
 def test_isolate_as_a_user_grades_and_says_once_what_it_cannot(home: Path) -> None:
-    """--isolate as a user, whatever a root run left in the cgroup hierarchy: full marks, and what
-    it cannot have (a cap on processes, unless delegated) said once."""
-    done = grade_as_user(home, readable_copy(home), "--isolate", "--lab", "echo", "--lab", "webserver")
+    """--isolate as a user, whatever a root run left in the cgroup hierarchy: full marks (the icmp
+    lab's raw sockets too, its programs keeping CAP_NET_RAW in their namespaces), and what it cannot
+    have (a cap on processes, unless delegated) said once."""
+    done = grade_as_user(home, readable_copy(home), "--isolate", "--lab", "echo", "--lab", "webserver", "--lab", "icmp")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     said = [line for line in done.stdout.splitlines() if line.startswith("netlab --isolate:")]
     assert len(said) == len(set(said)) <= 2, said
