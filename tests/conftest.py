@@ -5,6 +5,8 @@ Tests that load the machine (hostile submissions, gradings that run in parallel 
 checks of the gradings running beside them (the pinger's RTTs, say) are not starved into failing.
 """
 
+import signal
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -15,3 +17,9 @@ HEAVY = pytest.mark.xdist_group("heavy")
 def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") in ("no", "load"):
         config.option.dist = "loadgroup"
+
+
+def as_in_a_terminal() -> None:
+    """A ``preexec_fn``: SIGINT as a terminal's foreground job has it (a background job, CI's,
+    inherits it ignored, and Python then installs no Ctrl-C handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -22,6 +22,7 @@ from graders.commands.grading_run import INTERRUPT_GRACE
 from graders.harness.programs import GONE_WITHIN
 from graders.reports.rubric import collect_checks
 from tests import lms_formats
+from tests.conftest import as_in_a_terminal
 from tests.grading import KNOWN_BAD, REFERENCE, KnownSubmission
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -224,7 +225,7 @@ def test_an_interrupted_batch_keeps_its_finished_gradings_and_resume_grades_the_
     book, results = tmp_path / "grades.csv", tmp_path / "results"
     netlab = [sys.executable, "-c", "import sys; from graders.commands.cli import main; sys.exit(main())"]
     running = subprocess.Popen([*netlab, "batch", str(klass), "--lab", "echo", "--jobs", "2", "--csv", str(book), "--results-dir", str(results)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=as_in_a_terminal)
     deadline = time.monotonic() + 120
     while "alice" not in rows_in(book):
         assert running.poll() is None and time.monotonic() < deadline, "alice's row is written as her grading finishes"

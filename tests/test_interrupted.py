@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from graders.harness.programs import tagged
-from tests.conftest import HEAVY
+from tests.conftest import HEAVY, as_in_a_terminal
 from tests.grading import GRADERS, REFERENCE
 
 pytestmark = [HEAVY, pytest.mark.skipif(os.name != "posix", reason="signals and a pseudo-terminal: POSIX")]
@@ -57,11 +57,6 @@ def wait_for(predicate, within: float) -> bool:  # type: ignore[no-untyped-def]
             return True
         time.sleep(POLL)
     return predicate()
-
-
-def as_in_a_terminal() -> None:
-    """SIGINT as a terminal's foreground job has it: a background job (CI's) inherits it ignored."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def drain(fd: int) -> None:
