@@ -108,8 +108,11 @@ def unzipped(bundle: Path, into: Path) -> Path:
 
 
 def make_bundle(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """make_bundle.sh as an instructor runs it: where netlab is installed, its python3 first on PATH
+    (README's commands use the venv's python without activating it, so PATH alone would find another)."""
+    installed = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run(["bash", str(GRADESCOPE / "make_bundle.sh"), *args, "--out", str(out)],
-                          capture_output=True, text=True, timeout=WITHIN)
+                          capture_output=True, text=True, timeout=WITHIN, env=installed)
 
 
 def test_a_course_profile_travels_in_the_bundle_and_grades_handout_code(tmp_path: Path) -> None:
