@@ -56,10 +56,12 @@ def start_trace_runs(launcher: Launcher) -> dict[str, TraceRun]:
     runs: dict[str, TraceRun] = {}
     with closed_on_failure(runs):
         with launcher.raw_network():
-            runs["route"] = TraceRun(launcher.start("traceroute.py", DESTINATION), IcmpHost(ROUTE), RUN_WITHIN)
+            host = IcmpHost(ROUTE)  # before the program: until it has switched the kernel's echo replies off, the kernel answers
+            runs["route"] = TraceRun(launcher.start("traceroute.py", DESTINATION), host, RUN_WITHIN)
         with launcher.raw_network():
             options = ("--max-hops", str(MAX_HOPS), "--timeout", str(UNREACHED_TIMEOUT))
-            runs["unreached"] = TraceRun(launcher.start("traceroute.py", DESTINATION, options=options), IcmpHost(UNREACHED), RUN_WITHIN)
+            host = IcmpHost(UNREACHED)
+            runs["unreached"] = TraceRun(launcher.start("traceroute.py", DESTINATION, options=options), host, RUN_WITHIN)
     return runs
 
 
