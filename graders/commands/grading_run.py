@@ -82,6 +82,7 @@ class GradingRun:
                 grading_command(submission, self.results.resolve(), labs, pytest_args),
                 cwd=outdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=os.environ | {MARKER: self.marker, "PYTHONUNBUFFERED": "1"}, **own_session(),
+                preexec_fn=_interruptible if os.name == "posix" else None,
             )
 
     def finish(self, within: float) -> Outcome:
@@ -134,6 +135,13 @@ class GradingRun:
         tree = _tree(self._popen.pid) if alive else []
         processes = tree + [p for p in tagged(MARKER, self.marker) if p.pid not in {t.pid for t in tree}]
         kill_tree(self._popen, processes, group=alive)
+
+
+def _interruptible() -> None:
+    """The grading heeds SIGINT, its interrupt at the limit: a batch started in the background (CI,
+    nohup, a scheduler) passes SIGINT on ignored, and pytest then installs no handler for it, so a
+    grading that reached its limit was killed after its grace with nothing kept."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _read_results(path: Path) -> tuple[dict[str, Any] | None, str]:
