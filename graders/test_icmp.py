@@ -17,7 +17,7 @@ from graders.harness.runs import PeerRun, closed_at_the_end, closed_on_failure, 
 from graders.peers.fake_icmp import BAD_CHECKSUM, EARLIER, OTHER_ID, REPLY, TIME_EXCEEDED, UNREACHABLE, Answer, EchoSchedule, IcmpHost
 from graders.peers.icmp_output import RequestLine, request_lines
 from graders.peers.icmp_packets import UNREACHABLE as UNREACHABLE_NAMES
-from graders.peers.ping_output import Statistics, statistics
+from graders.peers.ping_output import Statistics, statistics_after
 from graders.vocabulary.checks import lab, points
 from graders.vocabulary.failures import expect
 
@@ -83,9 +83,7 @@ class IcmpRun(PeerRun[IcmpHost]):
 
     @cached_property
     def statistics(self) -> Statistics:
-        after = self.requests[-1].end if self.requests else 0
-        factor = next((line.factor for line in self.requests if line.factor), 1.0)
-        return statistics(self.lines[after:], factor)
+        return statistics_after(self.lines, self.requests)
 
     def output(self) -> str:
         return self.program.describe_output()

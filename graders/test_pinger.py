@@ -19,7 +19,7 @@ from graders.harness.programs import Program
 from graders.harness.runs import PeerRun, closed_at_the_end, closed_on_failure, starts_early, taken
 from graders.network.ports import LOOPBACK
 from graders.peers.fake_pinger import HeartbeatReceiver, PingSchedule, PingServer
-from graders.peers.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics, unit_name
+from graders.peers.ping_output import NUMBER, PINGS, PingLine, Statistics, ping_lines, statistics_after, unit_name
 from graders.vocabulary.checks import lab, points
 from graders.vocabulary.failures import expect, few
 from graders.vocabulary.wire import Transcript
@@ -81,9 +81,7 @@ class PingRun(PeerRun[PingServer]):
 
     @cached_property
     def statistics(self) -> Statistics:
-        after = self.pings[-1].end if self.pings else 0
-        factor = next((line.factor for line in self.pings if line.factor), 1.0)
-        return statistics(self.lines[after:], factor)
+        return statistics_after(self.lines, self.pings)
 
     def output(self) -> str:
         return self.program.describe_output()

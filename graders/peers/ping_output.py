@@ -14,7 +14,9 @@ so a time-out line of no known form shifts no later ping.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 TIMED_OUT = re.compile(r"request\b.*\btime[sd]?\s*-?\s*out", re.IGNORECASE)
@@ -125,6 +127,25 @@ class Statistics:
 def unit_name(factor: float) -> str:
     """The unit of ``factor`` seconds, for a message: `s`, `ms` or `us`."""
     return {1e-3: "ms", 1e-6: "us"}.get(factor, "s")
+
+
+
+class Parsed(Protocol):
+    """A ping line as read: the pinger lab's, or the icmp lab's."""
+
+    @property
+    def end(self) -> int: ...  # the index of the line after it
+
+    @property
+    def factor(self) -> float | None: ...  # seconds per unit of its RTT, where it gave one
+
+
+def statistics_after(lines: list[str], parsed: Sequence[Parsed]) -> Statistics:
+    """The statistics printed after the last parsed ping line, read in the unit of the first
+    ping line that gave one (seconds where none did)."""
+    after = parsed[-1].end if parsed else 0
+    factor = next((line.factor for line in parsed if line.factor), 1.0)
+    return statistics(lines[after:], factor)
 
 
 def statistics(lines: list[str], rtt_factor: float) -> Statistics:
