@@ -15,7 +15,8 @@ from graders.network.ports import LOOPBACK
 from graders.peers import threaded_server
 from graders.peers.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
 from graders.peers.fake_origin import Origin, Segments
-from graders.peers.threaded_server import STAMPS, Arrival, ThreadedUdpServer
+from graders.peers.arrivals import STAMPS, Arrival
+from graders.peers.threaded_server import ThreadedUdpServer
 
 
 def test_udp_echo_uppercases_and_records() -> None:
@@ -512,7 +513,7 @@ def test_a_udp_server_closed_at_once_still_hears_every_datagram_already_sent() -
 def test_a_udp_reset_as_windows_reports_it_does_not_end_the_fake_servers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """Windows reports a reply sent to a peer that is gone (its ICMP port unreachable) at the next
     recvfrom, as ConnectionResetError (WSAECONNRESET): simulated once here, the server goes on."""
-    real = threaded_server._receive
+    real = threaded_server.receive
     resets = [ConnectionResetError(10054, "An existing connection was forcibly closed by the remote host")]
 
     def as_on_windows(sock: socket.socket) -> tuple[bytes, tuple[str, int], Arrival]:
@@ -520,7 +521,7 @@ def test_a_udp_reset_as_windows_reports_it_does_not_end_the_fake_servers_thread(
             raise resets.pop()
         return real(sock)
 
-    monkeypatch.setattr(threaded_server, "_receive", as_on_windows)
+    monkeypatch.setattr(threaded_server, "receive", as_on_windows)
     server = FakeUdpEcho()
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:

@@ -11,7 +11,8 @@ import socket
 import time
 
 from graders.network.ports import Ports
-from graders.peers.threaded_server import Arrival, ThreadedTcpServer, ThreadedUdpServer, recv_or_eof
+from graders.peers.arrivals import Arrival
+from graders.peers.threaded_server import ThreadedTcpServer, ThreadedUdpServer, recv_or_eof
 
 SEGMENT_GAP = 0.05  # seconds between the two halves of a split reply
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.peers import icmp_packets as icmp
-from graders.peers.threaded_server import STAMPS, _receive, _Wakeable
+from graders.peers.arrivals import receive, stamp_arrivals
+from graders.peers.wakeable import Wakeable
 from graders.vocabulary.wire import Transcript
 
 ECHO_IGNORE_ALL = Path("/proc/sys/net/ipv4/icmp_echo_ignore_all")  # per network namespace
@@ -116,7 +117,7 @@ class Route:
         return (Answer(REPLY, after),) if self.reachable else ()
 
 
-class IcmpHost(_Wakeable):
+class IcmpHost(Wakeable):
     """``host = IcmpHost(EchoSchedule({3: ()}))``, made in the check's network namespace;
     ``host.probes`` in the order they arrived, ``host.sent``, ``host.transcript``; ``close()``."""
 
@@ -128,8 +129,7 @@ class IcmpHost(_Wakeable):
         self.sent: list[Sent] = []
         self._timers: list[threading.Timer] = []
         listener = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-        if STAMPS is not None:
-            listener.setsockopt(socket.SOL_SOCKET, STAMPS, 1)
+        stamp_arrivals(listener)
         self._out = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
         self._lock = threading.Lock()
         super().__init__([listener])
@@ -142,7 +142,7 @@ class IcmpHost(_Wakeable):
                 self._take(sock)
 
     def _take(self, sock: socket.socket) -> None:
-        packet, _, arrived = _receive(sock)
+        packet, _, arrived = receive(sock)
         datagram = icmp.Datagram.parse(packet)
         if datagram is None or datagram.icmp.type != icmp.ECHO_REQUEST:
             return  # the host's own answers, looped back

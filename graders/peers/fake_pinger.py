@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from graders.network.ports import Ports
 from graders.peers.ping_output import NUMBER
-from graders.peers.threaded_server import Arrival, ThreadedUdpServer
+from graders.peers.arrivals import Arrival
+from graders.peers.threaded_server import ThreadedUdpServer
 
 PING = re.compile(rb"^ping (\d+) (" + NUMBER.encode() + rb"\b)?", re.IGNORECASE)
 

@@ -13,17 +13,13 @@ namespace gives loopback that address, and the server listens on every address t
 
 from __future__ import annotations
 
-import platform
-import selectors
 import socket
-import struct
-import sys
 import threading
-import time
-from dataclasses import dataclass
 
 from graders.network import netns
 from graders.network.ports import LOOPBACK, Ports
+from graders.peers.arrivals import Arrival, receive, stamp_arrivals
+from graders.peers.wakeable import Wakeable
 from graders.vocabulary.wire import Transcript
 
 
@@ -43,41 +39,7 @@ def recv_or_eof(sock: socket.socket) -> bytes:
         return b""
 
 
-class _Wakeable:
-    """A thread blocked on sockets, woken for ``close()`` through a socket pair of its own: no
-    connection or datagram to itself, which would also have to find it (in its network
-    namespace, say)."""
-
-    def __init__(self, socks: list[socket.socket]) -> None:
-        self._socks = socks
-        self._wake_read, self._wake_write = socket.socketpair()
-        self._closing = False
-
-    def _ready(self) -> list[socket.socket]:
-        """Block until a socket has something: those that do; none once ``close()`` was called."""
-        with selectors.DefaultSelector() as selector:
-            for sock in self._socks:
-                selector.register(sock, selectors.EVENT_READ)
-            selector.register(self._wake_read, selectors.EVENT_READ)
-            ready = [key.fileobj for key, _ in selector.select()]
-        if self._wake_read in ready or self._closing:
-            return []
-        return ready  # type: ignore[return-value]
-
-    def _wake(self) -> bool:
-        """Wake the thread; False if it was woken before (closing twice is closing)."""
-        if self._closing:
-            return False
-        self._closing = True
-        self._wake_write.send(b"x")
-        return True
-
-    def _release(self) -> None:
-        for sock in (*self._socks, self._wake_read, self._wake_write):
-            sock.close()
-
-
-class ThreadedTcpServer(_Wakeable):
+class ThreadedTcpServer(Wakeable):
     def __init__(self, port: Ports = 0) -> None:
         """On ``port`` (0: a free one, the kernel's choice), or on each of several."""
         self.transcript = Transcript()
@@ -110,27 +72,7 @@ class ThreadedTcpServer(_Wakeable):
             self._release()
 
 
-@dataclass(frozen=True)
-class Arrival:
-    """When a datagram arrived: the kernel's own stamp where it gives one (SO_TIMESTAMPNS), so a
-    busy grading process, slow to read it, does not shift the times a check compares."""
-
-    wall: float  # time.time()'s scale: comparable with the epoch seconds a program writes
-    monotonic: float  # time.monotonic()'s scale: for durations
-
-    @classmethod
-    def stamped(cls, wall: float | None) -> Arrival:
-        now_wall, now = time.time(), time.monotonic()
-        return cls(now_wall, now) if wall is None else cls(wall, now - max(0.0, now_wall - wall))
-
-
-# SO_TIMESTAMPNS (Python does not name it): 35 on Linux's common architectures (asm-generic's value);
-# elsewhere a datagram is stamped when it is read.
-STAMPS = 35 if sys.platform == "linux" and platform.machine().startswith(("x86_64", "aarch64", "arm", "i686", "riscv")) else None
-TIMESPEC = struct.Struct("qq")  # the kernel's struct timespec: seconds, nanoseconds
-
-
-class ThreadedUdpServer(_Wakeable):
+class ThreadedUdpServer(Wakeable):
     """A loopback UDP server in a thread: bound when constructed, stopped by ``close()``.
 
     Subclasses say what to do with one datagram in ``handle``, given when it arrived; ``send``
@@ -143,8 +85,7 @@ class ThreadedUdpServer(_Wakeable):
         sockets = []
         for address in _addresses(port):
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            if STAMPS is not None:
-                sock.setsockopt(socket.SOL_SOCKET, STAMPS, 1)
+            stamp_arrivals(sock)
             sock.bind(address)
             sockets.append(sock)
         self.port: int = sockets[0].getsockname()[1]
@@ -173,7 +114,7 @@ class ThreadedUdpServer(_Wakeable):
                     continue
 
     def _take(self, sock: socket.socket) -> None:
-        data, peer, arrived = _receive(sock)
+        data, peer, arrived = receive(sock)
         self._replying[peer] = sock
         self.transcript.client(data, datagram=True)
         self.handle(data, peer, arrived)
@@ -192,12 +133,3 @@ class ThreadedUdpServer(_Wakeable):
                         break
             self._release()
 
-
-def _receive(sock: socket.socket) -> tuple[bytes, tuple[str, int], Arrival]:
-    """A datagram, its sender, and when it arrived (the kernel's stamp, where there is one)."""
-    if STAMPS is None or not hasattr(sock, "recvmsg"):
-        data, peer = sock.recvfrom(65535)
-        return data, peer, Arrival.stamped(None)
-    data, ancillary, _, peer = sock.recvmsg(65535, socket.CMSG_SPACE(TIMESPEC.size))
-    stamps = [TIMESPEC.unpack(value[: TIMESPEC.size]) for level, kind, value in ancillary if level == socket.SOL_SOCKET and kind == STAMPS]
-    return data, peer, Arrival.stamped(stamps[0][0] + stamps[0][1] / 1e9 if stamps else None)
