@@ -17,6 +17,7 @@ from graders.harness.runs import PeerRun, closed_at_the_end, closed_on_failure, 
 from graders.peers.fake_icmp import BAD_CHECKSUM, EARLIER, OTHER_ID, REPLY, TIME_EXCEEDED, UNREACHABLE, Answer, EchoSchedule, IcmpHost
 from graders.peers.icmp_output import RequestLine, request_lines
 from graders.peers.icmp_packets import UNREACHABLE as UNREACHABLE_NAMES
+from graders.peers.icmp_packets import send_time_in
 from graders.peers.ping_output import Statistics, statistics_after
 from graders.vocabulary.checks import lab, points
 from graders.vocabulary.failures import expect
@@ -171,15 +172,6 @@ def test_sends_echo_requests_numbered_from_1_with_a_right_checksum(mixed: IcmpRu
     )
 
 
-def send_time_in(payload: bytes) -> float | None:
-    """The double in the payload's first 8 bytes, read in either byte order: whichever is nearer now."""
-    if len(payload) < 8:
-        return None
-    values = [struct.unpack(order + "d", payload[:8])[0] for order in ("!", "<")]
-    plausible = [value for value in values if 1e9 < value < 1e10]  # NaN and far-off values fail the comparison
-    return plausible[0] if plausible else None
-
-
 @points(1)
 def test_the_payload_holds_the_send_time(mixed: IcmpRun) -> None:
     """A payload whose first 8 bytes hold the send time, `time.time()` as a double (either byte order)."""
@@ -239,13 +231,14 @@ def test_prints_request_timed_out_for_exactly_the_lost_requests(mixed: IcmpRun) 
 def test_reports_each_rtt_within_30_ms(mixed: IcmpRun) -> None:
     """On its reply, the RTT (read after `rtt`, `round-trip time` or `time=`), within 30 ms of
     the true round trip (the host holds the replies 20 to 300 ms; the time it really held each
-    one is the reference)."""
+    one is the reference, and a busy machine's delays that the host saw are allowed besides)."""
     answered = [k for k in range(1, min(len(mixed.server.probes), COUNT) + 1) if MIXED.reply_after(k) is not None]
     problems = [problem for k in answered if (problem := rtt_problem(mixed, k))]
     unrun = mixed.unrun()
     expect(
         not problems and not unrun,
-        expected=f"the RTT of every request the host answered, within {RTT_WITHIN * 1000:g} ms of the time it held the reply",
+        expected=f"the RTT of every request the host answered, within {RTT_WITHIN * 1000:g} ms of the time it held the reply"
+        " (and longer by what the host saw the machine delay the pinger)",
         got="; ".join(problems[:5]) or unrun,
         wire=mixed.server.transcript,
     )
@@ -263,8 +256,10 @@ def rtt_problem(run: IcmpRun, k: int) -> str:
         return f"request {k}: {shown}, yet the host answered it"
     if held is None:
         return f"request {k}: RTT {line.rtt * 1000:.1f} ms, but the pinger had ended before the host sent the reply"
-    if abs(line.rtt - held) > RTT_WITHIN:
-        return f"request {k}: RTT {line.rtt * 1000:.1f} ms, the host held the reply {held * 1000:.0f} ms"
+    seen = run.server.delays_seen(k, at_most=T_WITHIN)
+    if not -RTT_WITHIN <= line.rtt - held <= RTT_WITHIN + seen:
+        delayed = f" and the machine delayed the pinger {seen * 1000:.0f} ms" if seen >= 0.0005 else ""
+        return f"request {k}: RTT {line.rtt * 1000:.1f} ms, the host held the reply {held * 1000:.0f} ms{delayed}"
     return ""
 
 

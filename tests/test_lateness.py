@@ -14,7 +14,7 @@ def test_a_stall_shows_as_lateness() -> None:
     thread from running; the probe's wait cannot end before it returns. Three stalls, 50 ms
     apart: on a machine busy enough to keep the probe from starting its next wait before one
     begins, another shows it."""
-    count = _summed_in(STALL)
+    count = summed_in(STALL)
     stalls = []
     with Lateness() as seen:
         for _ in range(3):
@@ -25,7 +25,7 @@ def test_a_stall_shows_as_lateness() -> None:
     assert seen.worst >= min(stalls) - PROBE_EVERY, (seen.worst, stalls)
 
 
-def _summed_in(seconds: float) -> int:
+def summed_in(seconds: float) -> int:
     """How many integers one ``sum(range(n))`` adds here in about ``seconds``."""
     began = time.monotonic()
     sum(range(1_000_000))

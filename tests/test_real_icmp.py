@@ -12,14 +12,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import sys
+import time
 
 import pytest
 
 from graders.network import netns
+from graders.peers import icmp_packets as icmp
 from graders.peers.fake_icmp import ECHO_IGNORE_ALL, REPLY, UNREACHABLE, Answer, EchoSchedule, IcmpHost, Route
 from tests.grading import REFERENCE
+from tests.test_lateness import summed_in
 
 WITHIN = 30  # seconds for one client's run
 NO_NAMESPACES = (
@@ -124,3 +129,29 @@ def test_a_probe_and_its_reply_are_recorded_decoded() -> None:
     assert re.search(r"^C: 127\.0\.0\.1 > 127\.0\.0\.1: echo request, id=0x[0-9a-f]{4} seq=1, checksum right, ttl=64, 16 bytes$",
                      shown, re.MULTILINE), shown
     assert re.search(r"^S: 127\.0\.0\.1 > 127\.0\.0\.1: echo reply, id=0x[0-9a-f]{4} seq=1, checksum right, ttl=64, 16 bytes$", shown, re.MULTILINE), shown
+
+
+def test_a_reply_the_host_sent_late_is_allowed_as_the_machine_s_delay() -> None:
+    """The RTT checks allow a busy machine's delays that the host saw: a stall that kept the host's
+    timer from sending a reply due after 0.1 s (one C call that holds the GIL for about 0.3 s, as
+    a busy CPU keeps a thread from running) kept a pinger from reading it as long, and the host
+    says how late it sent it."""
+    count = summed_in(0.3)
+    with netns.fresh():
+        host = IcmpHost(EchoSchedule({1: (Answer(REPLY, 0.1),)}))
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as pinger:
+                pinger.settimeout(WITHIN)
+                request = icmp.message(icmp.ECHO_REQUEST, 0, struct.pack("!HH", 0x1234, 1), struct.pack("!d", time.time()))
+                pinger.sendto(request, ("127.0.0.1", 0))
+                began = time.monotonic()
+                sum(range(count))
+                stall = time.monotonic() - began
+                while (answer := icmp.Datagram.parse(pinger.recv(2048))) is not None and answer.icmp.type != icmp.ECHO_REPLY:
+                    continue  # our own request, looped back
+        finally:
+            host.close()
+    held = host.held(1)
+    assert held is not None and held >= stall - 0.01, (held, stall)  # the reply left once the stall ended
+    assert host.delays_seen(1, at_most=1.0) >= stall - 0.1 - 0.02, (host.delays_seen(1, at_most=1.0), stall)
+    assert host.delays_seen(1, at_most=0.05) == 0.05

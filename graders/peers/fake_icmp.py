@@ -56,6 +56,13 @@ class Probe:
     def message(self) -> icmp.Icmp:
         return self.datagram.icmp
 
+    @property
+    def sending_delay(self) -> float | None:
+        """From the send time in its payload to its arrival (None without one): how long the
+        program took from stamping it to sending it, on a busy machine."""
+        stamped = icmp.send_time_in(self.message.body)
+        return None if stamped is None else self.wall - stamped
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -64,6 +71,7 @@ class Sent:
     k: int
     kind: str
     at: float  # time.monotonic()
+    late: float  # how much later than the schedule's delay it left: how late a busy machine let the host's timer fire
 
 
 ANY = (REPLY, BAD_CHECKSUM, OTHER_ID, EARLIER, UNREACHABLE, TIME_EXCEEDED)
@@ -171,7 +179,8 @@ class IcmpHost(Wakeable):
             except OSError as error:  # closed meanwhile
                 self.transcript.event(f"sending failed: {error}")
                 return
-            self.sent.append(Sent(probe.k, answer.kind, time.monotonic()))
+            now = time.monotonic()
+            self.sent.append(Sent(probe.k, answer.kind, now, now - probe.arrived - answer.after))
         shown = icmp.Datagram.parse(packet)
         stale = f" (probe {probe.k - 1}'s, in probe {probe.k}'s wait)" if answer.kind == EARLIER else ""
         self.transcript.server(f"{shown.describe() if shown else packet.hex()}{stale}".encode(), datagram=True)
@@ -208,6 +217,17 @@ class IcmpHost(Wakeable):
         none left."""
         sent = next((s.at for s in self.sent if s.k == k and s.kind in kind), None)
         return None if sent is None else sent - self.probes[k - 1].arrived
+
+    def delays_seen(self, k: int, kind: tuple[str, ...] = (REPLY,), at_most: float = 0.2) -> float:
+        """How much longer than the host held probe ``k``'s answer a right program may measure its
+        round trip on a busy machine, from what the host saw of the machine's delays, each at most
+        ``at_most``: from the send time in its payload to its arrival, beyond the least of its
+        probes' (a pause before every send is the program's own, not the machine's), and how late
+        the host's own timer sent the answer (the program, reading it then, was as late)."""
+        sending = {probe.k: delay for probe in self.probes if (delay := probe.sending_delay) is not None}
+        held_back = sending[k] - min(sending.values()) if k in sending else 0.0
+        late = next((s.late for s in self.sent if s.k == k and s.kind in kind), 0.0)
+        return sum(min(max(delay, 0.0), at_most) for delay in (held_back, late))
 
     def close(self) -> None:
         """Stop answering; every probe already here is recorded."""

@@ -89,6 +89,16 @@ class Datagram:
         return f"{self.source} > {self.destination}: {self.icmp.describe(self.ttl)}"
 
 
+def send_time_in(payload: bytes) -> float | None:
+    """The double in an echo payload's first 8 bytes, read in either byte order: the one that is a
+    plausible ``time.time()`` (None where neither is)."""
+    if len(payload) < 8:
+        return None
+    values = [struct.unpack(order + "d", payload[:8])[0] for order in ("!", "<")]
+    plausible = [value for value in values if 1e9 < value < 1e10]  # NaN and far-off values fail the comparison
+    return plausible[0] if plausible else None
+
+
 def message(kind: int, code: int, rest: bytes, body: bytes, corrupt: bool = False) -> bytes:
     """An ICMP message with its checksum (a wrong one where ``corrupt``); ``rest`` is the header's
     last four bytes (identifier and sequence for an echo)."""
