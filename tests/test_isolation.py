@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from graders.harness.isolation import PROCESSES, REPO, make_sandbox
+from graders.harness.isolation import CGROUP_PREFIX, PROCESSES, REPO, Sandbox, make_sandbox
 from graders.harness.launcher import Launcher
 from graders.harness.submission import Submission
 from graders.network import netns
@@ -21,6 +22,8 @@ from graders.network.ports import free_port, port_is_taken
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 SANDBOX, MISSING = make_sandbox(PROGRAMS)
 sandboxed = pytest.mark.skipif(SANDBOX is None, reason="; ".join(MISSING))
+with_cgroups = pytest.mark.skipif(SANDBOX is None or SANDBOX.cgroups is None, reason="; ".join(MISSING) or "no writable pids cgroup here")
+NOBODY = 65534  # a user id no test runs as
 CAP_NET_RAW = 1 << 13  # its bit in /proc/PID/status's CapEff
 
 
@@ -59,8 +62,7 @@ def test_a_sandboxed_program_cannot_read_the_reference(launcher: Launcher) -> No
     assert program.stdout.text().startswith("denied: "), program.describe_output()
 
 
-@sandboxed
-@pytest.mark.skipif(SANDBOX is not None and SANDBOX.cgroups is None, reason="no writable pids cgroup here")
+@with_cgroups
 def test_a_fork_bomb_is_capped_and_leaves_nothing(launcher: Launcher) -> None:
     program = launcher.start("fork_bomb.py", str(PROCESSES * 4))
     made = int(_wait_for_file(program.workdir / "forks.txt", within=20))
@@ -171,21 +173,105 @@ def test_only_the_raw_socket_labs_programs_keep_cap_net_raw(lab: str, capabiliti
     assert int(said[0].split()[1], 16) == capabilities and said[1].startswith(f"raw socket: {raw_socket}"), program.describe_output()
 
 
-@sandboxed
-@pytest.mark.skipif(SANDBOX is not None and SANDBOX.cgroups is None, reason="no writable pids cgroup here")
+def _capped_in(sandbox: Sandbox, workdir: Path) -> Path:
+    """The pids cgroup a program of ``sandbox`` ran in, as it read it in /proc/self/cgroup."""
+    launcher = Launcher(Submission(PROGRAMS), workdir, sandbox)
+    try:
+        program = launcher.run("prints_its_cgroups.py", within=5)
+    finally:
+        launcher.stop_all()
+    assert sandbox.cgroups is not None
+    mount = sandbox.cgroups.parent
+    paths = [line.split(":", 2)[2] for line in program.stdout.lines() if line.split(":")[1] in ("pids", "")]
+    return mount / paths[0].lstrip("/")
+
+
+@with_cgroups
+def test_two_sandboxes_of_one_process_keep_their_own_cgroups(tmp_path: Path) -> None:
+    """A process may make two (test_hostile's and this module's, imported by one xdist worker):
+    the second's start and end leave the first's cgroup alone, and its programs capped in it."""
+    first, second = make_sandbox(PROGRAMS)[0], make_sandbox(PROGRAMS)[0]
+    assert first is not None and second is not None and first.cgroups is not None
+    try:
+        second.close()
+        assert _capped_in(first, tmp_path).parent == first.cgroups
+    finally:
+        first.close()
+
+
+@with_cgroups
+def test_a_sandbox_makes_its_cgroup_again_if_it_vanished(tmp_path: Path) -> None:
+    """Removed by anyone (an old netlab's sweep, an instructor's clean-up) between two programs:
+    the next program is still capped, and its check is not lost to a FileNotFoundError."""
+    sandbox = make_sandbox(PROGRAMS)[0]
+    assert sandbox is not None and sandbox.cgroups is not None
+    try:
+        sandbox.cgroups.rmdir()
+        assert _capped_in(sandbox, tmp_path).parent == sandbox.cgroups
+    finally:
+        sandbox.close()
+
+
+@with_cgroups
+def test_a_sweep_removes_only_the_cgroups_certainly_abandoned(tmp_path: Path) -> None:
+    """A grading's start removes what a grading of this user, in this PID namespace, left when it
+    ended without removing it; never what a live grading, one of another PID namespace (whose
+    PIDs mean other processes, or none, here), another user, or an older netlab made."""
+    assert SANDBOX is not None and SANDBOX.cgroups is not None
+    mount = SANDBOX.cgroups.parent
+    namespace = os.stat("/proc/self/ns/pid").st_ino
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    start = _start_ticks(os.getpid())
+    left = {
+        "ended": mount / f"{CGROUP_PREFIX}{namespace}-{dead.pid}-{start}-0ended",
+        "reused": mount / f"{CGROUP_PREFIX}{namespace}-{os.getpid()}-{start + 1}-0reused",  # its PID now another's
+    }
+    kept = {
+        "live": mount / f"{CGROUP_PREFIX}{namespace}-{os.getpid()}-{start}-0live",
+        "other namespace": mount / f"{CGROUP_PREFIX}{namespace + 1}-{dead.pid}-{start}-0other",
+        "older netlab": mount / f"{CGROUP_PREFIX}{dead.pid}",
+    }
+    for cgroup in [*left.values(), *kept.values()]:
+        cgroup.mkdir()
+    if os.geteuid() == 0:  # another user's, though its owner ended too
+        kept["another user's"] = mount / f"{CGROUP_PREFIX}{namespace}-{dead.pid}-{start}-0user"
+        kept["another user's"].mkdir()
+        os.chown(kept["another user's"], NOBODY, NOBODY)
+    (left["ended"] / "a-program").mkdir()  # a program's, its processes gone
+    try:
+        sandbox = make_sandbox(PROGRAMS)[0]
+        assert sandbox is not None
+        sandbox.close()
+        assert [name for name, cgroup in left.items() if cgroup.exists()] == []
+        assert [name for name, cgroup in kept.items() if not cgroup.exists()] == []
+    finally:
+        for cgroup in [left["ended"] / "a-program", *left.values(), *kept.values()]:
+            if cgroup.exists():
+                cgroup.rmdir()
+
+
+def _start_ticks(pid: int) -> int:
+    """A process's start time, in clock ticks from boot (/proc/PID/stat's 22nd field)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[19])
+
+
+@with_cgroups
 def test_a_grading_removes_the_cgroup_it_made(tmp_path: Path) -> None:
-    """Its own ``netlab-PID``, made at its start and gone at its end: nothing left for the next
+    """Its own ``netlab-NAMESPACE-PID-START-TOKEN``, made at its start and gone at its end: nothing left for the next
     grading, of this user or another, to trip over."""
     assert SANDBOX is not None and SANDBOX.cgroups is not None
     command = [sys.executable, "-m", "pytest", str(REPO / "graders"), "--submission", str(REPO / "reference"), "--isolate",
                "--lab", "echo", "-k", "udp_server_uppercases", "-q", "-p", "no:cacheprovider"]
     grading = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    its_own = SANDBOX.cgroups.parent / f"netlab-{grading.pid}"
-    seen = False
+    namespace = os.stat("/proc/self/ns/pid").st_ino
+    its_own = f"{CGROUP_PREFIX}{namespace}-{grading.pid}-*"
+    seen: list[Path] = []
     while grading.poll() is None and not seen:
-        seen = its_own.is_dir()
+        seen = list(SANDBOX.cgroups.parent.glob(its_own))
         time.sleep(0.01)
     output = grading.communicate(timeout=60)[0]
     assert grading.returncode == 0, output
-    assert seen, "the grading made no cgroup of its own"
-    assert not its_own.exists(), f"{its_own} is left behind"
+    assert seen, f"the grading made no cgroup of its own ({its_own})"
+    assert not seen[0].exists(), f"{seen[0]} is left behind"

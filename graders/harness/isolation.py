@@ -23,14 +23,14 @@ on without that part.
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shlex
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import psutil
 
 from graders import REPO
 from graders.network import netns
@@ -42,7 +42,8 @@ FILE_SIZE = 256 << 20  # bytes per file a program writes (a 10 MB cache entry is
 PROCESSES = 128  # processes and threads per program, where a pids cgroup exists
 SHELL_POLL = 0.05  # seconds between two looks of the sandbox's shell for processes left in it
 PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1, then v2
-CGROUP_PREFIX = "netlab-"  # a grading's cgroup: netlab-PID
+CGROUP_PREFIX = "netlab-"  # a grading's cgroup: netlab-NAMESPACE-PID-START-TOKEN (see _own_name)
+OWNED = re.compile(rf"{CGROUP_PREFIX}(?P<namespace>\d+)-(?P<pid>\d+)-(?P<start>\d+)-\w+")
 NO_CAPABILITIES = "--bounding-set=-all"  # setpriv's: a program, root or not, gets none at exec
 RAW_SOCKETS = "--bounding-set=-all,+net_raw"  # or only the one a raw socket takes
 
@@ -79,10 +80,8 @@ class Sandbox:
         never gets), and stays while anything else lives in the namespace (a server
         that daemonized, say): when the shell ends, the kernel kills the rest."""
         steps = [f"mount -t tmpfs -o ro,size=4k netlab-hidden {shlex.quote(str(path))} || exit 125" for path in self.hidden]
-        if self.cgroups is not None:
-            group = self.cgroups / marker
-            group.mkdir()
-            (group / "pids.max").write_text(f"{PROCESSES}\n")
+        group = self._program_cgroup(marker)
+        if group is not None:
             steps.append(f"echo $$ > {shlex.quote(str(group / 'cgroup.procs'))} || exit 125")
         steps += [f"mount --bind {shlex.quote(str(path))} {shlex.quote(str(path))} || exit 125" for path in writable]
         steps.append('cd "$PWD" || exit 125')  # the working directory, through its new writable mount
@@ -99,15 +98,35 @@ class Sandbox:
         labs' programs open raw sockets, each in a network namespace of its own."""
         return replace(self, setpriv=[RAW_SOCKETS if arg == NO_CAPABILITIES else arg for arg in self.setpriv])
 
+    def _program_cgroup(self, marker: str) -> Path | None:
+        """The program's pids cgroup, capped, in the grading's, which is made again if it vanished
+        (removed by an older netlab's sweep, say); None where neither can be made: the program then
+        runs without the cap rather than lose its check."""
+        if self.cgroups is None:
+            return None
+        group = self.cgroups / marker
+        try:
+            try:
+                group.mkdir()
+            except FileNotFoundError:
+                _make_grading_cgroup(self.cgroups)
+                group.mkdir()
+            (group / "pids.max").write_text(f"{PROCESSES}\n")
+        except OSError:
+            _remove(group)
+            return None
+        return group
+
     def release(self, marker: str) -> None:
         """Remove the program's cgroup once its processes are gone."""
         if self.cgroups is not None:
             _remove(self.cgroups / marker)
 
     def close(self) -> None:
-        """At the end of the grading: remove its own cgroup (each program's is gone by then)."""
+        """At the end of the grading: remove its own cgroup, and any program's still in it (one
+        whose last process was not yet reaped at its release)."""
         if self.cgroups is not None:
-            _remove(self.cgroups)
+            _remove_tree(self.cgroups)
 
 
 def make_sandbox(submission: Path) -> tuple[Sandbox | None, list[str]]:
@@ -132,27 +151,82 @@ def make_sandbox(submission: Path) -> tuple[Sandbox | None, list[str]]:
 
 
 def _pids_cgroups() -> Path | None:
-    """This grading's own directory for per-program pids cgroups (``netlab-PID``), made under the
-    first hierarchy that lets us; those of gradings that ended without removing theirs go first.
-    Never a directory another user made: it is tried, not assumed writable."""
+    """This grading's own directory for per-program pids cgroups, made under the first hierarchy
+    that lets us, its name taken by no other (``_own_name``); those that gradings certainly
+    abandoned go first. Never a directory another user made: it is tried, not assumed writable."""
     for root in PIDS_CGROUP_ROOTS:
         if not (root / "pids.max").exists() and not (root / "cgroup.procs").exists():
             continue
         if root.name != "pids" and "pids" not in _read(root / "cgroup.subtree_control"):
             continue
-        for stale in root.glob(f"{CGROUP_PREFIX}*"):
-            if stale.name.removeprefix(CGROUP_PREFIX).isdigit() and not psutil.pid_exists(int(stale.name.removeprefix(CGROUP_PREFIX))):
-                _remove(stale)
-        place = root / f"{CGROUP_PREFIX}{os.getpid()}"
+        for cgroup in root.glob(f"{CGROUP_PREFIX}*"):
+            if _abandoned(cgroup):
+                _remove_tree(cgroup)
+        place = root / _own_name()
         try:
-            place.mkdir()
-            if root.name != "pids":
-                (place / "cgroup.subtree_control").write_text("+pids\n")
+            _make_grading_cgroup(place)
             return place
         except OSError:
             _remove(place)
-            continue
     return None
+
+
+def _make_grading_cgroup(place: Path) -> None:
+    """A grading's cgroup; under cgroup v2, one whose children may cap their processes."""
+    place.mkdir()
+    if place.parent.name != "pids":
+        (place / "cgroup.subtree_control").write_text("+pids\n")
+
+
+def _own_name() -> str:
+    """``netlab-NAMESPACE-PID-START-TOKEN``: this process's PID namespace, its PID there and its
+    start time name its owner for a later sweep (a PID alone is another process's, or none, seen
+    from another namespace, and is reused); the token tells apart two sandboxes of one process."""
+    pid, start = _identity("self")
+    return f"{CGROUP_PREFIX}{_pid_namespace()}-{pid}-{start}-{secrets.token_hex(4)}"
+
+
+def _abandoned(cgroup: Path) -> bool:
+    """Whether a grading's cgroup is certainly abandoned: made by this user, in this PID namespace,
+    for a process that is gone (its PID free, or another process's since). An older netlab's
+    ``netlab-PID``, another namespace's or user's is left alone: empty, it is harmless."""
+    owner = OWNED.fullmatch(cgroup.name)
+    if owner is None or int(owner["namespace"]) != _pid_namespace():
+        return False
+    try:
+        if cgroup.stat().st_uid != os.geteuid():
+            return False
+    except OSError:
+        return False
+    try:
+        pid, start = _identity(owner["pid"])
+    except OSError:
+        return True  # no such process
+    return (pid, start) != (int(owner["pid"]), int(owner["start"]))
+
+
+def _identity(pid: str) -> tuple[int, int]:
+    """A process's PID (as this /proc numbers it) and start time (clock ticks from boot), from
+    /proc/PID/stat; its name, between the PID and the fields after it, may hold any character."""
+    with open(f"/proc/{pid}/stat") as stat:
+        head, tail = stat.read().rsplit(")", 1)
+    return int(head.split()[0]), int(tail.split()[19])
+
+
+def _pid_namespace() -> int:
+    """This process's PID namespace, by the inode that names it across the machine."""
+    return os.stat("/proc/self/ns/pid").st_ino
+
+
+def _remove_tree(cgroup: Path) -> None:
+    """Remove a grading's cgroup and its programs' (each only once empty: the kernel refuses the rest)."""
+    try:
+        programs = [child for child in cgroup.iterdir() if child.is_dir()]
+    except OSError:
+        programs = []
+    for program in programs:
+        _remove(program)
+    _remove(cgroup)
 
 
 def _remove(cgroup: Path) -> None:
