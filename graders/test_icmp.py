@@ -62,6 +62,9 @@ ERROR_SCHEDULE = EchoSchedule({
     5: (Answer(REPLY, 0.03),),
 })
 ERROR_COUNT = 5
+TIMEOUT = 2.0  # the timeout run's --timeout: a reply the default 1 s would miss is within it
+TIMEOUT_SCHEDULE = _replies({1: 1.5, 2: 2.6})  # 0.5 s past the default, 0.5 s within; 0.6 s past the time-out
+TIMEOUT_COUNT = 2
 
 
 class IcmpRun(PeerRun[IcmpHost]):
@@ -94,23 +97,26 @@ class IcmpRun(PeerRun[IcmpHost]):
         return "" if self.server.probes else f"no Echo Request arrived ({self.program.describe_exit()})"
 
 
-RUNS: tuple[tuple[str, EchoSchedule, int | None], ...] = (
-    ("mixed", MIXED, None), ("decoys", DECOYS, DECOY_COUNT), ("all lost", ALL_LOST, ALL_LOST_COUNT), ("errors", ERROR_SCHEDULE, ERROR_COUNT),
+RUNS: tuple[tuple[str, EchoSchedule, int, tuple[str, ...]], ...] = (
+    ("mixed", MIXED, COUNT, ()),
+    ("decoys", DECOYS, DECOY_COUNT, ("--count", str(DECOY_COUNT))),
+    ("all lost", ALL_LOST, ALL_LOST_COUNT, ("--count", str(ALL_LOST_COUNT))),
+    ("errors", ERROR_SCHEDULE, ERROR_COUNT, ("--count", str(ERROR_COUNT))),
+    ("timeout", TIMEOUT_SCHEDULE, TIMEOUT_COUNT, ("--count", str(TIMEOUT_COUNT), "--timeout", f"{TIMEOUT:g}")),
 )
 
 
 @starts_early("icmp")
 def start_icmp_runs(launcher: Launcher) -> dict[str, IcmpRun]:
-    """The four scenarios' pingers, started together, each in a network namespace of its own
+    """The five scenarios' pingers, started together, each in a network namespace of its own
     with its own ICMP host; each check waits for the run it reads."""
     runs: dict[str, IcmpRun] = {}
     with closed_on_failure(runs):
-        for name, schedule, count in RUNS:
+        for name, schedule, count, options in RUNS:
             with launcher.raw_network():
                 host = IcmpHost(schedule)
-                options = ("--count", str(count)) if count else ()
                 program = launcher.start("icmp_pinger.py", HOST, options=options)
-                runs[name] = IcmpRun(program, host, RUN_WITHIN, count or COUNT)
+                runs[name] = IcmpRun(program, host, RUN_WITHIN, count)
     return runs
 
 
@@ -146,6 +152,12 @@ def all_lost(icmp_runs: dict[str, IcmpRun]) -> IcmpRun:
 def errors(icmp_runs: dict[str, IcmpRun]) -> IcmpRun:
     """Destination Unreachable codes 0, 1 and 3, a Time Exceeded, then a reply."""
     return _finished(icmp_runs, "errors")
+
+
+@pytest.fixture
+def timeout(icmp_runs: dict[str, IcmpRun]) -> IcmpRun:
+    """`--count 2 --timeout 2`: request 1's reply after 1.5 s, request 2's after 2.6 s."""
+    return _finished(icmp_runs, "timeout")
 
 
 # --- core ---------------------------------------------------------------------------
@@ -242,6 +254,39 @@ def test_reports_each_rtt_within_30_ms(mixed: IcmpRun) -> None:
         got="; ".join(problems[:5]) or unrun,
         wire=mixed.server.transcript,
     )
+
+
+@points(2)
+def test_waits_for_each_reply_up_to_the_timeout_given(timeout: IcmpRun) -> None:
+    """`--timeout S` is each request's wait: a reply within S gets its RTT, one after S is a
+    loss, with no RTT (with `--timeout 2`: request 1's reply after 1.5 s, which the default 1 s
+    would miss, and request 2's after 2.6 s; the form of a time-out line is another check's)."""
+    sent = len(timeout.server.probes)
+    problems = [problem for k in range(1, min(sent, TIMEOUT_COUNT) + 1) if (problem := timeout_problem(timeout, k))]
+    if sent < TIMEOUT_COUNT:
+        problems.append(f"{sent} request(s) ({timeout.program.describe_exit()})")
+    expect(
+        not problems,
+        expected=f"with `--timeout {TIMEOUT:g}`, an RTT for request 1 (its reply after 1.5 s) and none for request 2 (after 2.6 s)",
+        got="; ".join(problems) + "\n" + timeout.output(),
+        wire=timeout.server.transcript,
+    )
+
+
+def timeout_problem(run: IcmpRun, k: int) -> str:
+    """What shows request ``k`` was not waited for up to the time-out and no longer ('' if nothing
+    does, or if its reply left so near the time-out that a busy machine could tip it either way)."""
+    held = run.server.held(k)
+    line = run.line_for(k)
+    shown = "no line" if line is None else repr(line.text)
+    if held is not None and abs(held - TIMEOUT) <= RTT_WITHIN + run.server.delays_seen(k, at_most=T_WITHIN):
+        return ""
+    if held is not None and held < TIMEOUT and (line is None or line.rtt is None):
+        return f"request {k}: {shown}, yet its reply left {held:.2f} s after it arrived, within the {TIMEOUT:g} s time-out"
+    if (held is None or held > TIMEOUT) and line is not None and line.rtt is not None:
+        came = "no reply came while it ran" if held is None else f"its reply left only {held:.2f} s after it arrived"
+        return f"request {k}: {shown}, an RTT, yet {came}, past the {TIMEOUT:g} s time-out"
+    return ""
 
 
 def rtt_problem(run: IcmpRun, k: int) -> str:
