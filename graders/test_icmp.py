@@ -437,6 +437,26 @@ def test_no_reply_at_all_gives_only_the_loss_line_100_percent(all_lost: IcmpRun)
     )
 
 
+@points(1, group=STATISTICS)
+def test_a_request_answered_with_an_error_is_lost_in_the_statistics(errors: IcmpRun) -> None:
+    """A request answered with an error is a lost one in the statistics (LABS.md's exercise 2,
+    graded with the statistics: a pinger without exercise 2 times those requests out and counts
+    them lost too): 4 of 5 requests answered with an error, 80% loss (of the requests it sent,
+    whose number is the `--count` check's to judge)."""
+    sent = len(errors.server.probes)
+    lost = sum(1 for k in range(1, sent + 1) if ERROR_SCHEDULE.reply_after(k) is None)
+    wanted = 100 * lost / sent if sent else 100.0
+    loss = errors.statistics.loss
+    unrun = errors.unrun()
+    expect(
+        loss is not None and abs(loss - wanted) < 0.5 and not unrun,
+        expected=f"a loss of {wanted:g}% ({lost} of the {sent} requests it sent answered with an error, the others with a reply)",
+        got=(f"a loss of {loss:g}%" if loss is not None else "no loss line") + (f", but {unrun}" if unrun else "")
+        + "\n" + errors.output(),
+        wire=errors.server.transcript,
+    )
+
+
 # --- optional exercise 2: errors ----------------------------------------------------
 
 
