@@ -26,6 +26,7 @@ MAX_HOPS = 3  # the unreached run's --max-hops
 UNREACHED_TIMEOUT = 0.5  # and its --timeout: 2 silent hops of up to 3 probes, 3 s
 RUN_WITHIN = 20.0  # the route: hop 3's 3 probes of up to 1 s, and the answers' 0.9 s
 RTT_WITHIN = 0.030  # LABS.md: within 30 ms of the true round trip
+BUSY_AT_MOST = 0.2  # seconds of each busy-machine delay the host saw that an RTT may add (as in the pinger lab)
 PROBES = (1, 3)  # LABS.md: one to three probes per TTL
 
 
@@ -148,20 +149,24 @@ def test_prints_a_star_for_each_probe_with_no_answer(route: TraceRun) -> None:
 def test_reports_each_rtt_within_30_ms(route: TraceRun) -> None:
     """Each answered probe's RTT in ms (a number followed by `ms`), within 30 ms of the true
     round trip (hop 1 answers after 50 ms, hop 2 after 100 ms, the destination after 150 ms;
-    the time the host really held each answer is the reference)."""
+    the time the host really held each answer is the reference, and a busy machine's delays
+    that the host saw are allowed besides)."""
     problems = []
     for ttl in (1, 2, ROUTE.depth):
-        held = [h for probe in route.probes_with(ttl) if (h := route.server.held(probe.k, kind=ANY)) is not None]
+        answered = [(h, route.server.delays_seen(probe.k, kind=ANY, at_most=BUSY_AT_MOST))
+                    for probe in route.probes_with(ttl) if (h := route.server.held(probe.k, kind=ANY)) is not None]
+        held = [h for h, _ in answered]
         printed = route.hop(ttl).rtts
         if len(printed) != len(held):
             problems.append(f"hop {ttl}: {len(printed)} RTT(s) for {len(held)} answered probe(s)")
-        off = [rtt for rtt in printed if not any(abs(rtt - h) <= RTT_WITHIN for h in held)]
+        off = [rtt for rtt in printed if not any(-RTT_WITHIN <= rtt - h <= RTT_WITHIN + seen for h, seen in answered)]
         if off:
             problems.append(f"hop {ttl}: {', '.join(f'{rtt * 1000:.1f} ms' for rtt in off)} where the answers took "
                             + ", ".join(f"{h * 1000:.0f} ms" for h in held))
     expect(
         not problems and not route.unrun(),
-        expected=f"for hops 1, 2 and {ROUTE.depth}, each answered probe's RTT, within {RTT_WITHIN * 1000:g} ms of the time the host held its answer",
+        expected=f"for hops 1, 2 and {ROUTE.depth}, each answered probe's RTT, within {RTT_WITHIN * 1000:g} ms of the time the host held its answer"
+        " (and longer by what the host saw the machine delay the program)",
         got=route.unrun() or "; ".join(problems[:4]) + "\n" + route.output(),
         wire=route.server.transcript,
     )
