@@ -24,6 +24,9 @@ SILENT = 3
 UNREACHED = Route(hops=("127.0.0.11", None), reachable=False)  # nothing answers beyond hop 1
 MAX_HOPS = 3  # the unreached run's --max-hops
 UNREACHED_TIMEOUT = 0.5  # and its --timeout: 2 silent hops of up to 3 probes, 3 s
+SLOW = Route(hops=(), delays={1: 1.5})  # the destination one hop away, each answer after 1.5 s
+SLOW_TIMEOUT = 2.0  # the slow run's --timeout: the default 1 s would miss every answer
+SLOW_MAX_HOPS = 2  # and its --max-hops: where a program that misses them goes on, it stops soon
 RUN_WITHIN = 20.0  # the route: hop 3's 3 probes of up to 1 s, and the answers' 0.9 s
 RTT_WITHIN = 0.030  # LABS.md: within 30 ms of the true round trip
 BUSY_AT_MOST = 0.2  # seconds of each busy-machine delay the host saw that an RTT may add (as in the pinger lab)
@@ -52,8 +55,8 @@ class TraceRun(PeerRun[IcmpHost]):
 
 @starts_early("traceroute")
 def start_trace_runs(launcher: Launcher) -> dict[str, TraceRun]:
-    """A route with a silent hop to a destination that replies, and one to a destination that
-    never does, each in a network namespace of its own."""
+    """A route with a silent hop to a destination that replies, one to a destination that never
+    does, and a slow destination one hop away, each in a network namespace of its own."""
     runs: dict[str, TraceRun] = {}
     with closed_on_failure(runs):
         with launcher.raw_network():
@@ -63,6 +66,10 @@ def start_trace_runs(launcher: Launcher) -> dict[str, TraceRun]:
             options = ("--max-hops", str(MAX_HOPS), "--timeout", str(UNREACHED_TIMEOUT))
             host = IcmpHost(UNREACHED)
             runs["unreached"] = TraceRun(launcher.start("traceroute.py", DESTINATION, options=options), host, RUN_WITHIN)
+        with launcher.raw_network():
+            options = ("--max-hops", str(SLOW_MAX_HOPS), "--timeout", f"{SLOW_TIMEOUT:g}")
+            host = IcmpHost(SLOW)
+            runs["slow"] = TraceRun(launcher.start("traceroute.py", DESTINATION, options=options), host, RUN_WITHIN)
     return runs
 
 
@@ -84,6 +91,13 @@ def unreached(trace_runs: dict[str, TraceRun]) -> TraceRun:
     """`--max-hops 3 --timeout 0.5`: hop 127.0.0.11, then nothing answers."""
     trace_runs["unreached"].finish()
     return trace_runs["unreached"]
+
+
+@pytest.fixture
+def slow(trace_runs: dict[str, TraceRun]) -> TraceRun:
+    """`--max-hops 2 --timeout 2`: the destination, one hop away, answers each probe after 1.5 s."""
+    trace_runs["slow"].finish()
+    return trace_runs["slow"]
 
 
 @points(2)
@@ -197,3 +211,26 @@ def test_gives_up_after_max_hops(unreached: TraceRun) -> None:
         got=f"probes with TTL {ttls[:12] or 'none'} ({unreached.program.describe_exit()})",
         wire=unreached.server.transcript,
     )
+
+
+@points(2)
+def test_waits_for_each_probe_up_to_the_timeout_given(slow: TraceRun) -> None:
+    """`--timeout S` is each probe's wait: with `--timeout 2`, the destination one hop away
+    answers each probe after 1.5 s, which the default 1 s would miss: hop 1 gets an RTT for each
+    of its probes and no `*` (an answer within the busy-machine allowance of the time-out is
+    judged neither way)."""
+    probes = slow.probes_with(1)
+    in_time = [probe for probe in probes if _left_in_time(slow, probe)]
+    hop = slow.hop(1)
+    expect(
+        bool(probes) and len(hop.rtts) >= len(in_time) and hop.stars <= len(probes) - len(in_time),
+        expected=f"with `--timeout {SLOW_TIMEOUT:g}`, hop 1's line(s): an RTT for each of the {len(in_time)} probe(s) answered within it, no `*`",
+        got=slow.unrun() or f"{len(hop.rtts)} RTT(s) and {hop.stars} `*` for hop 1\n" + slow.output(),
+        wire=slow.server.transcript,
+    )
+
+
+def _left_in_time(run: TraceRun, probe: Probe) -> bool:
+    """Whether the answer to ``probe`` left clearly within the time-out, a busy machine's delays included."""
+    held = run.server.held(probe.k, kind=ANY)
+    return held is not None and held + RTT_WITHIN + run.server.delays_seen(probe.k, kind=ANY, at_most=BUSY_AT_MOST) < SLOW_TIMEOUT
