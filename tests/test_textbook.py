@@ -3,6 +3,7 @@ graded with the bundled `textbook` profile, each check in a network namespace of
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from graders.harness import course
 from graders.network import netns
 from tests.conftest import HEAVY
 from tests.grading import GRADERS, REPO, Grading, KnownSubmission, grade, overlaid
@@ -19,6 +21,7 @@ TEXTBOOK = REPO / "fixtures" / "textbook"
 NO_NAMESPACES = netns.refused_to_a_grading()
 needs_namespaces = pytest.mark.skipif(NO_NAMESPACES is not None, reason=f"no network namespaces: {NO_NAMESPACES}")
 BAD = [KnownSubmission.load(path) for path in sorted((TEXTBOOK / "bad").glob("*/*")) if (path / "bad.toml").is_file()]
+TWINNED = [bad for bad in BAD if (bad.path / "adapted").is_dir()]
 
 
 def textbook_submission(into: Path, bad: KnownSubmission | None = None) -> Path:
@@ -108,3 +111,33 @@ def test_compare_and_batch_take_the_course(tmp_path: Path) -> None:
                             "--results-dir", str(tmp_path / "results")], cwd=REPO, capture_output=True, text=True, timeout=300)
     rows = {line.split(",")[0]: line.split(",")[1] for line in (tmp_path / "g.csv").read_text().splitlines()[2:]}  # after the header and Points Possible
     assert batch.returncode == 0 and rows == {"bad": "11", "good": "14"}, batch.stdout + batch.stderr
+
+
+def textbook_checks_only(into: Path) -> Path:
+    """A profile with no programs of its own, only the checks the textbook profile switches off: a
+    handout's program adapted to LABS.md's command line is graded on the checks the program is."""
+    labs = course.load("textbook").labs.items()
+    path = into / "textbook-checks.toml"
+    path.write_text("".join(f"[labs.{lab}]\noff = {json.dumps(sorted(profile.off))}\n" for lab, profile in labs if profile.off))
+    return path
+
+
+@HEAVY
+def test_the_labs_md_twins_of_the_textbook_shaped_programs_get_full_marks(tmp_path: Path) -> None:
+    """fixtures/textbook/good/adapted: the handout-shaped programs adapted to LABS.md's command line,
+    which scripts/bench_textbook.py times beside them; the same verdict on the same checks."""
+    labs = sorted({lab for lab, profile in course.load("textbook").labs.items() if profile.programs})
+    submission = overlaid(tmp_path, TEXTBOOK / "good" / "adapted")
+    grading = grade(submission, labs, tmp_path, "--course", str(textbook_checks_only(tmp_path)), "-n", "2")
+    assert grading.status == 0 and grading.tests and not grading.failed(), grading.output[-4000:]
+
+
+@pytest.mark.parametrize("bad", TWINNED, ids=[bad.id for bad in TWINNED])
+def test_a_textbook_known_bads_labs_md_twin_fails_the_same_checks(bad: KnownSubmission, tmp_path: Path) -> None:
+    """Its ``adapted/``: the same code adapted to LABS.md's command line, broken the same way, which
+    scripts/bench_textbook.py times beside it, loses exactly its checks without the course's programs."""
+    submission = overlaid(tmp_path, TEXTBOOK / "good" / "adapted", bad.path / "adapted")
+    grading = grade(submission, [bad.lab], tmp_path, "--course", str(textbook_checks_only(tmp_path)))
+    assert grading.failed() == bad.fails, (
+        f"{bad.id}: {bad.rule}\nfailed: {sorted(grading.failed())}\n{grading.unexpected(bad.fails)}\n{grading.output[-3000:]}")
+
