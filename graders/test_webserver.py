@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -70,19 +71,16 @@ def start_webserver(launcher: Launcher, www_template: Path) -> WebServer:
 
 @pytest.fixture(scope="module")
 def shared_webserver(module_launcher: Launcher, www_template: Path) -> Iterator[Shared[WebServer]]:
-    shared = Shared(lambda: start_webserver(module_launcher, www_template), lambda server: server.program)
+    shared = Shared(partial(start_webserver, module_launcher, www_template), lambda server: server.program, module_launcher.namespace)
     yield shared
     shared.discard()
 
 
 @pytest.fixture
-def webserver(request: pytest.FixtureRequest, launcher: Launcher, www_template: Path, shared_webserver: Shared[WebServer]) -> Iterator[WebServer]:
+def webserver(request: pytest.FixtureRequest, launcher: Launcher, shared_webserver: Shared[WebServer]) -> Iterator[WebServer]:
     """The student's server: the one the module's last check left, unless that check failed or the
-    server died (then a new one: a crash or a broken rule costs one check only); a new one in each
-    check's own network where it hard-codes its port."""
-    if launcher.fixes_ports:
-        yield start_webserver(launcher, www_template)
-        return
+    server died (then a new one: a crash or a broken rule costs one check only); where it
+    hard-codes its port, the check runs in the server's own network."""
     yield from shared_webserver.lend(request.node, launcher.servers)
 
 

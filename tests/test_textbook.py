@@ -141,3 +141,24 @@ def test_a_textbook_known_bads_labs_md_twin_fails_the_same_checks(bad: KnownSubm
     assert grading.failed() == bad.fails, (
         f"{bad.id}: {bad.rule}\nfailed: {sorted(grading.failed())}\n{grading.unexpected(bad.fails)}\n{grading.output[-3000:]}")
 
+
+def server_starts(basetemp: Path, filename: str) -> int:
+    """How many times a grading started ``filename``: each start has a working folder ``N-STEM``."""
+    stem = Path(filename).stem
+    return sum(1 for folder in basetemp.rglob(f"*-{stem}") if folder.is_dir() and folder.name.split("-", 1)[0].isdigit())
+
+
+@needs_namespaces
+def test_a_fixed_port_server_is_shared_by_checks_as_under_labs_md(tmp_path: Path) -> None:
+    """WebServer.py, which hard-codes port 6789, is started as often as its LABS.md twin: once for
+    the checks that leave it as they found it, and once for each check that tries to break it. In
+    each check's own network it was started for every check (14 starts, not 5: 0.6 s of a 3 s
+    grading at a load of 0.5, more beside other gradings)."""
+    starts = {}
+    for form, submission, profile in (("textbook", textbook_submission(tmp_path / "textbook"), "textbook"),
+                                      ("LABS.md", overlaid(tmp_path / "adapted", TEXTBOOK / "good" / "adapted"), None)):
+        basetemp = tmp_path / f"{form}-runs"
+        grading = grade(submission, ["webserver"], tmp_path, "--basetemp", str(basetemp), *(["--course", profile] if profile else []))
+        assert grading.status == 0, grading.output[-3000:]
+        starts[form] = server_starts(basetemp, "webserver.py")
+    assert starts["textbook"] == starts["LABS.md"] > 0, starts
