@@ -702,3 +702,27 @@ def test_what_a_program_printed_says_itself_in_its_first_line(tmp_path: Path, so
     lines = failed.value.got.splitlines()
     assert lines[0] == f"it exited (exit status 1) before it did; {first}:"
     assert lines[1:2] in ([], ["  | ready"], ["    File \"" + str(tmp_path / "server.py") + "\", line 1"])
+
+
+def test_a_program_that_never_exits_is_stopped_once_it_printed_enough(tmp_path: Path) -> None:
+    """The textbook's ping() loops forever: it is stopped as soon as its output holds what the check
+    reads (a whole line, not one half written), long before the run's bound, and that is no exit of
+    its own; a program that ends first is only waited for."""
+    (tmp_path / "pinger.py").write_text(
+        "import sys, time\nfor k in range(1, 10**6):\n    sys.stdout.write(f'{k}'); sys.stdout.flush(); time.sleep(0.02)\n"
+        "    print(''); time.sleep(0.05)\n")
+    (tmp_path / "brief.py").write_text("print(1)\n")
+    launcher = Launcher(Submission(tmp_path), tmp_path / "runs")
+    try:
+        forever, brief = launcher.start("pinger.py"), launcher.start("brief.py")
+        seen: list[str] = []
+        started = time.monotonic()
+        status = forever.finish_once_printed(lambda text: seen.append(text) or len(text.splitlines()) >= 3, "3 lines", within=30)
+        stopped_after = time.monotonic() - started
+        assert len(seen) > 3 and all(text.endswith("\n") for text in seen if text), seen  # its lines whole, as they came
+        assert status is not None and status < 0 and forever.exit_status is None and forever.killed_after is None
+        assert forever.stdout.lines()[:3] == ["1", "2", "3"] and stopped_after < 5, (forever.stdout.lines(), stopped_after)
+        assert forever.describe_exit().startswith("the graders stopped it once it had printed 3 lines, as it never exits")
+        assert brief.finish_once_printed(lambda text: "2" in text, "2", within=30) == 0 and brief.stopped_once is None
+    finally:
+        launcher.stop_all()

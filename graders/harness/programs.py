@@ -144,6 +144,7 @@ class Program:
         self.started = time.monotonic()
         self.started_wall = time.time()  # what a process's create_time is compared with
         self.killed_after: float | None = None
+        self.stopped_once: str | None = None  # what it had printed when the graders stopped it (a program that never exits)
         self.listening: tuple[int, Transport] | None = None  # a server's port, once seen held
         self._sandbox = sandbox
         tmp = workdir.with_name(workdir.name + "-tmp")  # beside, not in, the working directory
@@ -203,8 +204,8 @@ class Program:
 
     @property
     def exit_status(self) -> int | None:
-        """How it exited by itself: None while it runs, or when it was killed at its deadline."""
-        return None if self.killed_after is not None else self.returncode
+        """How it exited by itself: None while it runs, or when it was killed at its deadline or stopped."""
+        return None if self.killed_after is not None or self.stopped_once is not None else self.returncode
 
     def processes(self, escaped: bool = True) -> list[psutil.Process]:
         """The program and every live process it started: in its tree, and (``escaped``)
@@ -313,6 +314,14 @@ class Program:
         self.stderr.join(1)
         return self.returncode
 
+    def finish_once_printed(self, printed: Callable[[str], bool], what: str, within: float) -> int | None:
+        """For a program that never exits (a course's handout loops forever): stop it as soon as
+        ``printed(its whole lines so far)`` holds (``stopped_once`` then says ``what``); else as ``finish``."""
+        if self.stdout.wait_until(lambda text: printed(text[: text.rfind("\n") + 1]), self.started + within) and self.returncode is None:
+            self.stopped_once = what
+            self.stop()
+        return self.finish(within)
+
     def wait_exit(self, within: float) -> int:
         """The exit status; a program still running at the deadline is killed and fails."""
         status = self.finish(within)
@@ -325,6 +334,8 @@ class Program:
         ran = f" (run as `{self.command}`)"
         if self.killed_after is not None:
             return f"it was still running after {self.killed_after:g} s and was killed{ran}" + self.stderr_tail()
+        if self.stopped_once is not None:
+            return f"the graders stopped it once it had printed {self.stopped_once}, as it never exits{ran}" + self.stderr_tail()
         return _status_words(self.returncode) + ran + self.stderr_tail()
 
     def wait_output(self, predicate: Callable[[str], bool], within: float, what: str) -> None:
