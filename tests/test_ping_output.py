@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from graders.peers.icmp_output import request_lines
 from graders.peers.ping_output import ping_lines, rtt_in, statistics, unit_name
 
 REPLIES = {seq: f"PING {seq} 1732600000.{seq:06d}" for seq in range(1, 11)}
@@ -147,3 +148,13 @@ def test_statistics_say_which_numbers_were_read_in_the_rtts_unit(lines: list[str
     """LABS.md: numbers without a unit are in the RTTs' unit; a message must say it read them so."""
     assert statistics(lines, 1e-3).unitless == unitless
     assert unit_name(1e-3) == "ms" and unit_name(1.0) == "s" and unit_name(1e-6) == "us"
+
+
+def test_a_bare_number_is_an_icmp_rtt_in_seconds_only_where_the_course_says_so() -> None:
+    """The textbook's print(delay): `0.25` is an RTT of 250 ms under ``bare_rtt``, never one without it;
+    a number inside other words (the heading's address) is no bare RTT."""
+    lines = ["Pinging 127.0.0.1 using Python:", "", "0.2503", "Request timed out.", "1.5e-05", "Destination Host Unreachable"]
+    read = request_lines(lines, 4, bare_rtt=True)
+    assert [(line.number, line.rtt, line.timed_out, line.error) for line in read] == [
+        (1, 0.2503, False, None), (2, None, True, None), (3, 1.5e-05, False, None), (4, None, False, "unreachable 1")]
+    assert [line.number for line in request_lines(lines, 4)] == [1, 2]  # the time-out and the error only

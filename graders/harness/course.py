@@ -28,6 +28,8 @@ A program's command line, input and environment, where the handout's differ from
 submissions import: said where they are missing). Placeholders: ``{port}`` (its port, or its
 server's), ``{server}`` (its server's name, or the address a server binds), ``{args}`` (the
 options a check gives it, each an argument), and a check's own values (``OWN_PLACEHOLDERS``).
+The textbook's ICMPPinger.py loops forever, numbers every request 1 and prints a bare RTT in
+seconds: ``never_exits = true``, ``sequence = 1``, ``bare_rtt = true`` (``OWN_KEYS``).
 
 A group is named whole (``"optional 1: multithreaded"``) or by its label (``"optional 1"``,
 ``"core"``). Visibility is Gradescope's: ``visible`` (the default), ``hidden``,
@@ -70,7 +72,11 @@ DEFAULT_PORTS: dict[str, tuple[int, ...]] = {  # where a client with ``port = "a
 }
 LAB_KEYS = {"points", "off", "visibility", "time_limit", "programs"}
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's
-PROGRAM_KEYS = {"names", "port", "server", "args", "stdin", "env", "files", "folders", "requirements"}
+PROGRAM_KEYS = {"names", "port", "server", "args", "stdin", "env", "files", "folders", "requirements",
+                "never_exits", "sequence", "bare_rtt"}
+OWN_KEYS: dict[str, tuple[str, ...]] = {  # keys only one program's checks know how to honour: the textbook's ICMPPinger.py
+    "icmp_pinger.py": ("never_exits", "sequence", "bare_rtt"),
+}
 FILE_KEYS = {"from", "to"}  # a file placed elsewhere than under its own name
 AUTO = "auto"  # a port the program picks: a server's is seen where it listens, a client's read from its code
 PLACEHOLDERS = ("port", "server", "args")  # what args, stdin and env may name in braces, for every program
@@ -100,6 +106,9 @@ class Program:
     files: dict[str, Path] = field(default_factory=dict)  # per path in its working folder, the file copied there
     folders: tuple[str, ...] = ()  # made, empty, in its working folder
     requirements: tuple[str, ...] = ()  # packages it imports
+    never_exits: bool = False  # it loops forever: stopped once it printed what a check reads, which is no fault
+    sequence: int | None = None  # the sequence number every request of it carries (either byte order), where the handout fixes one
+    bare_rtt: bool = False  # a line that is only a number is a reply's RTT, in seconds (LABS.md's unit for one without a unit)
 
     @property
     def fixed(self) -> bool:
@@ -303,8 +312,24 @@ def _program(filename: str, spec: Any, where: str, base: Path) -> Program:
         raise ProfileError(f"{where}: folders must be paths inside its working folder (`cache`), not {outside[0]!r}")
     requirements = tuple(_strings(spec, "requirements", where))
     _placeholders_known(filename, [*(args or []), stdin or "", *env.values()], where)
+    never_exits, sequence, bare_rtt = _own_keys(filename, spec, where)
     return Program(tuple(names), port, server, tuple(_strings(spec, "args", where)) if args is not None else None,
-                   stdin, dict(env), files, tuple(folders), requirements)
+                   stdin, dict(env), files, tuple(folders), requirements, never_exits, sequence, bare_rtt)
+
+
+def _own_keys(filename: str, spec: dict[str, Any], where: str) -> tuple[bool, int | None, bool]:
+    """``never_exits``, ``sequence`` and ``bare_rtt``: refused for a program whose checks cannot honour them."""
+    foreign = sorted(key for key in set(spec) & {key for keys in OWN_KEYS.values() for key in keys} if key not in OWN_KEYS.get(filename, ()))
+    if foreign:
+        owners = ", ".join(owner for owner, keys in OWN_KEYS.items() if foreign[0] in keys)
+        raise ProfileError(f"{where}: `{foreign[0]}` is a key of {owners} only")
+    for key in ("never_exits", "bare_rtt"):
+        if not isinstance(spec.get(key, False), bool):
+            raise ProfileError(f"{where}: {key} must be true or false, not {spec[key]!r}")
+    sequence = spec.get("sequence")
+    if sequence is not None and (not isinstance(sequence, int) or isinstance(sequence, bool) or not 0 <= sequence < 65536):
+        raise ProfileError(f"{where}: sequence must be a sequence number (0 to 65535), not {sequence!r}")
+    return spec.get("never_exits", False), sequence, spec.get("bare_rtt", False)
 
 
 def _files(items: Any, where: str, base: Path) -> dict[str, Path]:

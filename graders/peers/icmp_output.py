@@ -1,7 +1,9 @@
 """Reading an ICMP pinger's and a traceroute's output as LABS.md describes it, tolerantly.
 
 A pinger's line per request holds an RTT (read as in the ``pinger`` lab), a time-out, or an
-ICMP error's name; the k-th such line is request k's. A traceroute's lines begin with their
+ICMP error's name; the k-th such line is request k's. Where a course says so (``bare_rtt``: the
+textbook's ``print(delay)``), a line that is only a number is an RTT, in seconds, as LABS.md reads
+an RTT printed without a unit: never guessed from its size. A traceroute's lines begin with their
 hop number and hold the address that answered, RTTs (a number followed by ``ms``) and ``*``s,
 on one line per hop or one per probe.
 """
@@ -22,6 +24,7 @@ TTL_EXCEEDED = re.compile(r"(\bttl\b|time\s*to\s*live).*\b(exceeded|expired)|tim
 STATISTICS = re.compile(r"\bmin\b.*\bmax\b|packets?\s*transmitted", re.IGNORECASE)  # not a request's line
 ADDRESS = re.compile(r"\b(\d{1,3}(?:\.\d{1,3}){3})\b")
 SEQUENCE = re.compile(r"\b(?:icmp_)?seq\w*\s*[=:#]?\s*(\d+)", re.IGNORECASE)  # a line that names its request: icmp_seq=4
+BARE = re.compile(rf"^\s*({NUMBER})\s*$")  # a line that is only a number: the textbook's print(delay)
 HOP = re.compile(r"^\s*(\d+)\b")
 MS = re.compile(rf"({NUMBER})\s*ms\b", re.IGNORECASE)
 
@@ -47,10 +50,11 @@ def error_in(line: str) -> str | None:
     return "ttl" if TTL_EXCEEDED.search(line) else None
 
 
-def request_lines(lines: list[str], count: int) -> list[RequestLine]:
-    """The lines of the first ``count`` requests: each holds an error's name, a time-out or an RTT.
-    Request k's line is the k-th, or the one that names sequence number k (``icmp_seq=4``): a
-    request with no line of its own costs its own check, not the reading of those after it."""
+def request_lines(lines: list[str], count: int, bare_rtt: bool = False) -> list[RequestLine]:
+    """The lines of the first ``count`` requests: each holds an error's name, a time-out or an RTT
+    (``bare_rtt``: or is only a number, in seconds). Request k's line is the k-th, or the one that
+    names sequence number k (``icmp_seq=4``): a request with no line of its own costs its own
+    check, not the reading of those after it."""
     found: list[RequestLine] = []
     for index, line in enumerate(lines):
         expected = found[-1].number + 1 if found else 1
@@ -59,7 +63,8 @@ def request_lines(lines: list[str], count: int) -> list[RequestLine]:
         named = SEQUENCE.search(line)
         number = int(named.group(1)) if named and expected <= int(named.group(1)) <= count else expected
         error = error_in(line)
-        rtt = None if error else rtt_in(line)
+        bare = BARE.match(line) if bare_rtt else None
+        rtt = None if error else (float(bare.group(1)), 1.0) if bare else rtt_in(line)
         if error:
             found.append(RequestLine(number, line, error=error, end=index + 1))
         elif TIMED_OUT.search(line):
