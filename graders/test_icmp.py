@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from graders.harness.course import Program as CourseProgram
 from graders.harness.launcher import Launcher
 from graders.harness.programs import Program
 from graders.harness.runs import PeerRun, closed_at_the_end, closed_on_failure, starts_early, taken
-from graders.peers.fake_icmp import BAD_CHECKSUM, EARLIER, OTHER_ID, REPLY, TIME_EXCEEDED, UNREACHABLE, Answer, EchoSchedule, IcmpHost
+from graders.peers.fake_icmp import BAD_CHECKSUM, EARLIER, OTHER_ID, REPLY, TIME_EXCEEDED, UNREACHABLE, Answer, EchoSchedule, IcmpHost, Probe
 from graders.peers.icmp_output import RequestLine, request_lines
 from graders.peers.icmp_packets import UNREACHABLE as UNREACHABLE_NAMES
 from graders.peers.icmp_packets import send_time_in
@@ -68,11 +69,23 @@ TIMEOUT_COUNT = 2
 
 
 class IcmpRun(PeerRun[IcmpHost]):
-    """One run of icmp_pinger.py against the graders' ICMP host with one schedule."""
+    """One run of icmp_pinger.py against the graders' ICMP host with one schedule; ``course``
+    says how the course's handout has it (a loop that never exits, a fixed sequence number, a
+    bare RTT)."""
 
-    def __init__(self, program: Program, server: IcmpHost, within: float, count: int) -> None:
+    def __init__(self, program: Program, server: IcmpHost, within: float, count: int, course: CourseProgram) -> None:
         super().__init__(program, server, within)
         self.count = count
+        self.course = course
+
+    def finish(self) -> None:
+        """As any run's; one that never exits is stopped once it printed its ``count`` request lines."""
+        if self.course.never_exits and not self.finished:
+            self.program.finish_once_printed(self._printed_all, f"{self.count} request lines", self.within)
+        super().finish()
+
+    def _printed_all(self, text: str) -> bool:
+        return len(request_lines(text.splitlines(), self.count, self.course.bare_rtt)) >= self.count
 
     @cached_property
     def lines(self) -> list[str]:
@@ -80,7 +93,13 @@ class IcmpRun(PeerRun[IcmpHost]):
 
     @cached_property
     def requests(self) -> list[RequestLine]:
-        return request_lines(self.lines, self.count)
+        return request_lines(self.lines, self.count, self.course.bare_rtt)
+
+    @property
+    def probes(self) -> list[Probe]:
+        """The requests the checks judge: every one, or, from a program that never exits, the
+        first ``count`` (one more may leave before it is stopped: the graders' timing, not its fault)."""
+        return self.server.probes[: self.count] if self.course.never_exits else self.server.probes
 
     def line_for(self, number: int) -> RequestLine | None:
         return next((line for line in self.requests if line.number == number), None)
@@ -116,7 +135,7 @@ def start_icmp_runs(launcher: Launcher) -> dict[str, IcmpRun]:
             with launcher.raw_network():
                 host = IcmpHost(schedule)
                 program = launcher.start("icmp_pinger.py", HOST, options=options)
-                runs[name] = IcmpRun(program, host, RUN_WITHIN, count)
+                runs[name] = IcmpRun(program, host, RUN_WITHIN, count, launcher.course.program_for("icmp_pinger.py"))
     return runs
 
 
@@ -166,36 +185,46 @@ def timeout(icmp_runs: dict[str, IcmpRun]) -> IcmpRun:
 @points(2)
 def test_sends_echo_requests_numbered_from_1_with_a_right_checksum(mixed: IcmpRun) -> None:
     """It sends N ICMP Echo Requests: type 8, code 0, a right Internet checksum, one identifier
-    for all of them, sequence numbers from 1."""
-    probes = [probe.message for probe in mixed.server.probes]
+    for all of them, sequence numbers from 1 (or, where the course's handout fixes it, that one)."""
+    probes = [probe.message for probe in mixed.probes]
     problems = [f"request {k}: code {m.code}" for k, m in enumerate(probes, 1) if m.code != 0]
     problems += [f"request {k}: checksum {m.checksum:#06x} is wrong" for k, m in enumerate(probes, 1) if not m.checksum_ok]
     idents = sorted({m.ident for m in probes})
     if len(idents) > 1:
         problems.append(f"{len(idents)} identifiers: {', '.join(f'{i:#06x}' for i in idents[:4])}")
     seqs = [m.seq for m in probes]
-    if seqs != list(range(1, COUNT + 1)):
+    fixed = mixed.course.sequence
+    if (fixed is None and seqs != list(range(1, COUNT + 1))) or (
+        fixed is not None and (len(seqs) != COUNT or any(fixed not in (seq, _swapped(seq)) for seq in seqs))
+    ):
         problems.insert(0, f"the sequence numbers were {seqs}" if seqs else "no Echo Request arrived")
+    numbers = f"sequence numbers 1 to {COUNT}" if fixed is None else (
+        f"sequence number {fixed} in each, in either byte order (the course's handout fixes it, and packs it in the host's order)")
     expect(
         not problems,
-        expected=f"{COUNT} Echo Requests (type 8, code 0), right checksums, one identifier, sequence numbers 1 to {COUNT}",
+        expected=f"{COUNT} Echo Requests (type 8, code 0), right checksums, one identifier, {numbers}",
         got="; ".join(problems[:4]) + ("" if len(seqs) == COUNT else f" ({mixed.program.describe_exit()})"),
         wire=mixed.server.transcript,
     )
+
+
+def _swapped(number: int) -> int:
+    """A 16-bit field read in the other byte order: the handout's struct.pack("bbHHh", ...) packs in the host's."""
+    return int.from_bytes(number.to_bytes(2, "big"), "little")
 
 
 @points(1)
 def test_the_payload_holds_the_send_time(mixed: IcmpRun) -> None:
     """A payload whose first 8 bytes hold the send time, `time.time()` as a double (either byte order)."""
     problems = []
-    for probe in mixed.server.probes:
+    for probe in mixed.probes:
         sent = send_time_in(probe.message.body)
         if sent is None:
             problems.append(f"request {probe.k}: no time.time() double in the payload's first 8 bytes ({probe.message.body[:8].hex(' ') or 'empty'})")
         elif abs(sent - probe.wall) > T_WITHIN:
             problems.append(f"request {probe.k}: the send time is {sent - probe.wall:+.3f} s off the time it arrived")
     expect(
-        bool(mixed.server.probes) and not problems,
+        bool(mixed.probes) and not problems,
         expected=f"in each payload's first 8 bytes, the send time within {T_WITHIN * 1000:g} ms of real time",
         got="; ".join(problems[:3]) or mixed.unrun(),
         wire=mixed.server.transcript,
@@ -206,7 +235,7 @@ def test_the_payload_holds_the_send_time(mixed: IcmpRun) -> None:
 def test_sends_one_request_about_a_second_apart(mixed: IcmpRun) -> None:
     """One request at a time, about a second apart: the next at least 0.9 s after the previous
     one, and within 1.3 s of the end of its wait (its reply, or its time-out)."""
-    probes = mixed.server.probes
+    probes = mixed.probes
     problems = []
     for earlier, later in itertools.pairwise(probes):
         gap = later.arrived - earlier.arrived

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from graders.harness import course
 from graders.network import netns
+from graders.test_icmp import RUN_WITHIN
 from tests.conftest import HEAVY
 from tests.grading import GRADERS, REPO, Grading, KnownSubmission, grade, overlaid
 
@@ -35,6 +37,25 @@ def textbook_submission(into: Path, bad: KnownSubmission | None = None) -> Path:
 def test_the_textbook_shaped_submission_gets_full_marks(tmp_path: Path) -> None:
     grading = grade(textbook_submission(tmp_path), [], tmp_path, "--course", "textbook", "-n", "2")
     assert grading.status == 0 and grading.tests and not grading.failed(), grading.output[-4000:]
+
+
+@needs_namespaces
+def test_the_handouts_icmp_pinger_is_graded_as_written(tmp_path: Path) -> None:
+    """ICMPPinger.py as handed out and filled in: ping("google.com") loops forever, numbers every
+    request 1 (in the host's byte order) and prints bare RTTs in seconds. Each run is stopped once
+    it printed its request lines, so the lab takes about its four runs' waits (10 requests a second
+    apart), not the 30 s bound that kills a program that hangs; the checks the handout cannot meet
+    by design are not graded, and every other one passes."""
+    started = time.monotonic()
+    grading = grade(textbook_submission(tmp_path), ["icmp"], tmp_path, "--course", "textbook")
+    took = time.monotonic() - started
+    graded = {t["name"].rsplit(" / ", 1)[1] for t in grading.tests}
+    off = {"test_exits_0_after_the_last_request", "test_waits_for_each_reply_up_to_the_timeout_given",
+           "test_a_reply_to_an_earlier_request_is_not_taken_for_a_later_one", "test_statistics_give_min_avg_max_of_the_rtts",
+           "test_statistics_give_the_packet_loss", "test_no_reply_at_all_gives_only_the_loss_line_100_percent",
+           "test_a_request_answered_with_an_error_is_lost_in_the_statistics"}
+    assert grading.status == 0 and len(graded) == 9 and not graded & off and not grading.failed(), grading.output[-4000:]
+    assert took < RUN_WITHIN, f"the icmp lab took {took:.1f} s: its runs were not stopped once they had printed their lines"
 
 
 @needs_namespaces
