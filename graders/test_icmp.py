@@ -348,15 +348,27 @@ def _decoy_check(run: IcmpRun, ks: list[int], decoy: str) -> None:
         held, decoy_after = run.server.held(k), run.server.held(k, kind=DECOY_KINDS)
         if line is None or line.rtt is None:
             problems.append(f"request {k}: {'no line' if line is None else repr(line.text)}, no RTT, yet the host answered it")
-        elif held is not None and decoy_after is not None and abs(line.rtt - held * scale) >= abs(line.rtt - decoy_after * scale):
+        elif held is not None and decoy_after is not None and any(
+            abs(line.rtt - held * scale) >= abs(line.rtt - taken * scale) for taken in _decoy_rtts(run, k, decoy_after)
+        ):
             problems.append(f"request {k}: RTT {line.rtt * 1000:.1f} ms: the {decoy} left after {decoy_after * 1000:.0f} ms, "
                             f"the true reply after {held * 1000:.0f} ms")
+    fixed = f" (the course's requests all carry sequence number {run.course.sequence}: judged by the RTT alone)" if run.course.sequence is not None else ""
     expect(
         not problems and not run.unrun(),
-        expected=f"for request(s) {ks}, the RTT of the true reply (about 250 ms), the {decoy} 30 ms into the wait ignored",
+        expected=f"for request(s) {ks}, the RTT of the true reply (about 250 ms), the {decoy} 30 ms into the wait ignored{fixed}",
         got=run.unrun() or "; ".join(problems) + "\n" + run.output(),
         wire=run.server.transcript,
     )
+
+
+def _decoy_rtts(run: IcmpRun, k: int, decoy_after: float) -> tuple[float, ...]:
+    """The RTTs a program that took request k's decoy would print: the decoy's time since request
+    k, and, for a reply to the request before, the time since the send time its payload holds
+    (that request's: the figure of a program that reads its RTT from the payload)."""
+    if run.server.held(k, kind=(EARLIER,)) is None or k < 2:
+        return (decoy_after,)
+    return decoy_after, decoy_after + run.server.probes[k - 1].arrived - run.server.probes[k - 2].arrived
 
 
 def _scale(run: IcmpRun) -> float:
@@ -387,7 +399,9 @@ def test_ignores_a_reply_with_another_identifier(decoys: IcmpRun) -> None:
 def test_a_reply_to_an_earlier_request_is_not_taken_for_a_later_one(decoys: IcmpRun) -> None:
     """A reply to an earlier request (late, or a duplicate) is ignored and the wait goes on:
     lost request 4's reply comes 30 ms into request 5's wait, request 5's reply again 30 ms into
-    request 6's."""
+    request 6's. Taken, it shows in the RTT: 30 ms, or, read from its payload, the time since the
+    earlier request. Where a course fixes the sequence number, the late reply is, header for
+    header, the one awaited: only the RTT judges, and only the payload's send time tells them apart."""
     _decoy_check(decoys, [5, 6], "reply to the request before")
 
 
