@@ -5,7 +5,9 @@ too) and, on Linux, SIGKILL: each sent to ``pytest graders/`` mid-grading, while
 run (each in a session of its own, out of reach of the terminal's signals). A program is any
 process that inherited this test's tag in its environment, found wherever it went; after the
 grading ends, none may be left. The web server is the reference's, silent: a server that prints
-per request dies of a broken pipe at its next client, an idle one would run for good.
+per request dies of a broken pipe at its next client, an idle one would run for good. Or it forks
+per request, as students write, and its children, forgetting to exit, serve on beside it: the
+signal then comes once one runs (a grandchild of the grading, which no PR_SET_PDEATHSIG reaches).
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ GONE_WITHIN = 5.0  # seconds for what it left to die (SIGKILL: the kernel's PR_S
 SILENT = "import os, sys; sys.stdout = sys.stderr = open(os.devnull, 'w')\n"  # no broken pipe to die of
 SERVER = "webserver.py"  # a program that runs until it is killed: what must be running at the signal
 POLL = 0.05
+FORKING = SILENT + """import os, socket, sys
+server = socket.create_server(("", int(sys.argv[1]) if len(sys.argv) > 1 else 6789))
+while True:
+    connection, _ = server.accept()
+    if os.fork() == 0:  # the child answers, then forgets to exit: it accepts on, as its parent does
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 404 Not Found\\r\\nContent-Length: 0\\r\\n\\r\\n")
+    connection.close()
+"""
+SERVERS = {"threaded": SILENT + (REFERENCE / SERVER).read_text(), "forking": FORKING}
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 if sys.platform == "linux":
@@ -46,8 +58,30 @@ def programs_of(tag: str, grading: int) -> list[psutil.Process]:
     return [process for process in tagged(TAG, tag) if process.pid != grading]
 
 
-def serving(tag: str, grading: int) -> bool:
-    return any(SERVER in " ".join(process.cmdline()) for process in programs_of(tag, grading))
+def servers(tag: str, grading: int) -> list[psutil.Process]:
+    return [process for process in programs_of(tag, grading) if SERVER in command_line(process)]
+
+
+def serving(tag: str, grading: int, forked: bool) -> bool:
+    """A server runs; ``forked``: one a server forked, too."""
+    running = servers(tag, grading)
+    pids = {process.pid for process in running}
+    return any(parent(process) in pids for process in running) if forked else bool(running)
+
+
+def parent(process: psutil.Process) -> int | None:
+    try:
+        return process.ppid()
+    except psutil.Error:
+        return None
+
+
+def command_line(process: psutil.Process) -> str:
+    """Its command line; empty once it is gone, or a zombie (a forked child exits as it is looked at)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def wait_for(predicate, within: float) -> bool:  # type: ignore[no-untyped-def]
@@ -68,11 +102,12 @@ def drain(fd: int) -> None:
         pass
 
 
+@pytest.mark.parametrize("server", SERVERS)
 @pytest.mark.parametrize("signum", SIGNALS, ids=[sig.name for sig in SIGNALS])
-def test_a_grading_ended_by_a_signal_leaves_no_program_running(signum: signal.Signals, tmp_path: Path) -> None:
+def test_a_grading_ended_by_a_signal_leaves_no_program_running(signum: signal.Signals, server: str, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex
     submission = shutil.copytree(REFERENCE, tmp_path / "submission")
-    (submission / SERVER).write_text(SILENT + (REFERENCE / SERVER).read_text())
+    (submission / SERVER).write_text(SERVERS[server])
     terminal, its_end = os.openpty()
     grading = subprocess.Popen(
         [sys.executable, "-m", "pytest", str(GRADERS), "--submission", str(submission), "--lab", "pinger", "--lab", "webserver",
@@ -84,8 +119,9 @@ def test_a_grading_ended_by_a_signal_leaves_no_program_running(signum: signal.Si
     reader = threading.Thread(target=drain, args=(terminal,), daemon=True)
     reader.start()
     try:
-        running = wait_for(lambda: serving(tag, grading.pid), RUNNING_WITHIN)
-        assert running, f"the grading started no {SERVER} within {RUNNING_WITHIN:g} s"
+        forked = server == "forking"
+        running = wait_for(lambda: serving(tag, grading.pid, forked), RUNNING_WITHIN)
+        assert running, f"the grading started no {SERVER}{' that forked' if forked else ''} within {RUNNING_WITHIN:g} s"
         if signum == signal.SIGHUP:
             os.close(terminal)  # the window closed: its writes now fail (EIO)
         grading.send_signal(signum)
@@ -95,7 +131,7 @@ def test_a_grading_ended_by_a_signal_leaves_no_program_running(signum: signal.Si
         else:
             assert status == (-signum if signum == signal.SIGKILL else pytest.ExitCode.INTERRUPTED), f"it ended with {status}, not interrupted"
         wait_for(lambda: not programs_of(tag, grading.pid), GONE_WITHIN)
-        left = [f"{process.pid} {' '.join(process.cmdline())}" for process in programs_of(tag, grading.pid)]
+        left = [f"{process.pid} {command_line(process)}" for process in programs_of(tag, grading.pid)]
         assert left == [], f"after {signum.name}, {len(left)} program(s) still run:\n" + "\n".join(left)
     finally:
         for process in programs_of(tag, grading.pid):

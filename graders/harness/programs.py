@@ -26,7 +26,7 @@ from typing import IO, Callable
 import psutil
 
 from graders.harness.isolation import Sandbox
-from graders.harness.parent_death import killed_with_parent
+from graders.harness.parent_death import killed_with_parent, reaper_tag
 from graders.network.ports import Transport, bound_ports
 from graders.vocabulary.failures import CheckFailed
 
@@ -442,6 +442,7 @@ def wait_gone(processes: list[psutil.Process], within: float) -> None:
 def _environment(marker: str, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NETLAB_"))} | extra
     env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1")
+    env.update(reaper_tag())
     env[MARKER] = marker
     return env
 
