@@ -13,9 +13,9 @@ import pytest
 
 from graders.network.ports import LOOPBACK
 from graders.peers import threaded_server
+from graders.peers.arrivals import STAMPS, Arrival
 from graders.peers.fake_echo import SEGMENT_GAP, FakeTcpEcho, FakeUdpEcho
 from graders.peers.fake_origin import Origin, Segments
-from graders.peers.arrivals import STAMPS, Arrival
 from graders.peers.threaded_server import ThreadedUdpServer
 
 

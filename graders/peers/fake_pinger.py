@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from graders.network.ports import Ports
-from graders.peers.ping_output import NUMBER
 from graders.peers.arrivals import Arrival
+from graders.peers.ping_output import NUMBER
 from graders.peers.threaded_server import ThreadedUdpServer
 
 PING = re.compile(rb"^ping (\d+) (" + NUMBER.encode() + rb"\b)?", re.IGNORECASE)
