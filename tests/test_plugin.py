@@ -423,3 +423,47 @@ def test_on_a_windows_pipe_the_summary_is_drawn_in_what_cp1252_encodes(graders: 
         "| total *| *| *7/10 |",
         "x demo / core / test_fails_with_a_message (0/3): pong",
     ])
+
+
+FAULTS = '''
+import errno
+
+import pytest
+
+from graders.vocabulary.checks import lab, points
+
+pytestmark = lab("demo")
+
+
+@pytest.fixture
+def origin():
+    raise OSError(errno.EADDRINUSE, "Address already in use")
+
+
+@points(2)
+def test_setup_fails(origin):
+    """A rule whose fake server could not listen."""
+
+
+@points(1)
+def test_body_fails():
+    """A rule whose check has a bug."""
+    {}["wire"]
+'''
+
+
+def test_a_fault_of_the_graders_reads_as_one_line_saying_so(pytester: pytest.Pytester) -> None:
+    """An error of the graders' own (a fake server that cannot listen, a bug in a check) is one line
+    that says it is netlab's fault and what happened, never a traceback a student must read."""
+    pytester.makepyfile(test_faults=FAULTS)
+    (pytester.path / "submission").mkdir()
+    result = pytester.runpytest("--submission", "submission", "--results-json", "r.json")
+    result.assert_outcomes(failed=1, errors=1)
+    tests = {t["name"].split(" / ")[-1]: t["output"] for t in json.loads((pytester.path / "r.json").read_text())["tests"]}
+    setup, body = tests["test_setup_fails"], tests["test_body_fails"]
+    assert len(setup.splitlines()) == 1 and len(body.splitlines()) == 1, tests
+    assert setup.startswith("netlab's own fault, not the program's:") and "Address already in use" in setup, setup
+    assert "a port the graders' own servers needed was taken" in setup, setup
+    assert body.startswith("netlab's own fault, not the program's:") and "KeyError: 'wire'" in body, body
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*raise OSError*")

@@ -8,6 +8,7 @@ without a ``lab`` mark are left alone, so the plugin is silent outside graders.
 from __future__ import annotations
 
 import difflib
+import errno
 import gc
 import os
 import time
@@ -267,16 +268,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     3.11 that parses source with ast, which can fail when a fake server's thread formats
     a traceback at the same moment ("AST constructor recursion depth mismatch").
     """
-    if call.excinfo is None or not isinstance(call.excinfo.value, CheckFailed) or _check not in item.stash:
+    if call.excinfo is None or _check not in item.stash:
+        return None
+    failure = call.excinfo.value
+    if isinstance(failure, Exception) and not isinstance(failure, CheckFailed):
+        return _report(item, call, "failed", grader_fault(failure), item.user_properties)
+    if not isinstance(failure, CheckFailed):  # a skip, pytest's own failure (a timeout), an interruption: none is an Exception
         return None
     check = item.stash[_check]
-    failure = call.excinfo.value
     text = failure.report(check.cited_rule, _servers_that_died(item))
     missing = isinstance(failure, MissingProgram)
     stub = [(STUB, failure.program)] if isinstance(failure, TemplateStub) else []
     properties = [*item.user_properties, (MISSING, text.text), *stub] if missing else item.user_properties
     not_attempted = missing and (check.group != CORE or bool(stub))  # a core's missing program fails: a stub is the template's
     outcome, longrepr = ("skipped", _not_attempted(item, failure)) if not_attempted else ("failed", text)
+    return _report(item, call, outcome, longrepr, properties)
+
+
+def _report(
+    item: pytest.Item, call: pytest.CallInfo[None], outcome: str, longrepr: object, properties: list[tuple[str, object]],
+) -> pytest.TestReport:
     return pytest.TestReport(
         item.nodeid,
         item.location,
@@ -290,6 +301,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         call.stop,
         properties,
     )
+
+
+def grader_fault(error: Exception) -> str:
+    """An error of the graders' own (student code is never imported, so any error that is not a
+    check's failure is ours): one line that says so and what happened, never a traceback."""
+    taken = isinstance(error, OSError) and error.errno == errno.EADDRINUSE
+    gloss = "a port the graders' own servers needed was taken: " if taken else ""
+    return f"netlab's own fault, not the program's: {gloss}{type(error).__name__}: {error}".splitlines()[0]
 
 
 def _not_attempted(item: pytest.Item, failure: CheckFailed) -> tuple[str, int, str]:
