@@ -16,7 +16,7 @@ from graders.harness.programs import Program
 from graders.harness.runs import Shared
 from graders.harness.source_check import expect_no_forbidden_imports
 from graders.harness.submission import Submission
-from graders.network import netns
+from graders.network import link, netns
 from graders.network.netns import Namespace
 from graders.network.ports import LOOPBACK, refusing_port
 from graders.peers.certificates import Certificates, make_certificates
@@ -47,7 +47,7 @@ AT_ONCE = 1.0
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding"}  # a proxy may rewrite these
 UNRESOLVABLE = "netlab.invalid"  # RFC 6761: never resolves
 ORIGIN_NAME = "origin.netlab.test"  # the origins' name where a proxy reaches port 80 only (RFC 6761 .test)
-UNREACHABLE = "127.0.0.2"  # loopback, where nothing listens on port 80
+UNREACHABLE = link.REFUSING_ADDRESS  # in the origins' network, where nothing listens on port 80
 
 
 @dataclass
@@ -73,16 +73,27 @@ def reaches_port_80_only(launcher: Launcher) -> bool:
 
 def start_proxy(launcher: Launcher) -> Proxy:
     if reaches_port_80_only(launcher):
-        launcher.resolve_locally(ORIGIN_NAME)
+        launcher.resolve_locally(ORIGIN_NAME, link.FAR_ADDRESS)
     program, port = launcher.serve("proxy.py", "tcp")
     return Proxy(program, ProxyClient(port))
 
 
 def make_origin(launcher: Launcher, keep_alive: bool = False, root: str = "") -> Origin:
-    """An origin on a free port, or, for a proxy that reaches port 80 only, on port 80 by name."""
-    if reaches_port_80_only(launcher):
-        return Origin(keep_alive, port=80, name=ORIGIN_NAME, root=root)
-    return Origin(keep_alive, root=root)
+    """An origin on a free port, or, for a proxy that reaches port 80 only, on port 80 by name, in
+    a network of the origins' own linked to the proxy's: the proxy may listen on port 80 itself."""
+    if not reaches_port_80_only(launcher):
+        return Origin(keep_alive, root=root)
+    with origins_network(launcher).entered():
+        return Origin(keep_alive, port=80, name=ORIGIN_NAME, root=root, host=link.FAR_ADDRESS)
+
+
+def origins_network(launcher: Launcher) -> Namespace:
+    """The origins' network beside the proxy's; a skip, saying why, where none can be linked to it."""
+    try:
+        return launcher.linked_network()
+    except OSError as refused:
+        pytest.skip(f"`proxy.py` reaches its origins by name on port 80, which the graders give them in a network of "
+                    f"their own beside the proxy's (the proxy may listen on port 80 itself), and none can be linked to it here: {refused}")
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ graded with the bundled `textbook` profile, each check in a network namespace of
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,49 @@ def textbook_submission(into: Path, bad: KnownSubmission | None = None) -> Path:
 def test_the_textbook_shaped_submission_gets_full_marks(tmp_path: Path) -> None:
     grading = grade(textbook_submission(tmp_path), [], tmp_path, "--course", "textbook", "-n", "2")
     assert grading.status == 0 and grading.tests and not grading.failed(), grading.output[-4000:]
+
+
+PORT_80 = TEXTBOOK / "proxy_on_port_80" / "netlab.toml"
+BINDS_8888 = "listener.bind((sys.argv[1], 8888))"
+
+
+def proxy_on_port_80(into: Path) -> Path:
+    """A submission of the good textbook proxy moved to port 80, every address's (`bind(("", 80))`),
+    as handouts that have it listen on port 80 write it; graded with the profile ``PORT_80``."""
+    source = (TEXTBOOK / "good" / "ProxyServer.py").read_text()
+    assert BINDS_8888 in source
+    submission = into / "submission"
+    submission.mkdir()
+    (submission / "ProxyServer.py").write_text(source.replace(BINDS_8888, 'listener.bind(("", 80))'))
+    return submission
+
+
+@needs_namespaces
+def test_a_proxy_that_listens_on_port_80_gets_full_marks(tmp_path: Path) -> None:
+    """A handout whose proxy listens on port 80, where it also reaches its origins: the good textbook
+    proxy moved there gets full marks under its profile (3/53, 22 messages tracebacks, when the
+    origins listened on port 80 beside it)."""
+    grading = grade(proxy_on_port_80(tmp_path), ["proxy"], tmp_path, "--course", str(PORT_80))
+    assert grading.status == 0 and grading.tests and not grading.failed(), grading.output[-4000:]
+
+
+@needs_namespaces
+def test_where_no_link_can_be_made_the_proxys_checks_are_skipped_saying_why(tmp_path: Path) -> None:
+    """An `ip` that refuses veth pairs (a kernel built without them, say) first on the PATH: each
+    check of a proxy that reaches its origins on port 80, in a network linked to its own, is skipped
+    with one line saying why, and the run does not exit 0 as if all had passed."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    ip = tools / "ip"
+    ip.write_text("#!/bin/sh\necho 'RTNETLINK answers: Operation not supported' >&2\nexit 2\n")
+    ip.chmod(0o755)
+    grading = grade(textbook_submission(tmp_path), ["proxy"], tmp_path, "--course", "textbook",
+                    env={"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
+    said = {t["output"] for t in grading.tests}
+    assert len(said) == 1 and grading.status == 1, grading.output[-3000:]
+    reason = said.pop()
+    assert reason.startswith("skipped: `proxy.py` reaches its origins by name on port 80") and "\n" not in reason, reason
+    assert reason.endswith("`ip link add ... type veth` was refused: RTNETLINK answers: Operation not supported"), reason
 
 
 @needs_namespaces

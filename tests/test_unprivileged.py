@@ -24,6 +24,7 @@ import pytest
 from graders.harness.isolation import PIDS_CGROUP_ROOTS
 from tests.conftest import HEAVY
 from tests.grading import GRADERS, REPO, overlaid
+from tests.test_textbook import PORT_80, proxy_on_port_80
 
 TEXTBOOK_GOOD = REPO / "fixtures" / "textbook" / "good"
 WITHIN = 300  # seconds for one grading
@@ -123,6 +124,17 @@ def test_textbook_mode_as_a_user_gets_full_marks(home: Path) -> None:
     done = grade_as_user(home, readable_copy(home, TEXTBOOK_GOOD), "--course", "textbook", "-n", "2")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert re.search(r"^\d+ passed in [\d.]+s$", done.stdout, re.MULTILINE), done.stdout[-4000:]
+
+
+def test_a_proxy_on_port_80_as_a_user_gets_full_marks(home: Path) -> None:
+    """The origins in a network of their own, linked to the proxy's by a veth pair that `ip` makes
+    as root of the user's namespace."""
+    submission = proxy_on_port_80(home)
+    submission.chmod(0o755)
+    (submission / "ProxyServer.py").chmod(0o644)
+    done = grade_as_user(home, submission, "--course", str(PORT_80), "--lab", "proxy")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert re.search(r"^\d+ passed, \d+ deselected in [\d.]+s$", done.stdout, re.MULTILINE), done.stdout[-4000:]
 
 
 def test_the_raw_socket_labs_as_a_user_get_full_marks(home: Path) -> None:

@@ -27,7 +27,7 @@ from graders.harness.never_listened import NeverListened
 from graders.harness.programs import NotListening, Program
 from graders.harness.source_check import hosts_in_code, ports_in_code
 from graders.harness.submission import Submission
-from graders.network import netns
+from graders.network import link, netns
 from graders.network.ports import LOOPBACK, Ports, Transport, free_port, port_is_taken
 from graders.vocabulary.failures import CheckFailed
 
@@ -60,7 +60,8 @@ class Launcher:
         self.never_listened = never_listened  # the lab's servers that never listened, shared by its checks' launchers
         self.running: list[Program] = []
         self.servers: list[Program] = []
-        self.local_names: list[str] = []
+        self.local_names: dict[str, str] = {}  # a name its programs resolve: the address they reach
+        self._linked: dict[int, netns.Namespace] = {}  # by the network (inode) each is linked to
         self._dirs = itertools.count(1)
 
     def fresh_dir(self, name: str) -> Path:
@@ -123,9 +124,18 @@ class Launcher:
             names += hosts_in_code(self.submission.program(filename))
         return list(dict.fromkeys(names))
 
-    def resolve_locally(self, name: str) -> None:
-        """From now on, the programs this launcher starts resolve ``name`` to 127.0.0.1."""
-        self.local_names.append(name)
+    def resolve_locally(self, name: str, address: str = LOOPBACK) -> None:
+        """From now on, the programs this launcher starts resolve ``name`` to ``address``."""
+        self.local_names[name] = address
+
+    def linked_network(self) -> netns.Namespace:
+        """A network namespace of its own, linked to the calling thread's (``link.linked``): where
+        peers listen that must not share a port with the programs of that network. One for each
+        network the launcher is asked from, closed with its programs; OSError where none can be made."""
+        here = netns.here()
+        if here not in self._linked:
+            self._linked[here] = link.linked()
+        return self._linked[here]
 
     def start(
         self, filename: str, *args: str, stdin: bytes | None = None, workdir: Path | None = None,
@@ -148,9 +158,9 @@ class Launcher:
             )
         if fixed:
             self._give_loopback_the_addresses(filename)
-        names = [*self.local_names, *self.server_names(filename)] if fixed else list(self.local_names)
-        names = [name for name in names if not _resolves_anyway(name)]
-        prefix = netns.hosts_wrapper(netns.hosts_file(names, self.fresh_dir("hosts"))) if names else None
+        servers = {name: LOOPBACK for name in self.server_names(filename)} if fixed else {}
+        addresses = {name: address for name, address in (self.local_names | servers).items() if not _resolves_anyway(name)}
+        prefix = netns.hosts_wrapper(netns.hosts_file(addresses, self.fresh_dir("hosts"))) if addresses else None
         workdir = workdir or self.fresh_dir(filename)
         _lay_out(workdir, spec)
         filling = {"server": spec.server or LOOPBACK, "args": " ".join(options), **({"port": str(port)} if port else {}), **(values or {})}
@@ -161,7 +171,7 @@ class Launcher:
         environment = {name: spec.filled(value, filling) for name, value in spec.env.items()} | (env or {})
         python = sys.executable if spec.requirements else self.python
         sandbox = self.sandbox.with_raw_sockets() if self.sandbox is not None and self.lab in RAW_SOCKETS else self.sandbox
-        program = Program(path, command, workdir, given, environment, sandbox, prefix, names, python)
+        program = Program(path, command, workdir, given, environment, sandbox, prefix, list(addresses), python)
         self.running.append(program)
         return program
 
@@ -222,6 +232,9 @@ class Launcher:
     def stop_all(self) -> None:
         for program in self.running:
             program.stop()
+        for network in self._linked.values():
+            network.close()
+        self._linked.clear()
 
 
 def _lay_out(workdir: Path, spec: CourseProgram) -> None:

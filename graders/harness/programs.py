@@ -138,7 +138,7 @@ class Program:
         self.path = path
         self.name = path.name
         self.args = args
-        self.names = names or []  # the host names that resolve to loopback for it (a course's)
+        self.names = names or []  # the host names that resolve for it (a course's): to loopback, or to its peers' network
         self.workdir = workdir
         self.marker = uuid.uuid4().hex
         self.started = time.monotonic()

@@ -40,22 +40,32 @@ def _libc() -> ctypes.CDLL:
 
 def loopback_up() -> None:
     """Bring up ``lo`` in the calling thread's network namespace (a new one starts with it down)."""
+    interface_up("lo")
+
+
+def interface_up(name: str) -> None:
+    """Bring up the interface ``name`` in the calling thread's network namespace."""
     import fcntl  # POSIX only: imported here, so the plugin loads on Windows
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        flags = struct.unpack(IFREQ, fcntl.ioctl(sock, SIOCGIFFLAGS, struct.pack(IFREQ, b"lo", 0)))[1]
-        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack(IFREQ, b"lo", flags | IFF_UP))
+        flags = struct.unpack(IFREQ, fcntl.ioctl(sock, SIOCGIFFLAGS, struct.pack(IFREQ, name.encode(), 0)))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack(IFREQ, name.encode(), flags | IFF_UP))
+
+
+def add_address(label: str, address: str, netmask: str) -> None:
+    """Give an interface an IPv4 ``address`` in the calling thread's network namespace: ``label`` is
+    the interface's name, or ``NAME:TAG`` for an address besides the one it has (an alias)."""
+    import fcntl  # POSIX only: imported here, so the plugin loads on Windows
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for request, value in ((SIOCSIFADDR, address), (SIOCSIFNETMASK, netmask)):
+            fcntl.ioctl(sock, request, struct.pack(IFREQ_ADDR, label.encode(), socket.AF_INET, 0, socket.inet_aton(value)))
 
 
 def add_local_address(address: str) -> None:
     """Make an IPv4 ``address`` one of loopback's in the calling thread's network namespace (an
     alias ``lo:...``), so a client that names its server by address reaches the graders' fake."""
-    import fcntl  # POSIX only: imported here, so the plugin loads on Windows
-
-    label = f"lo:{address.replace('.', '')[-12:]}".encode()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        for request, value in ((SIOCSIFADDR, address), (SIOCSIFNETMASK, "255.255.255.255")):
-            fcntl.ioctl(sock, request, struct.pack(IFREQ_ADDR, label, socket.AF_INET, 0, socket.inet_aton(value)))
+    add_address(f"lo:{address.replace('.', '')[-12:]}", address, "255.255.255.255")
     _ALIASED.add(here())
 
 
@@ -241,8 +251,11 @@ def hosts_wrapper(hosts: Path) -> list[str]:
             'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts)]  # fmt: skip
 
 
-def hosts_file(names: list[str], into: Path) -> Path:
-    """An /etc/hosts mapping ``names`` (and localhost) to 127.0.0.1."""
+def hosts_file(addresses: dict[str, str], into: Path) -> Path:
+    """An /etc/hosts mapping each name to its address (localhost to 127.0.0.1)."""
+    by_address: dict[str, list[str]] = {"127.0.0.1": ["localhost"]}
+    for name, address in addresses.items():
+        by_address.setdefault(address, []).append(name)
     path = into / "hosts"
-    path.write_text("127.0.0.1\tlocalhost " + " ".join(names) + "\n::1\tlocalhost\n")
+    path.write_text("".join(f"{address}\t{' '.join(names)}\n" for address, names in by_address.items()) + "::1\tlocalhost\n")
     return path

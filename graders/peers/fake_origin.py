@@ -179,9 +179,11 @@ class Origin(ThreadedTcpServer):
         name: str | None = None,
         segments: Segments | None = None,
         root: str = "",
+        host: str | None = None,
     ) -> None:
-        """On ``port`` (0: a free one); ``name``: the host name URLs give it (else its address);
-        ``segments``: how to cut each response (else it goes in one piece); ``root``: the folder its
+        """On ``port`` (0: a free one), at ``host`` (else loopback); ``name``: the host name URLs
+        give it (else its address); ``segments``: how to cut each response (else it goes in one
+        piece); ``root``: the folder its
         paths lie in (``/relays_a_page``), so that no two checks' origins share a URL's path: a proxy
         that keys its cache by the path alone serves each check what it asked for, as it would a
         proxy of that check's own. Targets are given and counted without it (``path`` adds it)."""
@@ -193,7 +195,7 @@ class Origin(ThreadedTcpServer):
         self._segments = segments
         self._routes: dict[str, Route] = {}
         self._closed = threading.Event()
-        super().__init__(port)
+        super().__init__(port, host)
 
     @property
     def authority(self) -> str:

@@ -23,11 +23,11 @@ from graders.peers.wakeable import Wakeable
 from graders.vocabulary.wire import Transcript
 
 
-def _addresses(ports: Ports) -> list[tuple[str, int]]:
-    """Where to listen: loopback, or every address of the namespace where a client names its server
-    by an address that the check's namespace gave loopback."""
+def _addresses(ports: Ports, host: str | None) -> list[tuple[str, int]]:
+    """Where to listen: ``host`` where given; else loopback, or every address of the namespace where
+    a client names its server by an address that the check's namespace gave loopback."""
     wanted = [ports] if isinstance(ports, int) else list(dict.fromkeys(ports))
-    host = "" if netns.aliased() else LOOPBACK
+    host = host or ("" if netns.aliased() else LOOPBACK)
     return [(host, port) for port in wanted or [0]]
 
 
@@ -40,11 +40,12 @@ def recv_or_eof(sock: socket.socket) -> bytes:
 
 
 class ThreadedTcpServer(Wakeable):
-    def __init__(self, port: Ports = 0) -> None:
-        """On ``port`` (0: a free one, the kernel's choice), or on each of several."""
+    def __init__(self, port: Ports = 0, host: str | None = None) -> None:
+        """On ``port`` (0: a free one, the kernel's choice), or on each of several; on ``host``
+        where given (an address of a network the server has to itself)."""
         self.transcript = Transcript()
         self.connections = 0
-        listeners = [socket.create_server(address) for address in _addresses(port)]
+        listeners = [socket.create_server(address) for address in _addresses(port, host)]
         self.port: int = listeners[0].getsockname()[1]
         super().__init__(listeners)
         self._thread = threading.Thread(target=self._accept, daemon=True)
@@ -83,7 +84,7 @@ class ThreadedUdpServer(Wakeable):
         """On ``port`` (0: a free one, the kernel's choice), or on each of several."""
         self.transcript = Transcript()
         sockets = []
-        for address in _addresses(port):
+        for address in _addresses(port, None):
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             stamp_arrivals(sock)
             sock.bind(address)
