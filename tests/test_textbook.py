@@ -66,9 +66,9 @@ def test_a_proxy_that_listens_on_port_80_gets_full_marks(tmp_path: Path) -> None
 
 @needs_namespaces
 def test_where_no_link_can_be_made_the_proxys_checks_are_skipped_saying_why(tmp_path: Path) -> None:
-    """An `ip` that refuses veth pairs (a kernel built without them, say) first on the PATH: each
-    check of a proxy that reaches its origins on port 80, in a network linked to its own, is skipped
-    with one line saying why, and the run does not exit 0 as if all had passed."""
+    """An `ip` that refuses veth pairs (a kernel built without them, say) first on the PATH: the run
+    says so once, each check of a proxy that reaches its origins on port 80, in a network linked to
+    its own, is skipped with one line saying why, and the run does not exit 0 as if all had passed."""
     tools = tmp_path / "bin"
     tools.mkdir()
     ip = tools / "ip"
@@ -76,6 +76,8 @@ def test_where_no_link_can_be_made_the_proxys_checks_are_skipped_saying_why(tmp_
     ip.chmod(0o755)
     grading = grade(textbook_submission(tmp_path), ["proxy"], tmp_path, "--course", "textbook",
                     env={"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
+    once = [line for line in grading.output.splitlines() if line.startswith("netlab --course: no network can be linked")]
+    assert len(once) == 1 and "the checks of proxy.py," in once[0], grading.output[-3000:]
     said = {t["output"] for t in grading.tests}
     assert len(said) == 1 and grading.status == 1, grading.output[-3000:]
     reason = said.pop()

@@ -62,6 +62,7 @@ PROGRAMS: dict[str, tuple[str, ...]] = {  # LABS.md: each lab's programs, the la
     "traceroute": ("traceroute.py",),
 }
 RAW_SOCKETS = ("icmp", "traceroute")  # labs whose programs open raw sockets: each run in a network namespace of its own
+PEERS_APART = ("proxy.py",)  # fixed programs whose peers listen in a network linked to theirs: a proxy may take its origins' port 80
 DEFAULT_PORTS: dict[str, tuple[int, ...]] = {  # where a client with ``port = "auto"`` may also go: its lab's usual ports
     "udp_client.py": (12000,),
     "tcp_client.py": (12000,),

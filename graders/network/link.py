@@ -47,6 +47,16 @@ def linked() -> netns.Namespace:
     return far
 
 
+def refused() -> str | None:
+    """Why no link can be made here; None where one can (made once, in a namespace of its own)."""
+    try:
+        with netns.fresh():
+            linked().close()
+    except OSError as error:
+        return str(error)
+    return None
+
+
 def _make_pair(far: netns.Namespace) -> None:
     """The veth pair, NEAR here and FAR in ``far`` (``ip`` reads the namespace from the descriptor it inherits)."""
     ip = shutil.which("ip")

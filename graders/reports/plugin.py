@@ -27,7 +27,7 @@ from graders.harness.launcher import Launcher, missing_requirements
 from graders.harness.runs import EARLY, FAILED
 from graders.harness.submission import MissingProgram, TemplateStub
 from graders.harness.submission_choice import Choice, ChoiceError, choose
-from graders.network import netns
+from graders.network import link, netns
 from graders.reports.interruption import Interruption
 from graders.reports.machine_paths import MachinePaths
 from graders.reports.scoring import MARKDOWN, MISSING, STUB, TEXT, Scoreboard
@@ -136,6 +136,20 @@ def _namespaces(config: pytest.Config) -> None:
     if why and _grades_raw_sockets(config):
         _say(config, f"netlab: no network namespaces here ({why}): the checks of the labs whose programs open raw "
                      f"sockets ({', '.join(course.RAW_SOCKETS)}) are skipped; the rest is graded")
+    apart = _graded_with_peers_apart(config)
+    refused = link.refused() if why is None and apart else None
+    if refused:
+        _say(config, f"netlab --course: no network can be linked to another here ({refused}): the checks of {', '.join(apart)}, "
+                     "whose peers listen in a network of their own beside it, are skipped; the rest is graded")
+
+
+def _graded_with_peers_apart(config: pytest.Config) -> list[str]:
+    """The fixed programs this run grades whose peers listen in a network linked to theirs (``course.PEERS_APART``)."""
+    if config.option.collectonly or not _grades_only(config):
+        return []
+    fixed = config.stash[COURSE].fixed_programs()
+    labs = config.getoption("lab") or course.PROGRAMS
+    return [name for lab in labs for name in course.PROGRAMS[lab] if name in fixed and name in course.PEERS_APART]
 
 
 def _grades_raw_sockets(config: pytest.Config) -> bool:
