@@ -17,7 +17,7 @@ from graders.harness.runs import PeerRun, closed_at_the_end, closed_on_failure, 
 from graders.peers.fake_icmp import BAD_CHECKSUM, EARLIER, OTHER_ID, REPLY, TIME_EXCEEDED, UNREACHABLE, Answer, EchoSchedule, IcmpHost, Probe
 from graders.peers.icmp_output import RequestLine, request_lines
 from graders.peers.icmp_packets import UNREACHABLE as UNREACHABLE_NAMES
-from graders.peers.icmp_packets import send_time_in
+from graders.peers.icmp_packets import send_time_in, swapped
 from graders.peers.ping_output import Statistics, statistics_after
 from graders.vocabulary.checks import lab, points
 from graders.vocabulary.failures import expect
@@ -194,7 +194,7 @@ def test_sends_echo_requests_numbered_from_1_with_a_right_checksum(mixed: IcmpRu
     seqs = [m.seq for m in probes]
     fixed = mixed.course.sequence
     if (fixed is None and seqs != list(range(1, COUNT + 1))) or (
-        fixed is not None and (len(seqs) != COUNT or any(fixed not in (seq, _swapped(seq)) for seq in seqs))
+        fixed is not None and (len(seqs) != COUNT or any(fixed not in (seq, swapped(seq)) for seq in seqs))
     ):
         problems.insert(0, f"the sequence numbers were {seqs}" if seqs else "no Echo Request arrived")
     numbers = f"sequence numbers 1 to {COUNT}" if fixed is None else (
@@ -205,11 +205,6 @@ def test_sends_echo_requests_numbered_from_1_with_a_right_checksum(mixed: IcmpRu
         got="; ".join(problems[:4]) + ("" if len(seqs) == COUNT else f" ({mixed.program.describe_exit()})"),
         wire=mixed.server.transcript,
     )
-
-
-def _swapped(number: int) -> int:
-    """A 16-bit field read in the other byte order: the handout's struct.pack("bbHHh", ...) packs in the host's."""
-    return int.from_bytes(number.to_bytes(2, "big"), "little")
 
 
 @points(1)

@@ -89,6 +89,12 @@ class Datagram:
         return f"{self.source} > {self.destination}: {self.icmp.describe(self.ttl)}"
 
 
+def swapped(field: int) -> int:
+    """A 16-bit field read in the other byte order: the textbook's struct.pack("bbHHh", ...) packs
+    its identifier and sequence number in the host's."""
+    return int.from_bytes(field.to_bytes(2, "big"), "little")
+
+
 def send_time_in(payload: bytes) -> float | None:
     """The double in an echo payload's first 8 bytes, read in either byte order: the one that is a
     plausible ``time.time()`` (None where neither is)."""
