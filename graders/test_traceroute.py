@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 
+from graders.harness.course import Program as CourseProgram
 from graders.harness.launcher import Launcher
+from graders.harness.programs import Program
 from graders.harness.runs import PeerRun, closed_at_the_end, closed_on_failure, starts_early, taken
 from graders.peers.fake_icmp import ANY, IcmpHost, Probe, Route
 from graders.peers.icmp_output import Hop, hops
+from graders.peers.icmp_packets import swapped
 from graders.vocabulary.checks import lab, points
 from graders.vocabulary.failures import expect
 
@@ -34,7 +37,12 @@ PROBES = (1, 3)  # LABS.md: one to three probes per TTL
 
 
 class TraceRun(PeerRun[IcmpHost]):
-    """One run of traceroute.py against the graders' ICMP host, on one route."""
+    """One run of traceroute.py against the graders' ICMP host, on one route; ``course`` says how
+    the course's handout has it (a sequence number it fixes)."""
+
+    def __init__(self, program: Program, server: IcmpHost, within: float, course: CourseProgram) -> None:
+        super().__init__(program, server, within)
+        self.course = course
 
     @cached_property
     def hops(self) -> dict[int, Hop]:
@@ -58,18 +66,17 @@ def start_trace_runs(launcher: Launcher) -> dict[str, TraceRun]:
     """A route with a silent hop to a destination that replies, one to a destination that never
     does, and a slow destination one hop away, each in a network namespace of its own."""
     runs: dict[str, TraceRun] = {}
+    course = launcher.course.program_for("traceroute.py")
     with closed_on_failure(runs):
-        with launcher.raw_network():
-            host = IcmpHost(ROUTE)  # before the program: until it has switched the kernel's echo replies off, the kernel answers
-            runs["route"] = TraceRun(launcher.start("traceroute.py", DESTINATION), host, RUN_WITHIN)
-        with launcher.raw_network():
-            options = ("--max-hops", str(MAX_HOPS), "--timeout", str(UNREACHED_TIMEOUT))
-            host = IcmpHost(UNREACHED)
-            runs["unreached"] = TraceRun(launcher.start("traceroute.py", DESTINATION, options=options), host, RUN_WITHIN)
-        with launcher.raw_network():
-            options = ("--max-hops", str(SLOW_MAX_HOPS), "--timeout", f"{SLOW_TIMEOUT:g}")
-            host = IcmpHost(SLOW)
-            runs["slow"] = TraceRun(launcher.start("traceroute.py", DESTINATION, options=options), host, RUN_WITHIN)
+        for name, route, options in (
+            ("route", ROUTE, ()),
+            ("unreached", UNREACHED, ("--max-hops", str(MAX_HOPS), "--timeout", str(UNREACHED_TIMEOUT))),
+            ("slow", SLOW, ("--max-hops", str(SLOW_MAX_HOPS), "--timeout", f"{SLOW_TIMEOUT:g}")),
+        ):
+            with launcher.raw_network():
+                host = IcmpHost(route)  # before the program: until it has switched the kernel's echo replies off, the kernel answers
+                program = launcher.start("traceroute.py", DESTINATION, options=options, names_to=DESTINATION)  # a name in its code too
+                runs[name] = TraceRun(program, host, RUN_WITHIN, course)
     return runs
 
 
@@ -103,7 +110,8 @@ def slow(trace_runs: dict[str, TraceRun]) -> TraceRun:
 @points(2)
 def test_probes_with_ttl_1_2_3_one_to_three_per_ttl(route: TraceRun) -> None:
     """It probes with TTL 1, 2, 3, ..., one to three Echo Requests per TTL, each with a right
-    checksum, one identifier for all, and a sequence number of its own."""
+    checksum, one identifier for all, and a sequence number of its own (or, where the course's
+    handout fixes one for all, that one, in either byte order)."""
     probes = route.server.probes
     ttls = [probe.datagram.ttl for probe in probes]
     per_ttl = Counter(ttls)
@@ -115,12 +123,16 @@ def test_probes_with_ttl_1_2_3_one_to_three_per_ttl(route: TraceRun) -> None:
     problems += [f"probe {p.k}: checksum {p.message.checksum:#06x} is wrong" for p in probes if not p.message.checksum_ok]
     if len({p.message.ident for p in probes}) > 1:
         problems.append("more than one identifier")
-    repeated = sorted(seq for seq, times in Counter(p.message.seq for p in probes).items() if times > 1)
-    if repeated:
-        problems.append(f"sequence numbers used more than once: {repeated[:6]}")
+    fixed = route.course.sequence
+    if fixed is None:
+        repeated = sorted(seq for seq, times in Counter(p.message.seq for p in probes).items() if times > 1)
+        problems += [f"sequence numbers used more than once: {repeated[:6]}"] if repeated else []
+    else:
+        problems += [f"probe {p.k}: sequence number {p.message.seq}" for p in probes if fixed not in (p.message.seq, swapped(p.message.seq))]
+    numbers = "a sequence number each" if fixed is None else f"sequence number {fixed} in each, in either byte order (the course's handout fixes it)"
     expect(
         bool(probes) and not problems,
-        expected=f"Echo Requests with TTL 1 to {ROUTE.depth}, {PROBES[0]} to {PROBES[1]} per TTL, right checksums, one identifier, a sequence number each",
+        expected=f"Echo Requests with TTL 1 to {ROUTE.depth}, {PROBES[0]} to {PROBES[1]} per TTL, right checksums, one identifier, {numbers}",
         got=route.unrun() or "; ".join(problems[:4]),
         wire=route.server.transcript,
     )

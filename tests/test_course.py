@@ -53,7 +53,8 @@ def profile(tmp_path: Path, text: str, name: str = "netlab.toml") -> str:
         ('[labs.icmp.programs."icmp_pinger.py"]\nnever_exits = "yes"\n', "never_exits must be true or false"),
         ('[labs.icmp.programs."icmp_pinger.py"]\nbare_rtt = 1\n', "bare_rtt must be true or false"),
         ('[labs.icmp.programs."icmp_pinger.py"]\nsequence = 65536\n', r"sequence must be a sequence number \(0 to 65535\)"),
-        ('[labs.traceroute.programs."traceroute.py"]\nsequence = 1\n', "`sequence` is a key of icmp_pinger.py only"),
+        ('[labs.traceroute.programs."traceroute.py"]\nbare_rtt = true\n', "`bare_rtt` is a key of icmp_pinger.py only"),
+        ('[labs.pinger.programs."udp_pinger.py"]\nsequence = 1\n', "`sequence` is a key of icmp_pinger.py, traceroute.py only"),
     ],
 )
 def test_a_profile_that_names_what_does_not_exist_is_refused(tmp_path: Path, text: str, message: str) -> None:

@@ -105,6 +105,19 @@ def test_the_handouts_icmp_pinger_is_graded_as_written(tmp_path: Path) -> None:
 
 
 @needs_namespaces
+def test_the_handouts_traceroute_is_graded_as_written(tmp_path: Path) -> None:
+    """Traceroute.py as handed out and filled in: get_route("google.com"), its name resolved to the
+    route's destination (127.0.0.20, not the 127.0.0.1 the other labs' names get: an answer from
+    the program's own address proves nothing), every probe numbered 1, MAX_HOPS and TIMEOUT in its
+    code, its time-outs printed without a hop number. The checks it cannot meet by design are not
+    graded, and every other one passes."""
+    grading = grade(textbook_submission(tmp_path), ["traceroute"], tmp_path, "--course", "textbook")
+    graded = {t["name"].rsplit(" / ", 1)[1] for t in grading.tests}
+    off = {"test_prints_a_star_for_each_probe_with_no_answer", "test_gives_up_after_max_hops", "test_waits_for_each_probe_up_to_the_timeout_given"}
+    assert grading.status == 0 and len(graded) == 4 and not graded & off and not grading.failed(), grading.output[-4000:]
+
+
+@needs_namespaces
 @pytest.mark.parametrize("bad", BAD, ids=[bad.id for bad in BAD])
 def test_a_textbook_known_bad_submission_fails_exactly_its_checks(bad: KnownSubmission, tmp_path: Path) -> None:
     grading = grade(textbook_submission(tmp_path, bad), [bad.lab], tmp_path, "--course", "textbook")

@@ -29,7 +29,8 @@ submissions import: said where they are missing). Placeholders: ``{port}`` (its 
 server's), ``{server}`` (its server's name, or the address a server binds), ``{args}`` (the
 options a check gives it, each an argument), and a check's own values (``OWN_PLACEHOLDERS``).
 The textbook's ICMPPinger.py loops forever, numbers every request 1 and prints a bare RTT in
-seconds: ``never_exits = true``, ``sequence = 1``, ``bare_rtt = true`` (``OWN_KEYS``).
+seconds: ``never_exits = true``, ``sequence = 1``, ``bare_rtt = true``; its Traceroute.py numbers
+every probe 1 too (``OWN_KEYS``).
 
 A group is named whole (``"optional 1: multithreaded"``) or by its label (``"optional 1"``,
 ``"core"``). Visibility is Gradescope's: ``visible`` (the default), ``hidden``,
@@ -75,8 +76,9 @@ LAB_KEYS = {"points", "off", "visibility", "time_limit", "programs"}
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's
 PROGRAM_KEYS = {"names", "port", "server", "args", "stdin", "env", "files", "folders", "requirements",
                 "never_exits", "sequence", "bare_rtt"}
-OWN_KEYS: dict[str, tuple[str, ...]] = {  # keys only one program's checks know how to honour: the textbook's ICMPPinger.py
+OWN_KEYS: dict[str, tuple[str, ...]] = {  # keys only some programs' checks know how to honour: the textbook's ICMP labs'
     "icmp_pinger.py": ("never_exits", "sequence", "bare_rtt"),
+    "traceroute.py": ("sequence",),
 }
 FILE_KEYS = {"from", "to"}  # a file placed elsewhere than under its own name
 AUTO = "auto"  # a port the program picks: a server's is seen where it listens, a client's read from its code

@@ -140,13 +140,14 @@ class Launcher:
     def start(
         self, filename: str, *args: str, stdin: bytes | None = None, workdir: Path | None = None,
         env: dict[str, str] | None = None, port: int | None = None, options: tuple[str, ...] = (),
-        values: dict[str, str] | None = None,
+        values: dict[str, str] | None = None, names_to: str = LOOPBACK,
     ) -> Program:
         """Start ``python FILE ARGS... OPTIONS...`` (``args``: where its server is, or its port; ``options``:
         the rest). Under a course, with its own command line instead (none for a program that hard-codes
         its port), its input where the check gives none, its environment and files; placeholders filled
         from ``port`` (a server's own, a client's server's), its server, the options (``{args}``) and the
-        check's ``values`` (``{sender}``, ``{filename}``...). ``env`` adds to the environment it inherits."""
+        check's ``values`` (``{sender}``, ``{filename}``...). ``env`` adds to the environment it inherits;
+        its server's names (the profile's, its code's) resolve to ``names_to`` (a traceroute's destination, say)."""
         path = self.submission.program(filename)
         spec = self.course.program_for(filename)
         fixed = self._fixed(filename)
@@ -158,7 +159,7 @@ class Launcher:
             )
         if fixed:
             self._give_loopback_the_addresses(filename)
-        servers = {name: LOOPBACK for name in self.server_names(filename)} if fixed else {}
+        servers = {name: names_to for name in self.server_names(filename)} if fixed else {}
         addresses = {name: address for name, address in (self.local_names | servers).items() if not _resolves_anyway(name)}
         prefix = netns.hosts_wrapper(netns.hosts_file(addresses, self.fresh_dir("hosts"))) if addresses else None
         workdir = workdir or self.fresh_dir(filename)
