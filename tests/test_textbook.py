@@ -101,7 +101,7 @@ def test_the_handouts_icmp_pinger_is_graded_as_written(tmp_path: Path) -> None:
            "test_statistics_give_the_packet_loss", "test_no_reply_at_all_gives_only_the_loss_line_100_percent",
            "test_a_request_answered_with_an_error_is_lost_in_the_statistics"}
     assert grading.status == 0 and len(graded) == 9 and not graded & off and not grading.failed(), grading.output[-4000:]
-    assert took < RUN_WITHIN, f"the icmp lab took {took:.1f} s: its runs were not stopped once they had printed their lines"
+    assert took < RUN_WITHIN, f"the icmp lab took {took:.1f} s: its runs were not stopped once they had printed their lines\n{grading.output[-2000:]}"
 
 
 @needs_namespaces
