@@ -234,7 +234,7 @@ class Launcher:
         for program in self.running:
             program.stop()
         for network in self._linked.values():
-            network.close()
+            link.unlinked(network)
         self._linked.clear()
 
 
