@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,7 @@ def origins_network(launcher: Launcher) -> Namespace:
 
 @pytest.fixture(scope="module")
 def shared_proxy(module_launcher: Launcher) -> Iterator[Shared[Proxy]]:
-    shared = Shared(lambda: start_proxy(module_launcher), lambda proxy: proxy.program)
+    shared = Shared(partial(start_proxy, module_launcher), lambda proxy: proxy.program, module_launcher.namespace)
     yield shared
     shared.discard()
 
@@ -107,11 +108,8 @@ def shared_proxy(module_launcher: Launcher) -> Iterator[Shared[Proxy]]:
 def proxy(request: pytest.FixtureRequest, launcher: Launcher, shared_proxy: Shared[Proxy]) -> Iterator[Proxy]:
     """The student's proxy: the one the module's last check left, unless that check failed or the
     proxy died (then a new one: a crash or a broken rule costs one check only); each check's origin
-    has paths of its own, so no check is answered from another's cache entry. A new one in each
-    check's own network where it hard-codes its port."""
-    if launcher.fixes_ports:
-        yield start_proxy(launcher)
-        return
+    has paths of its own, so no check is answered from another's cache entry. Where it hard-codes
+    its port, the check runs in the proxy's own network."""
     yield from shared_proxy.lend(request.node, launcher.servers)
 
 
@@ -124,6 +122,10 @@ def fresh_proxy(launcher: Launcher) -> Proxy:
 
 @pytest.fixture
 def origin(request: pytest.FixtureRequest, launcher: Launcher) -> Iterator[Origin]:
+    """The check's origin, in the network of the check's proxy: a shared proxy that hard-codes its
+    port is lent first, so the origin listens where that proxy reaches it (its network's port 80)."""
+    if "proxy" in request.fixturenames:
+        request.getfixturevalue("proxy")
     origin = make_origin(launcher, root="/" + request.node.name.removeprefix("test_"))
     origin.serve("/page.html", PAGE, content_type="text/html; charset=utf-8")
     origin.serve("/image.png", IMAGE, content_type="image/png")
