@@ -15,7 +15,7 @@ from graders.harness.programs import plain_python
 from graders.harness.runs import EARLY
 from graders.harness.submission import Submission
 from graders.network import netns
-from graders.reports.plugin import TEMPLATE, course_of, namespaces_refused, sandbox_of, submission_dir
+from graders.reports.plugin import TEMPLATE, command_lines_of, course_of, namespaces_refused, sandbox_of, submission_dir
 from graders.vocabulary.failures import CheckFailed
 
 
@@ -57,6 +57,7 @@ def _launcher(request: pytest.FixtureRequest, submission: Submission, tmp_path_f
         submission, tmp_path_factory.mktemp(name), sandbox_of(request.config), course_of(request.config),
         lab=lab or (mark.args[0] if mark else None), no_namespaces=namespaces_refused(request.config),
         python=request.getfixturevalue("programs_python"), never_listened=never_listened,
+        command_lines=command_lines_of(request.config),
     )
 
 

@@ -74,7 +74,8 @@ def udp_client_run(module_launcher: Launcher) -> ClientRun:
     with module_launcher.network():
         server = FakeUdpEcho(port=module_launcher.peer_port("udp_client.py"))
         try:
-            program = module_launcher.run("udp_client.py", "127.0.0.1", str(server.port), stdin=STDIN, within=CLIENT_WITHIN, port=server.port)
+            program = module_launcher.run("udp_client.py", "127.0.0.1", str(server.port), stdin=STDIN, within=CLIENT_WITHIN, port=server.port,
+                                         peer=server)
         finally:
             server.close()
     return ClientRun(program, server.transcript, server.datagrams)
@@ -142,7 +143,8 @@ def run_tcp_client(launcher: Launcher, split_replies: bool) -> ClientRun:
     with launcher.network():
         server = FakeTcpEcho(split_replies=split_replies, port=launcher.peer_port("tcp_client.py"))
         try:
-            program = launcher.run("tcp_client.py", "127.0.0.1", str(server.port), stdin=STDIN, within=CLIENT_WITHIN, port=server.port)
+            program = launcher.run("tcp_client.py", "127.0.0.1", str(server.port), stdin=STDIN, within=CLIENT_WITHIN, port=server.port,
+                                  peer=server)
         finally:
             server.close()
     return ClientRun(program, server.transcript, [bytes(server.received)], server.connections)

@@ -133,7 +133,7 @@ def start_icmp_runs(launcher: Launcher) -> dict[str, IcmpRun]:
         for name, schedule, count, options in RUNS:
             with launcher.raw_network():
                 host = IcmpHost(schedule)
-                program = launcher.start("icmp_pinger.py", HOST, options=options)
+                program = launcher.start("icmp_pinger.py", HOST, options=options, peer=host)
                 runs[name] = IcmpRun(program, host, RUN_WITHIN, count, launcher.course.program_for("icmp_pinger.py"))
     return runs
 

@@ -101,7 +101,7 @@ def start_ping_runs(launcher: Launcher) -> dict[str, PingRun]:
         for name, schedule in (("mixed", MIXED), ("all lost", ALL_LOST), ("late", LATE)):
             with launcher.network():  # each its own, where pingers hard-code the server's port
                 server = PingServer(schedule, port=launcher.peer_port("udp_pinger.py"))
-                runs[name] = PingRun(launcher.start("udp_pinger.py", "127.0.0.1", str(server.port), port=server.port), server, RUN_WITHIN)
+                runs[name] = PingRun(launcher.start("udp_pinger.py", "127.0.0.1", str(server.port), port=server.port, peer=server), server, RUN_WITHIN)
     return runs
 
 
@@ -403,7 +403,7 @@ def beats(module_launcher: Launcher) -> BeatRun:
             program = module_launcher.run(
                 "heartbeat_client.py", "127.0.0.1", str(receiver.port), options=("--interval", str(BEAT_INTERVAL), "--count", str(BEAT_COUNT)),
                 values={"interval": str(BEAT_INTERVAL), "count": str(BEAT_COUNT)}, within=BEAT_COUNT * 1.0 + 3,  # room for the default interval: 1 s
-                port=receiver.port,
+                port=receiver.port, peer=receiver,
             )
         finally:
             receiver.close()

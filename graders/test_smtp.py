@@ -170,7 +170,7 @@ def mail_runs(module_launcher: Launcher, certificates: Certificates, attachments
             with module_launcher.network():  # each its own, where clients hard-code the server's port
                 server = MailServer(mode, port=module_launcher.peer_port("smtp_client.py"))
                 program = module_launcher.start("smtp_client.py", *where(server.port), options=(*MESSAGE, *extra), values=VALUES,
-                                                env=certificates.env, port=server.port)
+                                                env=certificates.env, port=server.port, peer=server)
             runs[name] = MailRun(program, server, CLIENT_WITHIN)
         yield runs
     finally:

@@ -75,7 +75,7 @@ def start_trace_runs(launcher: Launcher) -> dict[str, TraceRun]:
         ):
             with launcher.raw_network():
                 host = IcmpHost(route)  # before the program: until it has switched the kernel's echo replies off, the kernel answers
-                program = launcher.start("traceroute.py", DESTINATION, options=options, names_to=DESTINATION)  # a name in its code too
+                program = launcher.start("traceroute.py", DESTINATION, options=options, names_to=DESTINATION, peer=host)  # a name in its code too
                 runs[name] = TraceRun(program, host, RUN_WITHIN, course)
     return runs
 

@@ -386,7 +386,7 @@ def run_http_client(
             reason = "OK" if status == 200 else "Not Found"
             origin.serve(ANY_PATH, body=body, status=status, reason=reason, content_type=content_type)
             program = launcher.run("http_client.py", "127.0.0.1", str(origin.port), options=(filename,), values={"filename": filename},
-                                   within=CLIENT_WITHIN, port=origin.port)
+                                   within=CLIENT_WITHIN, port=origin.port, peer=origin)
         finally:
             origin.close()
     return ClientRun(program, origin, filename, launcher.server_names("http_client.py") or [LOOPBACK])

@@ -43,6 +43,10 @@ def profile(tmp_path: Path, text: str, name: str = "netlab.toml") -> str:
         ('[labs.proxy.programs."proxy.py"]\nfolders = ["../cache"]\n', "folders must be paths inside its working folder"),
         ('[labs.proxy.programs."proxy.py"]\nfolders = "cache"\n', "folders must be a list of texts"),
         ('[labs.webserver.programs."webserver.py"]\nargs = "{port}"\n', "args must be a list"),
+        ('[labs.echo.programs."udp_client.py"]\nargs = [["{server}", "{port}"], "{port}"]\n', "args must be a list of arguments .* or a list of command lines"),
+        ('[labs.echo.programs."udp_client.py"]\nargs = [["{server}", 12000]]\n', "args must be a list of arguments .* or a list of command lines"),
+        ('[labs.echo.programs."udp_client.py"]\nargs = [["{port}"], [], ["{port}"]]\n', "args: command line 3 repeats command line 1"),
+        ('[labs.echo.programs."udp_client.py"]\nargs = [["{server}"], ["{prot}"]]\n', r"no placeholder `\{prot\}` \(did you mean `port`\?\)"),
         ('[labs.webserver.programs."webserver.py"]\nenv = { PORT = 6789 }\n', "env must be a table of names and texts"),
         ('[labs.smtp.programs."smtp_client.py"]\nstdin = "{sendr}\\n"\n', r"no placeholder `\{sendr\}` \(did you mean `sender`\?\)"),
         ('[labs.webserver.programs."webserver.py"]\nargs = ["{filename}"]\n', r"no placeholder `\{filename\}`"),
@@ -111,12 +115,23 @@ def test_a_programs_command_line_input_environment_and_files_come_from_the_profi
                                          'args = ["{server}", "{port}"]\nstdin = "y\\n"\nenv = { KEY = "{port}" }\n'
                                          'files = ["404.html"]\nrequirements = ["dnspython"]\n'))
     proxy = spec.program_for("proxy.py")
-    assert (proxy.names, proxy.port, proxy.args, proxy.stdin) == (("lab4/ProxyServer.py",), "auto", ("{server}", "{port}"), "y\n")
+    assert (proxy.names, proxy.port, proxy.args, proxy.stdin) == (("lab4/ProxyServer.py",), "auto", (("{server}", "{port}"),), "y\n")
     assert proxy.files == {"404.html": (tmp_path / "404.html").resolve()} and proxy.requirements == ("dnspython",)
-    assert proxy.command_line({"port": "8888", "server": "127.0.0.1"}, []) == ["127.0.0.1", "8888"]
+    assert proxy.command_lines({"port": "8888", "server": "127.0.0.1"}, []) == [["127.0.0.1", "8888"]]
     heartbeat = course.parse({"labs": {"pinger": {"programs": {"heartbeat_client.py": {"port": 12000, "args": ["-v", "{args}"]}}}}}, "t")
-    assert heartbeat.program_for("heartbeat_client.py").command_line({}, ["--interval", "0.2"]) == ["-v", "--interval", "0.2"]
+    assert heartbeat.program_for("heartbeat_client.py").command_lines({}, ["--interval", "0.2"]) == [["-v", "--interval", "0.2"]]
     assert proxy.fixed
+
+
+def test_a_program_may_take_several_command_lines_tried_in_order(tmp_path: Path) -> None:
+    """``args = [[...], [...], []]``: each a command line, in order; ``[]`` alone is still one, empty."""
+    spec = course.load(profile(tmp_path, '[labs.echo.programs."udp_client.py"]\nnames = ["UDPClient.py"]\n'
+                                         'args = [["{server}", "{port}"], ["--port", "{port}", "{args}"], []]\n'
+                                         '[labs.echo.programs."udp_server.py"]\nargs = []\n'))
+    client = spec.program_for("udp_client.py")
+    assert client.command_lines({"server": "127.0.0.1", "port": "40123"}, ["-v"]) == [
+        ["127.0.0.1", "40123"], ["--port", "40123", "-v"], []]
+    assert spec.program_for("udp_server.py").command_lines({}, []) == [[]]
 
 
 def test_a_profile_may_also_name_the_students_submission(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ from graders.commands import class_page, class_summary, empty_submission, gradeb
 from graders.commands.grading_run import GradingRun, Outcome, course_option
 from graders.harness import course
 from graders.reports.rubric import collect_checks
+from graders.reports.scoring import RanAs
 from graders.vocabulary.checks import Check
 
 TIMEOUT = 600.0  # seconds of wall time for one submission's whole grading
@@ -234,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
     pages = class_page.write_reports(rows, args.results_dir)  # report.html beside each results.json, to release
     console.print(f"gradebook: {escape(str(args.csv))} ({len(rows)} rows); results and reports: {escape(str(args.results_dir))}")
     if args.summary or args.html:
-        report(rows, checks, args, pages)  # the roster's students with no submission too, named
+        report(rows, checks, args, pages, class_page.ran_as(rows, args.results_dir))  # the roster's students with no submission too, named
     console.print(throughput.line(len([outcome for outcome in outcomes if outcome.name not in not_graded]), pacer.peak))
     unfinished = [outcome for outcome in outcomes if outcome.error and not empty_submission.is_nothing_to_grade(outcome.error)]
     return 1 if unfinished else 0
@@ -498,13 +499,15 @@ def describe(outcome: Outcome) -> str:
     return f"[green]graded[/] {escape(outcome.name)}: {score}/{gradebook.number(possible)} in {outcome.seconds:.0f} s"
 
 
-def report(rows: list[gradebook.Row], checks: list[Check], args: argparse.Namespace, pages: dict[str, Path] | None = None) -> None:
+def report(rows: list[gradebook.Row], checks: list[Check], args: argparse.Namespace, pages: dict[str, Path] | None = None,
+           ran: dict[str, list[RanAs]] | None = None) -> None:
     """The class summary, printed (--summary) and drawn (--html) as a page that links each
-    submission's report (``pages``; merge-csv knows no results: no links)."""
+    submission's report (``pages``) and says how their programs were run (``ran``); merge-csv knows
+    no results: no links, no command lines."""
     if args.summary:
         class_summary.print_summary(class_summary.summary(rows, checks))
     if args.html:
-        class_page.write_page(args.html, rows, checks, str(getattr(args, "submissions", None) or args.out), pages or {})
+        class_page.write_page(args.html, rows, checks, str(getattr(args, "submissions", None) or args.out), pages or {}, ran=ran)
 
 
 def joined(header: list[str], rows: list[gradebook.Row], points: gradebook.Row | None, checks: list[Check],

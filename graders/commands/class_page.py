@@ -13,6 +13,7 @@ and the terminal summary never disagree.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,8 +37,10 @@ from graders.commands.class_summary import (
 )
 from graders.commands.gradebook import ERROR, SUBMISSION, TOTAL, Row, labs_of
 from graders.commands.grading_run import LOG, RESULTS
+from graders.harness import course
 from graders.reports.html_page import Html, bar, footer, join, legend, link, page, prose, rate_class, tag, text, write
 from graders.reports.html_report import anchor, write_report
+from graders.reports.scoring import RanAs, ran_as_in
 from graders.vocabulary.checks import Check, Points, whole
 
 NAMES_SHOWN = 12  # failing submissions listed in a check's row before the rest fold away
@@ -59,14 +62,27 @@ def write_reports(rows: list[Row], results_dir: Path) -> dict[str, Path]:
     return pages
 
 
+def ran_as(rows: list[Row], results_dir: Path) -> dict[str, list[RanAs]]:
+    """Per submission graded to its end, how its programs were run where the course lists several
+    command lines (harness/command_lines.py), from its results.json."""
+    found = {}
+    for row in graded_rows(rows):
+        results = results_dir / row[SUBMISSION] / RESULTS
+        if results.is_file():
+            found[row[SUBMISSION]] = ran_as_in(json.loads(results.read_text(encoding="utf-8")))
+    return {name: ran for name, ran in found.items() if ran}
+
+
 def write_page(path: Path, rows: list[Row], checks: list[Check], source: str, pages: dict[str, Path],
-               made: datetime | None = None) -> Path:
-    """The class page at ``path``, about the class in ``source``, linking to ``pages``."""
+               made: datetime | None = None, ran: dict[str, list[RanAs]] | None = None) -> Path:
+    """The class page at ``path``, about the class in ``source``, linking to ``pages``; ``ran``: how
+    each submission's programs were run (``ran_as``)."""
     links = {name: link(target, path.parent) for name, target in pages.items()}
-    return write(path, render(rows, checks, source, links, made or datetime.now()))
+    return write(path, render(rows, checks, source, links, made or datetime.now(), ran or {}))
 
 
-def render(rows: list[Row], checks: list[Check], source: str, links: dict[str, str], made: datetime) -> str:
+def render(rows: list[Row], checks: list[Check], source: str, links: dict[str, str], made: datetime,
+           ran: dict[str, list[RanAs]] | None = None) -> str:
     graded = graded_rows(rows)
     labs = labs_of(checks)
     possible = {lab: whole(sum(c.points for c in checks if c.lab == lab)) for lab in labs}
@@ -80,7 +96,34 @@ def render(rows: list[Row], checks: list[Check], source: str, links: dict[str, s
                  legend())
     sections = [lab_section(lab, graded, [c for c in checks if c.lab == lab], links) for lab in labs]
     return page(title, header, most_failed_section(checks, graded, links), not_graded(rows, links), not_submitted(rows),
-                *sections, students_section(rows, possible, links), footer(f"from the gradebook, {made:%Y-%m-%d %H:%M}"))
+                command_lines_section(ran or {}, rows, links), *sections, students_section(rows, possible, links),
+                footer(f"from the gradebook, {made:%Y-%m-%d %H:%M}"))
+
+
+def command_lines_section(ran: dict[str, list[RanAs]], rows: list[Row], links: dict[str, str]) -> Html | None:
+    """Per program whose course lists several command lines, which one each submission ran under (one
+    student's command as it was run), and the submissions whose program got going under none."""
+    if not ran:
+        return None
+    by_name = {row[SUBMISSION]: row for row in rows}
+    used: dict[tuple[str, int], list[tuple[str, RanAs]]] = {}
+    for name, programs in ran.items():
+        for one in programs:
+            used.setdefault((one.filename, one.line), []).append((name, one))
+    taught = [filename for programs in course.PROGRAMS.values() for filename in programs]  # the labs' order, then the lines', none last
+    body = []
+    for (filename, line), who_ran in sorted(used.items(), key=lambda item: (taught.index(item[0][0]), item[0][1] or item[1][0][1].total + 1)):
+        first = who_ran[0][1]
+        how = tag("code", first.command) if line else tag("span", "none: its checks say what each did", class_="none")
+        names = join(item for index, (name, _) in enumerate(who_ran) for item in ((", " if index else None), name_link(by_name[name], links)))
+        body.append(tag("tr", tag("td", tag("code", filename)), tag("td", f"{line} of {first.total}" if line else "", class_="num"),
+                        tag("td", how), tag("td", str(len(who_ran)), class_="num"), tag("td", names, class_="names")))
+    head = tag("tr", *(tag("th", label, class_=kind) for label, kind in
+                       [("program", None), ("command line", "num"), ("run as (the first submission)", None), ("submissions", "num"), ("which", None)]))
+    return tag("section", tag("h2", "Command lines"),
+               tag("p", "Where the course profile lists several command lines for a program, each submission's ran under the "
+                        "first it got going under.", class_="meta"),
+               tag("table", tag("thead", head), tag("tbody", *body), class_="checks"), id="command-lines")
 
 
 def most_failed_section(checks: list[Check], graded: list[Row], links: dict[str, str]) -> Html:

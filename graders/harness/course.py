@@ -23,7 +23,8 @@ or placed where ``to`` says; ``to`` and ``folders`` are paths inside the working
 that always attaches ``extra/c2p22.png``, one that writes into ``./cache/`` and never makes it).
 
 A program's command line, input and environment, where the handout's differ from LABS.md's:
-``args = ["{server}"]``, ``stdin = "{server}\n{sender}\n"`` (for ``input()``),
+``args = ["{server}"]`` (or several, tried in order for each submission: ``args = [["{server}", "{port}"],
+["{port}"], []]``, harness/command_lines.py), ``stdin = "{server}\n{sender}\n"`` (for ``input()``),
 ``env = { SMTP_PASSWORD = "{password}" }``, and ``requirements = ["dnspython"]`` (packages the
 submissions import: said where they are missing). Placeholders: ``{port}`` (its port, or its
 server's), ``{server}`` (its server's name, or the address a server binds), ``{args}`` (the
@@ -103,7 +104,7 @@ class Program:
     names: tuple[str, ...]  # files to look for, in order: names, paths into sub-folders, globs
     port: int | str | None = None  # fixed port (its own, for a server; its peer's, for a client), or AUTO
     server: str | None = None  # fixed peer host name or address, for a client
-    args: tuple[str, ...] | None = None  # its command line, with placeholders; None: LABS.md's
+    args: tuple[tuple[str, ...], ...] | None = None  # its command lines, with placeholders, tried in order; None: LABS.md's
     stdin: str | None = None  # its input, where a check gives none
     env: dict[str, str] = field(default_factory=dict)  # added to its environment, with placeholders
     files: dict[str, Path] = field(default_factory=dict)  # per path in its working folder, the file copied there
@@ -122,12 +123,12 @@ class Program:
         """``text`` with its placeholders filled in from ``values`` (one a check does not give stays as written)."""
         return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
 
-    def command_line(self, values: dict[str, str], options: list[str]) -> list[str] | None:
-        """Its command line as the profile writes it (``{args}`` alone: the check's options, each an
-        argument), or None where the profile writes none."""
+    def command_lines(self, values: dict[str, str], options: list[str]) -> list[list[str]] | None:
+        """Its command lines as the profile writes them, in order (``{args}`` alone: the check's options,
+        each an argument), or None where the profile writes none."""
         if self.args is None:
             return None
-        return [part for arg in self.args for part in (options if arg == "{args}" else [self.filled(arg, values)])]
+        return [[part for arg in line for part in (options if arg == "{args}" else [self.filled(arg, values)])] for line in self.args]
 
 
 @dataclass(frozen=True)
@@ -299,9 +300,7 @@ def _program(filename: str, spec: Any, where: str, base: Path) -> Program:
     server = spec.get("server")
     if server is not None and (not isinstance(server, str) or not server):
         raise ProfileError(f"{where}: server must be a host name or an address")
-    args = spec.get("args")
-    if args is not None and not isinstance(args, list):
-        raise ProfileError(f"{where}: args must be a list of arguments")
+    args = _command_lines(spec.get("args"), where)
     stdin = spec.get("stdin")
     if stdin is not None and not isinstance(stdin, str):
         raise ProfileError(f"{where}: stdin must be text")
@@ -314,10 +313,9 @@ def _program(filename: str, spec: Any, where: str, base: Path) -> Program:
     if outside:
         raise ProfileError(f"{where}: folders must be paths inside its working folder (`cache`), not {outside[0]!r}")
     requirements = tuple(_strings(spec, "requirements", where))
-    _placeholders_known(filename, [*(args or []), stdin or "", *env.values()], where)
+    _placeholders_known(filename, [*(arg for line in args or () for arg in line), stdin or "", *env.values()], where)
     never_exits, sequence, bare_rtt = _own_keys(filename, spec, where)
-    return Program(tuple(names), port, server, tuple(_strings(spec, "args", where)) if args is not None else None,
-                   stdin, dict(env), files, tuple(folders), requirements, never_exits, sequence, bare_rtt)
+    return Program(tuple(names), port, server, args, stdin, dict(env), files, tuple(folders), requirements, never_exits, sequence, bare_rtt)
 
 
 def _own_keys(filename: str, spec: dict[str, Any], where: str) -> tuple[bool, int | None, bool]:
@@ -333,6 +331,23 @@ def _own_keys(filename: str, spec: dict[str, Any], where: str) -> tuple[bool, in
     if sequence is not None and (not isinstance(sequence, int) or isinstance(sequence, bool) or not 0 <= sequence < 65536):
         raise ProfileError(f"{where}: sequence must be a sequence number (0 to 65535), not {sequence!r}")
     return spec.get("never_exits", False), sequence, spec.get("bare_rtt", False)
+
+
+def _command_lines(args: Any, where: str) -> tuple[tuple[str, ...], ...] | None:
+    """``args``: one command line (a list of texts; ``[]``, none), or several (a list of such lists),
+    tried in order; None where the profile gives none."""
+    if args is None:
+        return None
+    if isinstance(args, list) and all(isinstance(arg, str) for arg in args):
+        return (tuple(args),)
+    if not isinstance(args, list) or not all(isinstance(line, list) and all(isinstance(arg, str) for arg in line) for line in args):
+        raise ProfileError(f"{where}: args must be a list of arguments ([\"{{server}}\", \"{{port}}\"]) or a list of command lines "
+                           f"([[\"{{server}}\", \"{{port}}\"], [\"{{port}}\"], []]), not {args!r}")
+    lines = tuple(tuple(line) for line in args)
+    repeated = next((k for k, line in enumerate(lines) if line in lines[:k]), None)
+    if repeated is not None:
+        raise ProfileError(f"{where}: args: command line {repeated + 1} repeats command line {lines.index(lines[repeated]) + 1}")
+    return lines
 
 
 def _files(items: Any, where: str, base: Path) -> dict[str, Path]:

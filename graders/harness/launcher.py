@@ -14,12 +14,14 @@ import ipaddress
 import itertools
 import shutil
 import sys
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
+from graders.harness.command_lines import CommandLines, Peer, Watch, reaching
 from graders.harness.course import AUTO, DEFAULT_PORTS, LABS_MD, RAW_SOCKETS, Course
 from graders.harness.course import Program as CourseProgram
 from graders.harness.isolation import Sandbox
@@ -48,7 +50,7 @@ class Launcher:
     def __init__(
         self, submission: Submission, workdir: Path, sandbox: Sandbox | None = None, course: Course = LABS_MD,
         lab: str | None = None, no_namespaces: str | None = None, python: str = sys.executable,
-        never_listened: NeverListened | None = None,
+        never_listened: NeverListened | None = None, command_lines: CommandLines | None = None,
     ) -> None:
         self.submission = submission
         self.workdir = workdir
@@ -58,6 +60,7 @@ class Launcher:
         self.no_namespaces = no_namespaces
         self.python = python  # for programs of the standard library only; one with a course's requirements gets netlab's
         self.never_listened = never_listened  # the lab's servers that never listened, shared by its checks' launchers
+        self.command_lines = command_lines or CommandLines()  # the grading's: which of a course's command lines each program takes
         self.running: list[Program] = []
         self.servers: list[Program] = []
         self.local_names: dict[str, str] = {}  # a name its programs resolve: the address they reach
@@ -140,14 +143,17 @@ class Launcher:
     def start(
         self, filename: str, *args: str, stdin: bytes | None = None, workdir: Path | None = None,
         env: dict[str, str] | None = None, port: int | None = None, options: tuple[str, ...] = (),
-        values: dict[str, str] | None = None, names_to: str = LOOPBACK,
+        values: dict[str, str] | None = None, names_to: str = LOOPBACK, peer: Peer | None = None,
+        watcher: Callable[[], Watch] | None = None,
     ) -> Program:
         """Start ``python FILE ARGS... OPTIONS...`` (``args``: where its server is, or its port; ``options``:
         the rest). Under a course, with its own command line instead (none for a program that hard-codes
         its port), its input where the check gives none, its environment and files; placeholders filled
         from ``port`` (a server's own, a client's server's), its server, the options (``{args}``) and the
         check's ``values`` (``{sender}``, ``{filename}``...). ``env`` adds to the environment it inherits;
-        its server's names (the profile's, its code's) resolve to ``names_to`` (a traceroute's destination, say)."""
+        its server's names (the profile's, its code's) resolve to ``names_to`` (a traceroute's destination, say).
+        Where the course lists several command lines, the grading's choice (``command_lines``), made
+        by the first start: a client's, seen reaching its ``peer``; a server's, by ``watcher``."""
         path = self.submission.program(filename)
         spec = self.course.program_for(filename)
         fixed = self._fixed(filename)
@@ -165,23 +171,27 @@ class Launcher:
         workdir = workdir or self.fresh_dir(filename)
         _lay_out(workdir, spec)
         filling = {"server": spec.server or LOOPBACK, "args": " ".join(options), **({"port": str(port)} if port else {}), **(values or {})}
-        command = spec.command_line(filling, list(options))
-        if command is None:
-            command = [] if fixed else [*args, *options]
+        commands = spec.command_lines(filling, list(options)) or [[] if fixed else [*args, *options]]
         given = stdin if stdin is not None else spec.filled(spec.stdin, filling).encode() if spec.stdin is not None else None
         environment = {name: spec.filled(value, filling) for name, value in spec.env.items()} | (env or {})
         python = sys.executable if spec.requirements else self.python
         sandbox = self.sandbox.with_raw_sockets() if self.sandbox is not None and self.lab in RAW_SOCKETS else self.sandbox
-        program = Program(path, command, workdir, given, environment, sandbox, prefix, list(addresses), python)
-        self.running.append(program)
-        return program
+
+        def launch(command: list[str]) -> Program:
+            program = Program(path, command, workdir, given, environment, sandbox, prefix, list(addresses), python)
+            self.running.append(program)
+            return program
+
+        if len(commands) == 1:
+            return launch(commands[0])
+        return self.command_lines.start(filename, commands, launch, watcher or (reaching(peer) if peer is not None else None))
 
     def run(
         self, filename: str, *args: str, stdin: bytes | None = None, within: float = 10.0, port: int | None = None,
-        options: tuple[str, ...] = (), values: dict[str, str] | None = None,
+        options: tuple[str, ...] = (), values: dict[str, str] | None = None, peer: Peer | None = None,
     ) -> Program:
         """Start a program and let it finish (it is killed at the deadline: see ``killed_after``)."""
-        program = self.start(filename, *args, stdin=stdin, port=port, options=options, values=values)
+        program = self.start(filename, *args, stdin=stdin, port=port, options=options, values=values, peer=peer)
         program.finish(within)
         return program
 
@@ -199,9 +209,12 @@ class Launcher:
             remembered.judge(filename)
         for attempt in range(tries):
             port = fixed if isinstance(fixed, int) else None if fixed == AUTO else free_port(transport)
-            program = self.start(filename, *([str(port)] if port else []), workdir=workdir, port=port, options=options, values=values)
+            told = fixed is None
+            watcher = listening(port, transport, told)
+            program = self.start(filename, *([str(port)] if port else []), workdir=workdir, port=port, options=options, values=values,
+                                 watcher=watcher)
             try:
-                port = program.wait_listening(port, transport, told=fixed is None)
+                port = program.wait_listening(port, transport, told=told)
                 program.listening = (port, transport)
                 self.servers.append(program)
                 return program, port
@@ -236,6 +249,15 @@ class Launcher:
         for network in self._linked.values():
             link.unlinked(network)
         self._linked.clear()
+
+
+def listening(port: int | None, transport: Transport, told: bool) -> Callable[[], Watch]:
+    """A server gets going once it listens where the grader expects it (``port``; None: anywhere)."""
+
+    def watch(program: Program) -> None:
+        program.wait_listening(port, transport, told=told)
+
+    return lambda: watch
 
 
 def _lay_out(workdir: Path, spec: CourseProgram) -> None:

@@ -146,6 +146,7 @@ class Program:
         self.killed_after: float | None = None
         self.stopped_once: str | None = None  # what it had printed when the graders stopped it (a program that never exits)
         self.listening: tuple[int, Transport] | None = None  # a server's port, once seen held
+        self.chosen: tuple[str, int, int] | None = None  # its LABS.md name, and its command line of the course's several (harness/command_lines.py)
         self._sandbox = sandbox
         tmp = workdir.with_name(workdir.name + "-tmp")  # beside, not in, the working directory
         tmp.mkdir(exist_ok=True)

@@ -150,10 +150,12 @@ class IcmpHost(Wakeable):
                 self._take(sock)
 
     def _take(self, sock: socket.socket) -> None:
-        packet, _, arrived = receive(sock)
-        datagram = icmp.Datagram.parse(packet)
-        if datagram is None or datagram.icmp.type != icmp.ECHO_REQUEST:
-            return  # the host's own answers, looped back
+        with self._taking:
+            packet, _, arrived = receive(sock)
+            datagram = icmp.Datagram.parse(packet)
+            if datagram is None or datagram.icmp.type != icmp.ECHO_REQUEST:
+                return  # the host's own answers, looped back
+            self.contacts += 1
         probe = Probe(len(self.probes) + 1, datagram, arrived.wall, arrived.monotonic)
         self.probes.append(probe)
         self.transcript.client(datagram.describe().encode(), datagram=True)

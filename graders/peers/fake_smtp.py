@@ -291,6 +291,14 @@ class MailServer:
         self._relay = WireRelay(backend_port, self.records.wire, mode.split_replies, port)
         self.port = self._relay.port
 
+    @property
+    def contacts(self) -> int:
+        """Connections a program made to it (``ThreadedTcpServer``'s, its relay's)."""
+        return self._relay.contacts
+
+    def heard_since(self, contacts: int) -> bool:
+        return self._relay.heard_since(contacts)
+
     def _protocol(self) -> RecordingSMTP:
         return RecordingSMTP(
             self.handler,

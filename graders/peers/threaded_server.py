@@ -57,7 +57,9 @@ class ThreadedTcpServer(Wakeable):
     def _accept(self) -> None:
         while ready := self._ready():
             for listener in ready:
-                conn, _ = listener.accept()
+                with self._taking:
+                    conn, _ = listener.accept()
+                    self.contacts += 1
                 self.connections += 1
                 self.transcript.event(f"connection {self.connections} opened")
                 threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
@@ -115,7 +117,9 @@ class ThreadedUdpServer(Wakeable):
                     continue
 
     def _take(self, sock: socket.socket) -> None:
-        data, peer, arrived = receive(sock)
+        with self._taking:
+            data, peer, arrived = receive(sock)
+            self.contacts += 1
         self._replying[peer] = sock
         self.transcript.client(data, datagram=True)
         self.handle(data, peer, arrived)

@@ -21,16 +21,18 @@ import pytest
 
 from graders import GRADERS, REPO
 from graders.harness import course
+from graders.harness.command_lines import CommandLines, NoCommandLine
 from graders.harness.course import Course
 from graders.harness.isolation import Sandbox, enter_private_network, make_sandbox
 from graders.harness.launcher import Launcher, missing_requirements
+from graders.harness.programs import Program
 from graders.harness.runs import EARLY, FAILED
 from graders.harness.submission import MissingProgram, TemplateStub
 from graders.harness.submission_choice import Choice, ChoiceError, choose
 from graders.network import link, netns
 from graders.reports.interruption import Interruption
 from graders.reports.machine_paths import MachinePaths
-from graders.reports.scoring import MARKDOWN, MISSING, STUB, TEXT, Scoreboard
+from graders.reports.scoring import MARKDOWN, MISSING, RUN_AS, STUB, TEXT, Scoreboard
 from graders.reports.summary import escape_what_cannot_be_encoded, print_summary
 from graders.vocabulary.checks import CORE, Check
 from graders.vocabulary.failures import CheckFailed, Judgements
@@ -38,6 +40,7 @@ from graders.vocabulary.failures import CheckFailed, Judgements
 TEMPLATE = REPO / "student_template"  # what students copy; graded when nothing else is named
 
 _check = pytest.StashKey[Check]()
+_command_lines = pytest.StashKey[CommandLines]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -192,6 +195,13 @@ def sandbox_of(config: pytest.Config) -> Sandbox | None:
     return config.stash.get(SANDBOX, None)
 
 
+def command_lines_of(config: pytest.Config) -> CommandLines:
+    """This grading's choices among a course's command lines (one pytest process's)."""
+    if _command_lines not in config.stash:
+        config.stash[_command_lines] = CommandLines()
+    return config.stash[_command_lines]
+
+
 def course_of(config: pytest.Config) -> Course:
     return config.stash.get(COURSE, course.LABS_MD)
 
@@ -282,6 +292,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     3.11 that parses source with ast, which can fail when a fake server's thread formats
     a traceback at the same moment ("AST constructor recursion depth mismatch").
     """
+    if _check in item.stash:
+        _note_command_lines(item, call.excinfo.value if call.excinfo else None)
     if call.excinfo is None or _check not in item.stash:
         return None
     failure = call.excinfo.value
@@ -323,6 +335,35 @@ def grader_fault(error: Exception) -> str:
     taken = isinstance(error, OSError) and error.errno == errno.EADDRINUSE
     gloss = "a port the graders' own servers needed was taken: " if taken else ""
     return f"netlab's own fault, not the program's: {gloss}{type(error).__name__}: {error}".splitlines()[0]
+
+
+def _note_command_lines(item: pytest.Item, failure: BaseException | None) -> None:
+    """In the check's report, how each program it ran or read was run, where the course lists several
+    command lines for it (harness/command_lines.py): its name, its command, which line of how many
+    (0: under none did it get going, the check's ``failure``)."""
+    ran: list[tuple[str, str, int, int]] = []
+    for program in _programs(item):
+        if program.chosen is not None:
+            filename, line, total = program.chosen
+            ran.append((filename, program.command, line, total))
+    if isinstance(failure, NoCommandLine):
+        ran.append((failure.filename, "", 0, failure.total))
+    kept = [prop for prop in item.user_properties if prop[0] != RUN_AS]
+    item.user_properties[:] = kept + ([(RUN_AS, [list(one) for one in dict.fromkeys(ran)])] if ran else [])
+
+
+def _programs(item: pytest.Item) -> list[Program]:
+    """The programs a check ran or read: its own launcher's (a shared server lent to it included), and
+    those its fixtures hold (a program, a run's ``program``, a table of runs)."""
+    found: list[Program] = []
+    fixtures = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
+    for name, value in getattr(item, "funcargs", {}).items():
+        if isinstance(value, Launcher) and fixtures[name][-1].scope == "function":
+            found += [*value.running, *value.servers]
+        for held in value.values() if isinstance(value, dict) else [value]:
+            program = held if isinstance(held, Program) else getattr(held, "program", None)
+            found += [program] if isinstance(program, Program) else []
+    return found
 
 
 def _not_attempted(item: pytest.Item, failure: CheckFailed) -> tuple[str, int, str]:
@@ -441,7 +482,7 @@ class Grading:
             return
         path = self.config.getoption("results_json")
         if path:
-            said = "\n".join(self.config.stash.get(SAID, []))
+            said = "\n".join([*self.config.stash.get(SAID, []), *self.scoreboard.command_lines()])
             private = MachinePaths.of(submission_dir(self.config), self.config.option.basetemp and Path(self.config.option.basetemp))
             self.scoreboard.write_gradescope(Path(path), said, self.config.getoption("results_format"), time.monotonic() - self.started, private)
         if session.exitstatus == pytest.ExitCode.OK and self.scoreboard.failed():

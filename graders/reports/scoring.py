@@ -7,8 +7,10 @@ check's lab, group, points and rule back from its ``user_properties``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,37 @@ from graders.vocabulary.failures import as_markdown
 
 MISSING = "missing program"  # a report property: the message of a check whose program is missing
 STUB = "template stub"  # a report property: the program, still the template's stub, of a check not attempted
+RUN_AS_DATA = "run_as"  # its key in a test's extra_data in results.json: [[filename, command, line, total]]
+RUN_AS = "run as"  # a report property: how the check's programs were run, where a course lists several command lines
 TEXT, MARKDOWN = "text", "md"  # the output formats of Gradescope's that results.json is written in
+
+
+@dataclass(frozen=True)
+class RanAs:
+    """How a program was run, where its course lists several command lines (harness/command_lines.py)."""
+
+    filename: str  # its LABS.md name
+    command: str  # as a student pastes it
+    line: int  # the course's command line it runs under, from 1; 0: it got going under none
+    total: int  # how many the course lists
+
+    def __str__(self) -> str:
+        if not self.line:
+            return f"{self.filename}: got going under none of the course's {self.total} command lines"
+        return f"run as: {self.command} ({self.filename}'s command line {self.line} of {self.total} in the course profile)"
+
+
+def command_lines(ran: Iterable[RanAs]) -> list[RanAs]:
+    """Per program, each command line it ran under (or none), once, as first seen: a grading's, a class's."""
+    first: dict[tuple[str, int], RanAs] = {}
+    for one in ran:
+        first.setdefault((one.filename, one.line), one)
+    return list(first.values())
+
+
+def ran_as_in(results: dict[str, Any]) -> list[RanAs]:
+    """How a grading's programs were run, from its results.json (its tests' ``extra_data``)."""
+    return command_lines(RanAs(*ran) for test in results.get("tests", []) for ran in test.get("extra_data", {}).get(RUN_AS_DATA, []))
 
 
 @dataclass
@@ -31,6 +63,7 @@ class Result:
     seconds: float = 0.0  # setup, call and teardown
     missing: bool = False  # its program is not in the submission (an optional one: not attempted)
     stub: str | None = None  # its program, still the template's stub (not attempted, core included)
+    ran_as: list[RanAs] = field(default_factory=list)  # how its programs were run, where a course lists several command lines
 
     @property
     def earned(self) -> Points:
@@ -69,6 +102,8 @@ class Scoreboard:
             return
         result = self.results.setdefault(report.nodeid, Result(check, seconds=self._set_up.pop(report.nodeid, 0.0)))
         result.seconds += report.duration
+        ran_as = next((value for key, value in report.user_properties if key == RUN_AS), None)
+        result.ran_as = [RanAs(*ran) for ran in ran_as] if isinstance(ran_as, list) else result.ran_as
         result.judged = next((list(map(tuple, value)) for key, value in report.user_properties if key == "judged"), result.judged)  # type: ignore[arg-type]
         if report.failed or report.skipped:
             result.passed = False
@@ -77,6 +112,11 @@ class Scoreboard:
             result.stub = next((str(value) for key, value in report.user_properties if key == STUB), None)
             text = missing or (report.longreprtext if report.failed else f"skipped: {_skip_reason(report)}")
             result.output = "\n".join(filter(None, [result.output, text]))
+
+    def command_lines(self) -> list[str]:
+        """Per program, the command line chosen among its course's (by each process that chose), and how
+        it was first run, or that it got going under none: for the summary and results.json."""
+        return [str(ran) for ran in command_lines(ran for result in self.ordered() for ran in result.ran_as)]
 
     def __bool__(self) -> bool:
         return bool(self.results)
@@ -119,7 +159,10 @@ class Scoreboard:
         tests = []
         for r in self.ordered():
             numbers[r.check.lab] = numbers.get(r.check.lab, 0) + 1
-            text = scrub(r.output) if not r.passed else f"rule: {r.check.cited_rule}"
+            ran_as = [replace(ran, command=scrub(ran.command)) for ran in r.ran_as]
+            shown = [str(ran) for ran in ran_as if ran.line]  # under none: its message says what each did
+            text = "\n".join([scrub(r.output) if not r.passed else f"rule: {r.check.cited_rule}", *shown])
+            extra = {**({"judged": r.judged} if r.judged else {}), **({RUN_AS_DATA: [astuple(ran) for ran in ran_as]} if ran_as else {})}
             tests.append({
                 "name": f"{r.check.lab} / {r.check.group} / {r.check.name}",
                 "number": f"{labs.index(r.check.lab) + 1}.{numbers[r.check.lab]}",
@@ -130,7 +173,7 @@ class Scoreboard:
                 "output_format": output_format,
                 "tags": [r.check.lab, r.check.group],
                 "visibility": r.check.visibility,
-                **({"extra_data": {"judged": r.judged}} if r.judged else {}),
+                **({"extra_data": extra} if extra else {}),
             })
         return {
             "score": self.score,

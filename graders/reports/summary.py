@@ -134,6 +134,8 @@ def print_summary(scoreboard: Scoreboard, terminalreporter, submission: Path, in
     console.print(f"submission: {escape(str(submission))}", soft_wrap=True)  # a path to copy: never wrapped
     if interrupted:
         console.print(_partial(scoreboard, interrupted), soft_wrap=True)
+    for line in scoreboard.command_lines():
+        console.print(escape(line), soft_wrap=True)
     console.print(score_table(scoreboard, partial=interrupted is not None))
     on_a_terminal = terminalreporter.isatty()
     for line in failed_lines(scoreboard):
