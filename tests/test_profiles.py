@@ -14,8 +14,12 @@ every check the profile keeps."""
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import shutil
 import socket
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from graders.harness import course
-from tests.grading import Grading, grade, overlaid
+from tests.grading import REPO, Grading, grade, overlaid
 from tests.test_textbook import TEXTBOOK, expect_messages, needs_namespaces
 
 PROFILES = TEXTBOOK / "profiles"
@@ -150,3 +154,69 @@ def test_a_handout_shaped_program_is_graded_as_written(fixture: ProfiledSubmissi
 def test_the_missing_requirement_of_a_fixture_is_missing_here() -> None:
     """requirement_missing means it: termcolor is not installed beside netlab."""
     assert importlib.util.find_spec("termcolor") is None
+
+
+CLASS = TEXTBOOK / "command_lines"  # one class profile, and its students' submissions, each taking its command line its own way
+
+
+@dataclass(frozen=True)
+class ClassSubmission:
+    """A student of that class: their programs, and under which of the profile's command lines each runs."""
+
+    path: Path
+    about: str
+    fails: frozenset[str]
+    run_as: dict[str, int]  # per program, the command line it runs under (from 1)
+
+    @classmethod
+    def load(cls, path: Path) -> ClassSubmission:
+        spec = tomllib.loads((path / "expect.toml").read_text())
+        return cls(path, spec["about"], frozenset(spec["fails"]), spec.get("run_as", {}))
+
+    def submission(self, into: Path) -> Path:
+        """The reference without the programs the class profile names otherwise, with the student's over it."""
+        submission = overlaid(into)
+        for filename, names in course.load(str(CLASS / "netlab.toml")).file_names().items():
+            if filename not in names:
+                (submission / filename).unlink()
+        return laid_over(submission, [item for item in self.path.iterdir() if item.name != "expect.toml"])
+
+
+STUDENTS = [ClassSubmission.load(path) for path in sorted(CLASS.iterdir()) if (path / "expect.toml").is_file()]
+
+
+@needs_namespaces
+def test_one_class_profile_grades_a_class_whose_programs_take_different_command_lines(tmp_path: Path) -> None:
+    """`netlab batch --course` on the class: each program runs under the first of the profile's command
+    lines it gets going under, and each of its checks, its grading's summary, its results.json and the
+    class page say which; one that gets going under none fails its checks, each saying what every
+    command line did, and the class page names it."""
+    klass = tmp_path / "class"
+    klass.mkdir()
+    for student in STUDENTS:
+        shutil.move(student.submission(tmp_path / student.path.name), klass / student.path.name)
+    results, page = tmp_path / "results", tmp_path / "class.html"
+    netlab = [sys.executable, "-c", "import sys; from graders.commands.cli import main; sys.exit(main(sys.argv[1:]))"]
+    batch = subprocess.run([*netlab, "batch", str(klass), "--course", str(CLASS / "netlab.toml"), "--lab", "echo", "--csv", str(tmp_path / "g.csv"),
+                            "--results-dir", str(results), "--html", str(page)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert batch.returncode == 0, batch.stdout[-3000:] + batch.stderr[-3000:]
+    profile = course.load(str(CLASS / "netlab.toml"))
+    shown = page.read_text(encoding="utf-8")
+    for student in STUDENTS:
+        done = json.loads((results / student.path.name / "results.json").read_text())
+        grading = Grading(0, done["tests"], (results / student.path.name / "grading.log").read_text())
+        assert grading.tests and grading.failed() == student.fails, (
+            f"{student.path.name} ({student.about}): {score(grading)}\nfailed: {sorted(grading.failed())}\n{grading.output[-4000:]}")
+        expect_messages(grading, student.path / "expect.toml")
+        for filename, line in student.run_as.items():
+            total = len(profile.program_for(filename).args or ())
+            ran_as = f"({filename}'s command line {line} of {total} in the course profile)"
+            checks = [name for name in (t["name"].rsplit(" / ", 1)[1] for t in grading.tests) if name.startswith(f"test_{filename[:-3]}_")]
+            assert checks and all(ran_as in grading.output_of(check) for check in checks), {c: grading.output_of(c) for c in checks}
+            others = [t["output"] for t in grading.tests if t["name"].rsplit(" / ", 1)[1] not in checks]
+            assert not [output for output in others if ran_as in output], f"{ran_as} said of another program's check"
+            assert ran_as in done.get("output", "") and ran_as in grading.output, (done.get("output"), grading.output[-3000:])
+        for filename in set(profile.file_names()) - set(student.run_as):
+            assert f"{filename}: got going under none of the course's" in done.get("output", ""), done.get("output")
+    assert 'id="command-lines"' in shown and "UDPClient.py --host localhost --port 12000" in shown, shown
+    assert re.search(r"<code>udp_client.py</code></td><td[^>]*></td><td><span[^>]*>none[^<]*</span></td><td[^>]*>1</td>", shown), shown
