@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -19,3 +20,18 @@ def test_a_network_is_linked_again_at_once_after_its_last_link_is_gone() -> None
     with netns.fresh():
         for _ in range(20):
             link.unlinked(link.linked())
+
+
+@pytest.mark.skipif(REFUSED is not None, reason=f"no link can be made here: {REFUSED}")
+def test_a_network_keeps_one_link_until_it_is_closed() -> None:
+    """A shared proxy's network serves many checks, each with an origin beside it: linked once, and
+    the pair deleted when the network is closed (so the next network, whatever its inode, is linked
+    afresh)."""
+    network = netns.Namespace()
+    far = link.beside(network)
+    assert link.beside(network) is far
+    network.close()
+    with pytest.raises(OSError):
+        os.fstat(far.fd)
+    with netns.fresh():
+        assert link.beside(netns.current()) is not far  # type: ignore[arg-type]

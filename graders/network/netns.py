@@ -103,6 +103,9 @@ class Namespace:
         if isinstance(made[0], str):
             raise OSError(made[0])
         self.fd: int = made[0]
+        self.inode = os.fstat(self.fd).st_ino
+        self._closing: list[Callable[[], None]] = []
+        _OPEN[self.inode] = self
 
     @staticmethod
     def _make(made: list[int | str]) -> None:
@@ -120,8 +123,25 @@ class Namespace:
             _setns(home)
             os.close(home)
 
+    def close_with(self, closing: Callable[[], None]) -> None:
+        """``closing()`` when this namespace is closed, before it is: what was made to live beside it."""
+        self._closing.append(closing)
+
     def close(self) -> None:
-        os.close(self.fd)
+        _OPEN.pop(self.inode, None)
+        try:
+            for closing in reversed(self._closing):
+                closing()
+        finally:
+            os.close(self.fd)
+
+
+_OPEN: dict[int, Namespace] = {}  # the namespaces made here and not yet closed, by inode
+
+
+def current() -> Namespace | None:
+    """The calling thread's network namespace, where it is one made here and still open."""
+    return _OPEN.get(here())
 
 
 def namespace_of(pid: int) -> int:
