@@ -133,11 +133,14 @@ def test_a_grading_ended_by_a_signal_leaves_no_program_running(signum: signal.Si
         wait_for(lambda: not programs_of(tag, grading.pid), GONE_WITHIN)
         left = [f"{process.pid} {command_line(process)}" for process in programs_of(tag, grading.pid)]
         assert left == [], f"after {signum.name}, {len(left)} program(s) still run:\n" + "\n".join(left)
-    finally:
-        for process in programs_of(tag, grading.pid):
-            process.kill()
+    finally:  # the grading first, so that it starts no more; then, by pid, what it left
         if grading.poll() is None:
             grading.kill()
             grading.wait()
+        for process in programs_of(tag, grading.pid):
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                continue  # ended meanwhile: a forked child exits as it is killed
         if signum != signal.SIGHUP:
             os.close(terminal)
