@@ -70,8 +70,9 @@ class Sent:
 
     k: int
     kind: str
-    at: float  # time.monotonic()
+    at: float  # time.monotonic() as it was sent
     late: float  # how much later than the schedule's delay it left: how late a busy machine let the host's timer fire
+    sending: float  # how long the send took: a thread stalled around it, so the packet left within that time
 
 
 ANY = (REPLY, BAD_CHECKSUM, OTHER_ID, EARLIER, UNREACHABLE, TIME_EXCEEDED)
@@ -176,13 +177,13 @@ class IcmpHost(Wakeable):
             return
         packet = icmp.datagram(source, about.source, reply)
         with self._lock:
+            now = time.monotonic()  # as it leaves: a thread stalled after the send would make it look held longer
             try:
                 self._out.sendto(packet, (about.source, 0))
             except OSError as error:  # closed meanwhile
                 self.transcript.event(f"sending failed: {error}")
                 return
-            now = time.monotonic()
-            self.sent.append(Sent(probe.k, answer.kind, now, now - probe.arrived - answer.after))
+            self.sent.append(Sent(probe.k, answer.kind, now, now - probe.arrived - answer.after, time.monotonic() - now))
         shown = icmp.Datagram.parse(packet)
         stale = f" (probe {probe.k - 1}'s, in probe {probe.k}'s wait)" if answer.kind == EARLIER else ""
         self.transcript.server(f"{shown.describe() if shown else packet.hex()}{stale}".encode(), datagram=True)
@@ -225,11 +226,13 @@ class IcmpHost(Wakeable):
         round trip on a busy machine, from what the host saw of the machine's delays, each at most
         ``at_most``: from the send time in its payload to its arrival, beyond the least of its
         probes' (a pause before every send is the program's own, not the machine's), and how late
-        the host's own timer sent the answer (the program, reading it then, was as late)."""
-        sending = {probe.k: delay for probe in self.probes if (delay := probe.sending_delay) is not None}
-        held_back = sending[k] - min(sending.values()) if k in sending else 0.0
-        late = next((s.late for s in self.sent if s.k == k and s.kind in kind), 0.0)
-        return sum(min(max(delay, 0.0), at_most) for delay in (held_back, late))
+        the host's own timer sent the answer (the program, reading it then, was as late), and how long
+        its send took (a thread stalled between its stamp and the packet's leaving)."""
+        send_delays = {probe.k: delay for probe in self.probes if (delay := probe.sending_delay) is not None}
+        held_back = send_delays[k] - min(send_delays.values()) if k in send_delays else 0.0
+        answer = next((s for s in self.sent if s.k == k and s.kind in kind), None)
+        late, sending = (answer.late, answer.sending) if answer is not None else (0.0, 0.0)
+        return sum(min(max(delay, 0.0), at_most) for delay in (held_back, late, sending))
 
     def close(self) -> None:
         """Stop answering; every probe already here is recorded."""
