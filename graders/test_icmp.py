@@ -450,7 +450,7 @@ def test_statistics_give_the_packet_loss(mixed: IcmpRun) -> None:
     expect(
         loss is not None and abs(loss - LOSS) < 0.5 and not unrun,
         expected=f"a loss of {LOSS:g}%",
-        got=(f"a loss of {loss:g}%" if loss is not None else "no loss line") + (f", but {unrun}" if unrun else "")
+        got=mixed.statistics.loss_said + (f", but {unrun}" if unrun else "")
         + "\n" + mixed.output(),
     )
 
@@ -462,7 +462,7 @@ def test_no_reply_at_all_gives_only_the_loss_line_100_percent(all_lost: IcmpRun)
     unrun = all_lost.unrun()
     problems = [unrun] if unrun else []
     if stats.loss is None or abs(stats.loss - 100) >= 0.5:
-        problems.append("no loss line" if stats.loss is None else f"a loss of {stats.loss:g}%")
+        problems.append(stats.loss_said)
     if any(value is not None for value in (stats.min, stats.avg, stats.max)):
         problems.append("min/avg/max figures, with no RTT to take them from")
     if all_lost.program.exit_status != 0 and not unrun:
@@ -488,7 +488,7 @@ def test_a_request_answered_with_an_error_is_lost_in_the_statistics(errors: Icmp
     expect(
         loss is not None and abs(loss - wanted) < 0.5 and not unrun,
         expected=f"a loss of {wanted:g}% ({lost} of the {sent} requests it sent answered with an error, the others with a reply)",
-        got=(f"a loss of {loss:g}%" if loss is not None else "no loss line") + (f", but {unrun}" if unrun else "")
+        got=errors.statistics.loss_said + (f", but {unrun}" if unrun else "")
         + "\n" + errors.output(),
         wire=errors.server.transcript,
     )

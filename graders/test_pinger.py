@@ -375,7 +375,7 @@ def test_statistics_give_the_packet_loss_rate(mixed: PingRun) -> None:
     expect(
         loss is not None and abs(loss - LOSS) < 0.5 and not unrun,
         expected=f"a loss of {LOSS:g}%",
-        got=(f"a loss of {loss:g}%" if loss is not None else "no loss line") + (f", but {unrun}" if unrun else "")
+        got=mixed.statistics.loss_said + (f", but {unrun}" if unrun else "")
         + "\n" + mixed.output(),
     )
 
@@ -664,7 +664,7 @@ def test_no_reply_at_all_gives_only_the_loss_line_100_percent(all_lost: PingRun)
     unrun = all_lost.unrun()  # it says how the program ended
     problems = [unrun] if unrun else []
     if stats.loss is None or abs(stats.loss - 100) >= 0.5:
-        problems.append("no loss line" if stats.loss is None else f"a loss of {stats.loss:g}%")
+        problems.append(stats.loss_said)
     if any(value is not None for value in (stats.min, stats.avg, stats.max)):
         problems.append("min/avg/max figures, with no RTT to take them from")
     if all_lost.program.exit_status != 0 and not unrun:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graders.peers.icmp_output import request_lines
-from graders.peers.ping_output import ping_lines, rtt_in, statistics, unit_name
+from graders.peers.ping_output import Statistics, ping_lines, rtt_in, statistics, unit_name
 
 REPLIES = {seq: f"PING {seq} 1732600000.{seq:06d}" for seq in range(1, 11)}
 
@@ -158,3 +158,9 @@ def test_a_bare_number_is_an_icmp_rtt_in_seconds_only_where_the_course_says_so()
     assert [(line.number, line.rtt, line.timed_out, line.error) for line in read] == [
         (1, 0.2503, False, None), (2, None, True, None), (3, 1.5e-05, False, None), (4, None, False, "unreachable 1")]
     assert [line.number for line in request_lines(lines, 4)] == [1, 2]  # the time-out and the error only
+
+
+def test_the_loss_is_said_as_printed_or_as_missing() -> None:
+    assert Statistics(loss=30.0).loss_said == "a loss of 30%"
+    assert Statistics(loss=33.3).loss_said == "a loss of 33.3%"
+    assert Statistics().loss_said == "no loss line"

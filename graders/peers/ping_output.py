@@ -123,6 +123,11 @@ class Statistics:
     loss: float | None = None
     unitless: float | None = None  # seconds per unit of min/avg/max printed without a unit: the RTTs'
 
+    @property
+    def loss_said(self) -> str:
+        """The loss as a check's message gives it: `a loss of 30%`, or `no loss line`."""
+        return "no loss line" if self.loss is None else f"a loss of {self.loss:g}%"
+
 
 def unit_name(factor: float) -> str:
     """The unit of ``factor`` seconds, for a message: `s`, `ms` or `us`."""
