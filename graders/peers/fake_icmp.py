@@ -221,7 +221,7 @@ class IcmpHost(Wakeable):
         sent = next((s.at for s in self.sent if s.k == k and s.kind in kind), None)
         return None if sent is None else sent - self.probes[k - 1].arrived
 
-    def delays_seen(self, k: int, kind: tuple[str, ...] = (REPLY,), at_most: float = 0.2) -> float:
+    def delays_seen(self, k: int, kind: tuple[str, ...] = (REPLY,), *, at_most: float) -> float:
         """How much longer than the host held probe ``k``'s answer a right program may measure its
         round trip on a busy machine, from what the host saw of the machine's delays, each at most
         ``at_most``: from the send time in its payload to its arrival, beyond the least of its
